@@ -1,0 +1,44 @@
+/**
+ * Every param and secret of the backend. Their values live in one place: functions/.env (deployed
+ * values), overridden for the emulators by functions/.env.local; UNIVERSAL_AGENT_URL is set per
+ * project (functions/.env.<projectId>). Secrets are set with `firebase functions:secrets:set`;
+ * for the emulators the harness writes random ones to functions/.secret.local (git-ignored).
+ */
+import { defineBoolean, defineInt, defineSecret, defineString } from "firebase-functions/params";
+
+export const REGION = "us-central1";
+
+export const UNIVERSAL_AGENT_URL = defineString("UNIVERSAL_AGENT_URL", {
+  description: "Base URL of the OpenAI-compatible agent service (chat completions), e.g. https://agents.example.com/v1",
+});
+
+export const AGENT_API_KEY = defineSecret("AGENT_API_KEY");
+
+export const AGENT_TIMEOUT_MS = defineInt("AGENT_TIMEOUT_MS", {
+  description: "Timeout of one agent call in milliseconds; kept below the function's own timeout.",
+});
+
+export const AGENT_MAX_RETRIES = defineInt("AGENT_MAX_RETRIES", {
+  description: "Retries of a failed agent call before any text was received (5xx, 429, connection errors).",
+});
+
+export const RATE_LIMIT_PER_MINUTE = defineInt("RATE_LIMIT_PER_MINUTE", {
+  description: "sendMessage calls one user may make per minute (sustained).",
+});
+
+export const RATE_LIMIT_BURST = defineInt("RATE_LIMIT_BURST", {
+  description: "sendMessage calls one user may make in a burst beyond the sustained rate.",
+});
+
+export const DEV_DAILY_MESSAGE_CAP = defineInt("DEV_DAILY_MESSAGE_CAP", {
+  description: "Development (free) messages one agent may send per local day.",
+});
+
+export const ENFORCE_APP_CHECK = defineBoolean("ENFORCE_APP_CHECK", {
+  description: "Require a valid App Check token on every callable (off for the emulators).",
+});
+
+/** Function timeout of sendMessage; the agent timeout must stay below it. */
+export const SEND_MESSAGE_TIMEOUT_SECONDS = 120;
+
+export const LEDGER_SIGNING_KEY = defineSecret("LEDGER_SIGNING_KEY");

@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { idSchema, testModeSchema, type TestMode, type Tokens } from "./common";
+
+export const MAX_MESSAGE_CHARS = 32_000;
+export const MAX_COMPLETION_TOKENS = 4_096;
+export const DEFAULT_COMPLETION_TOKENS = 1_024;
+
+export const sendMessageRequestSchema = z.strictObject({
+  agentId: idSchema,
+  conversationId: idSchema,
+  message: z
+    .string({ error: "must be a string" })
+    .min(1, { error: "must not be empty" })
+    .max(MAX_MESSAGE_CHARS, { error: `must be at most ${MAX_MESSAGE_CHARS} characters` }),
+  testMode: testModeSchema,
+  messageId: idSchema.optional(),
+  maxTokens: z
+    .number({ error: "must be a number" })
+    .int({ error: "must be an integer" })
+    .min(1, { error: "must be at least 1" })
+    .max(MAX_COMPLETION_TOKENS, { error: `must be at most ${MAX_COMPLETION_TOKENS}` })
+    .optional(),
+});
+export type SendMessageRequest = z.infer<typeof sendMessageRequestSchema>;
+
+/** Live figures of the conversation, this message included. */
+export interface SessionFigures {
+  messageCount: number;
+  totalTokens: number;
+  totalCostMicros: number;
+}
+
+export interface SendMessageResponse {
+  messageId: string;
+  conversationId: string;
+  response: string;
+  tokens: Tokens;
+  /** Display number: costMicros / 1e6. */
+  cost: number;
+  costMicros: number;
+  /** What the message would cost in production; equals costMicros for production messages. */
+  shadowCostMicros: number;
+  billable: boolean;
+  testMode: TestMode;
+  model: string;
+  usageSource: "provider" | "estimated";
+  priceVersion: string;
+  replayed: boolean;
+  session: SessionFigures;
+}
+
+/** A streamed chunk: a text delta of the agent's answer. */
+export interface SendMessageChunk {
+  delta: string;
+}

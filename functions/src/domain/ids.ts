@@ -1,0 +1,17 @@
+/**
+ * Document ids derived from stable upstream ids, never random ones for anything that bills.
+ * The callers' ids are restricted to [A-Za-z0-9_-], so ":" can join them without ambiguity.
+ */
+
+/** The ledger row of one message: a retried request lands on the same document. */
+export const ledgerId = (agentId: string, conversationId: string, messageId: string) =>
+  `${agentId}:${conversationId}:${messageId}`;
+
+/** The session (conversation) rollup of an agent's conversation. */
+export const sessionId = (agentId: string, conversationId: string) => `${agentId}:${conversationId}`;
+
+/** The daily rollup of an agent for one local day (YYYY-MM-DD). */
+export const dailyId = (agentId: string, day: string) => `${agentId}_${day}`;
+
+/** An alert, raised once per agent, kind and window. */
+export const alertId = (agentId: string, kind: string, window: string) => `${agentId}:${kind}:${window}`;

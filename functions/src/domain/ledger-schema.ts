@@ -1,0 +1,50 @@
+/**
+ * The shape a ledger row must have before the rollup counts it. A row that fails here (or whose
+ * signature does not verify) was not written by the backend and is refused.
+ */
+import { z } from "zod";
+import { ledgerId, sessionId } from "./ids";
+import { LEDGER_WRITER, type LedgerRow } from "./ledger";
+import { verifyRow } from "./ledger-signature";
+
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+
+export const ledgerRowSchema = z.object({
+  agentId: id,
+  conversationId: id,
+  messageId: id,
+  userId: z.string().min(1).max(128),
+  sessionId: z.string(),
+  userMessage: z.string(),
+  agentResponse: z.string(),
+  tokens: z.object({ prompt: count, completion: count, total: count, cached: count }),
+  cost: z.number().nonnegative(),
+  timestamp: z.iso.datetime(),
+  billable: z.boolean(),
+  testMode: z.boolean(),
+  mode: z.enum(["production", "development"]),
+  model: z.string().min(1).max(200),
+  costMicros: count,
+  shadowCostMicros: count,
+  usageSource: z.enum(["provider", "estimated"]),
+  priceVersion: z.string().min(1),
+  localDay: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  latencyMs: count,
+  writer: z.literal(LEDGER_WRITER),
+  sig: z.string().min(1),
+});
+
+/** Why a stored document is not a countable ledger row, or null when it is one. */
+export function rowProblem(docId: string, data: unknown, signingKey: string): string | null {
+  const parsed = ledgerRowSchema.safeParse(data);
+  if (!parsed.success) return `shape: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`;
+  const row = parsed.data as LedgerRow;
+  if (docId !== ledgerId(row.agentId, row.conversationId, row.messageId)) return "document id does not match the row's ids";
+  if (row.sessionId !== sessionId(row.agentId, row.conversationId)) return "sessionId does not match the row's ids";
+  if (row.tokens.total !== row.tokens.prompt + row.tokens.completion || row.tokens.cached > row.tokens.prompt) return "inconsistent tokens";
+  if (row.billable !== (row.mode === "production") || row.testMode === row.billable) return "inconsistent mode";
+  if (!row.billable && row.costMicros !== 0) return "development row with a cost";
+  if (!verifyRow(row, signingKey)) return "signature does not verify";
+  return null;
+}

@@ -1,0 +1,12 @@
+/**
+ * The deployed functions: a table of contents, nothing else.
+ */
+import { initializeApp } from "firebase-admin/app";
+import { setGlobalOptions } from "firebase-functions/v2";
+import { REGION } from "./config";
+
+initializeApp();
+setGlobalOptions({ region: REGION, maxInstances: 20 });
+
+export { sendMessage } from "./triggers/send-message";
+export { rollupBillableConversation } from "./triggers/rollup";

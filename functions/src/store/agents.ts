@@ -1,0 +1,41 @@
+/** Agents and the ownership check every callable makes. */
+import type { Firestore } from "firebase-admin/firestore";
+import type { ModelPrice } from "../domain/pricing";
+import { notFound, permissionDenied } from "../errors";
+import { COLLECTIONS } from "./collections";
+
+/** Billing settings of an agent; money in micro-USD. Written only by setAgentBillingSettings. */
+export interface BillingSettings {
+  dailyLimitMicros?: number | null;
+  monthlyLimitMicros?: number | null;
+  dailyAlertMicros?: number | null;
+  timezone?: string;
+  alertEmail?: string | null;
+  webhookUrl?: string | null;
+}
+
+/** A document of `alchemist_agents`. */
+export interface AgentDoc {
+  userId: string;
+  name?: string;
+  model?: string;
+  systemPrompt?: string;
+  status?: "active" | "paused";
+  billing?: BillingSettings;
+  /** The agent's own price (set by the backend only), overriding the price book. */
+  pricing?: ModelPrice;
+}
+
+export const DEFAULT_TIMEZONE = "UTC";
+
+/** The agent's timezone for local days, UTC unless set. */
+export const agentTimezone = (agent: AgentDoc) => agent.billing?.timezone || DEFAULT_TIMEZONE;
+
+/** Loads an agent and checks that `uid` owns it: not-found, then permission-denied. */
+export async function loadOwnedAgent(db: Firestore, agentId: string, uid: string): Promise<AgentDoc> {
+  const snap = await db.doc(`${COLLECTIONS.agents}/${agentId}`).get();
+  if (!snap.exists) throw notFound(`Agent "${agentId}"`);
+  const agent = snap.data() as AgentDoc;
+  if (agent.userId !== uid) throw permissionDenied();
+  return agent;
+}

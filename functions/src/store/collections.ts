@@ -1,0 +1,19 @@
+/** Collection names: the public contract (DESIGN.md) plus the backend's private bookkeeping. */
+export const COLLECTIONS = {
+  agents: "alchemist_agents",
+  ledger: "billable_conversations",
+  summaries: "agent_billing_summary",
+  sessions: "billing_sessions",
+  daily: "agent_usage_daily",
+  alerts: "billing_alerts",
+  failures: "billing_failures",
+  mail: "mail",
+  /** Private: one per message, claimed before the agent is called (idempotency under concurrency). */
+  claims: "billing_claims",
+  /** Private: one per ledger row rolled up (exactly-once rollups). */
+  rollupMarkers: "billing_rollup_markers",
+  /** Private: per-agent spend windows and reservations for hard limits. */
+  spend: "billing_spend",
+  /** Private: per-user token buckets for rate limiting. */
+  rateLimits: "billing_rate_limits",
+} as const;

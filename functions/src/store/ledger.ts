@@ -1,0 +1,82 @@
+/** The ledger (`billable_conversations`), the per-message claims, and failure records. */
+import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import type { LedgerRow } from "../domain/ledger";
+import { isAlreadyExists } from "../errors";
+import { COLLECTIONS } from "./collections";
+
+const ledgerRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.ledger}/${id}`);
+const claimRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.claims}/${id}`);
+
+/** A stored ledger row, or null. */
+export async function getLedgerRow(db: Firestore, id: string): Promise<LedgerRow | null> {
+  const snap = await ledgerRef(db, id).get();
+  return snap.exists ? (snap.data() as LedgerRow) : null;
+}
+
+/**
+ * Claims a message before its agent is called: create() succeeds for exactly one of any number of
+ * concurrent requests with the same id. Returns false when the message is already claimed.
+ */
+export async function claimMessage(db: Firestore, id: string, claim: { userId: string; agentId: string; at: number }): Promise<boolean> {
+  try {
+    await claimRef(db, id).create({ ...claim, at: Timestamp.fromMillis(claim.at) });
+    return true;
+  } catch (err) {
+    if (isAlreadyExists(err)) return false;
+    throw err;
+  }
+}
+
+/** When the existing claim was made (ms), or null when there is none. */
+export async function claimTime(db: Firestore, id: string): Promise<number | null> {
+  const snap = await claimRef(db, id).get();
+  return snap.exists ? (snap.get("at") as Timestamp).toMillis() : null;
+}
+
+/** Takes over a claim older than `staleBefore` (its holder died); false if someone else did. */
+export async function takeOverStaleClaim(db: Firestore, id: string, staleBefore: number, at: number): Promise<boolean> {
+  return db.runTransaction(async (tx) => {
+    const snap = await tx.get(claimRef(db, id));
+    if (snap.exists && (snap.get("at") as Timestamp).toMillis() >= staleBefore) return false;
+    tx.set(claimRef(db, id), { ...snap.data(), at: Timestamp.fromMillis(at) });
+    return true;
+  });
+}
+
+/** Releases a claim after a failure that billed nothing, so the client may retry with the same id. */
+export async function releaseClaim(db: Firestore, id: string): Promise<void> {
+  await claimRef(db, id).delete();
+}
+
+/** Writes a ledger row once; an existing row with this id is left as it is. */
+export async function writeLedgerRow(db: Firestore, id: string, row: LedgerRow): Promise<void> {
+  try {
+    await ledgerRef(db, id).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+/** A failed billing transaction, kept so it can be alerted on and billed later. */
+export interface BillingFailure {
+  ledgerId: string;
+  agentId: string;
+  userId: string;
+  messageId: string;
+  conversationId: string;
+  stage: "agent-call" | "ledger-write" | "settle";
+  reason: string;
+  /** Whether the failed message was charged to the owner (it never is when the ledger write failed). */
+  charged: boolean;
+  usage?: LedgerRow["tokens"];
+  costMicros?: number;
+  row?: LedgerRow;
+}
+
+/** Records a failure; the same message and stage failing again updates one document. */
+export async function recordFailure(db: Firestore, failure: BillingFailure, at: number): Promise<void> {
+  await db.doc(`${COLLECTIONS.failures}/${failure.ledgerId}:${failure.stage}`).set(
+    { ...failure, createdAt: Timestamp.fromMillis(at), attempts: FieldValue.increment(1) },
+    { merge: true },
+  );
+}

@@ -1,0 +1,167 @@
+/**
+ * Emulator harness: runs a command under the Firebase emulator suite (Auth, Firestore, Functions,
+ * Pub/Sub on the fixed ports of firebase.json) with the local agent beside it, using the Cloud SDK
+ * emulator binaries already on the machine, so nothing is downloaded.
+ *
+ *   tsx scripts/emulators.ts check          exit 0 when the emulators can run here, else one line why
+ *   tsx scripts/emulators.ts exec -- CMD…   start everything, run CMD, stop everything, exit with CMD's status
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LOCAL_AGENT_PORT, startLocalAgent } from "./local-agent";
+
+export const ROOT = path.resolve(__dirname, "..");
+export const PROJECT_ID = "demo-agent-billing";
+const CACHE = path.join(ROOT, ".cache", "emulators");
+const SDK = "/usr/lib/google-cloud-sdk/platform";
+const FIRESTORE_JAR = process.env.FIRESTORE_EMULATOR_JAR ?? `${SDK}/cloud-firestore-emulator/cloud-firestore-emulator.jar`;
+const PUBSUB_BIN = process.env.PUBSUB_EMULATOR_BINARY_PATH ?? `${SDK}/pubsub-emulator/bin/cloud-pubsub-emulator`;
+const FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore";
+
+/** Thrown when this machine cannot run the emulators; its message is one line naming the fix. */
+export class EmulatorsMissing extends Error {}
+
+/**
+ * The Cloud SDK's Firestore jar has no Main-Class, and firebase-tools runs `java -jar`: build a
+ * tiny launcher jar whose manifest names the main class and puts the real jar on the class path.
+ */
+function firestoreLauncher(): string {
+  if (process.env.FIRESTORE_EMULATOR_BINARY_PATH) return process.env.FIRESTORE_EMULATOR_BINARY_PATH;
+  if (!fs.existsSync(FIRESTORE_JAR)) {
+    throw new EmulatorsMissing(
+      `Firestore emulator not found at ${FIRESTORE_JAR}: set FIRESTORE_EMULATOR_JAR (Cloud SDK jar) or FIRESTORE_EMULATOR_BINARY_PATH (runnable jar).`,
+    );
+  }
+  const launcher = path.join(CACHE, "firestore-launcher.jar");
+  fs.mkdirSync(CACHE, { recursive: true });
+  const manifest = path.join(CACHE, "MANIFEST.MF");
+  fs.writeFileSync(manifest, `Main-Class: ${FIRESTORE_MAIN}\nClass-Path: file:${FIRESTORE_JAR}\n`);
+  const built = spawnSync("jar", ["cfm", launcher, manifest], { stdio: "pipe" });
+  if (built.error || built.status !== 0) {
+    throw new EmulatorsMissing(
+      `Cannot build the Firestore launcher jar (is a JDK with \`jar\` installed?): set FIRESTORE_EMULATOR_BINARY_PATH to a runnable emulator jar.`,
+    );
+  }
+  return launcher;
+}
+
+function pubsubBinary(): string {
+  if (!fs.existsSync(PUBSUB_BIN)) {
+    throw new EmulatorsMissing(`Pub/Sub emulator not found at ${PUBSUB_BIN}: set PUBSUB_EMULATOR_BINARY_PATH.`);
+  }
+  return PUBSUB_BIN;
+}
+
+function checkJava(): void {
+  const java = spawnSync("java", ["-version"], { stdio: "pipe" });
+  if (java.error || java.status !== 0) throw new EmulatorsMissing("Java not found: the Firestore and Pub/Sub emulators need a JRE 11+ on PATH.");
+}
+
+/** The environment firebase-tools needs to use the local binaries instead of downloading. */
+export function emulatorEnv(): NodeJS.ProcessEnv {
+  checkJava();
+  return {
+    FIRESTORE_EMULATOR_BINARY_PATH: firestoreLauncher(),
+    PUBSUB_EMULATOR_BINARY_PATH: pubsubBinary(),
+  };
+}
+
+/**
+ * Secrets for the emulators: fresh random values written to functions/.secret.local (git-ignored)
+ * and handed to the local agent and to the command (tests sign rows with the same key), so no
+ * secret is ever committed.
+ */
+function localSecrets(): Record<"AGENT_API_KEY" | "LEDGER_SIGNING_KEY" | "WEBHOOK_SIGNING_SECRET", string> {
+  const fresh = () => `local-${randomBytes(16).toString("hex")}`;
+  const secrets = { AGENT_API_KEY: fresh(), LEDGER_SIGNING_KEY: fresh(), WEBHOOK_SIGNING_SECRET: fresh() };
+  const lines = Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`);
+  fs.writeFileSync(path.join(ROOT, "functions", ".secret.local"), lines.join(""), { mode: 0o600 });
+  return secrets;
+}
+
+/** The environment every emulator client (tests, scripts) uses to reach the emulators. */
+export const CLIENT_ENV = {
+  GCLOUD_PROJECT: PROJECT_ID,
+  FIREBASE_PROJECT: PROJECT_ID,
+  FIRESTORE_EMULATOR_HOST: "127.0.0.1:8080",
+  FIREBASE_AUTH_EMULATOR_HOST: "127.0.0.1:9099",
+  PUBSUB_EMULATOR_HOST: "127.0.0.1:8085",
+  FUNCTIONS_EMULATOR_ORIGIN: `http://127.0.0.1:5001`,
+  LOCAL_AGENT_URL: `http://127.0.0.1:${LOCAL_AGENT_PORT}/v1`,
+};
+
+/** What the command needs beyond what firebase emulators:exec sets itself. */
+const CLIENT_ENV_FOR_COMMAND = { LOCAL_AGENT_URL: CLIENT_ENV.LOCAL_AGENT_URL, FUNCTIONS_EMULATOR_ORIGIN: CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN };
+
+const shellQuote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+
+/** Runs `command` under the emulators and the local agent; resolves to its exit status. */
+export async function runUnderEmulators(command: string[]): Promise<number> {
+  const secrets = localSecrets();
+  const env = { ...process.env, ...emulatorEnv(), ...CLIENT_ENV_FOR_COMMAND, ...secrets };
+  const agent = await startLocalAgent(LOCAL_AGENT_PORT, secrets.AGENT_API_KEY).catch((err: Error) => {
+    throw new Error(`local agent could not start on 127.0.0.1:${LOCAL_AGENT_PORT} (${err.message}); is another copy running?`);
+  });
+  const firebase = path.join(ROOT, "node_modules", ".bin", "firebase");
+  const args = ["emulators:exec", "--non-interactive", "--only", "auth,firestore,functions,pubsub", "--project", PROJECT_ID, command.map(shellQuote).join(" ")];
+  const child = spawn(firebase, args, { cwd: ROOT, stdio: "inherit", env });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  const status = await new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 130 : 1))));
+  process.off("SIGINT", forward);
+  process.off("SIGTERM", forward);
+  await new Promise((resolve) => agent.close(resolve));
+  agent.closeAllConnections?.();
+  return status;
+}
+
+/**
+ * The emulators use fixed ports, so two runs at once would collide: a run re-executes itself
+ * under flock(1) and waits its turn, saying so.
+ */
+function underLock(argv: string[]): Promise<number> | null {
+  if (process.env.EMULATORS_LOCK_HELD || spawnSync("flock", ["-V"]).error) return null;
+  const lock = path.join(CACHE, "run.lock");
+  fs.mkdirSync(CACHE, { recursive: true });
+  const free = spawnSync("flock", ["-n", lock, "true"]).status === 0;
+  if (!free) console.error(`waiting for another emulator run to finish (lock ${path.relative(ROOT, lock)})…`);
+  const child = spawn("flock", [lock, process.execPath, ...process.execArgv, __filename, ...argv], {
+    stdio: "inherit",
+    env: { ...process.env, EMULATORS_LOCK_HELD: "1" },
+  });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  return new Promise((resolve) => child.on("exit", (code) => resolve(code ?? 130)));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === "exec") {
+    const locked = underLock(argv);
+    if (locked) return locked;
+  }
+  try {
+    if (verb === "check") {
+      emulatorEnv();
+      console.log("emulators: ok (Cloud SDK Firestore and Pub/Sub emulators found, Java present)");
+      return 0;
+    }
+    if (verb === "exec") {
+      const command = rest[0] === "--" ? rest.slice(1) : rest;
+      if (command.length === 0) throw new Error("usage: emulators.ts exec -- COMMAND [ARGS…]");
+      return await runUnderEmulators(command);
+    }
+    throw new Error("usage: emulators.ts check | exec -- COMMAND [ARGS…]");
+  } catch (err) {
+    console.error(err instanceof EmulatorsMissing ? `EMULATORS MISSING: ${err.message}` : (err as Error).message);
+    return err instanceof EmulatorsMissing ? 3 : 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
