@@ -156,9 +156,11 @@ async function readBody(req: http.IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const part of req) {
     size += (part as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BadRequest("Request body too large.", null, 413);
-    parts.push(part as Buffer);
+    // Past the limit keep reading (and dropping) the body: leaving the loop early destroys the
+    // request and its socket, and the client would then often see ECONNRESET instead of the 413.
+    if (size <= MAX_BODY_BYTES) parts.push(part as Buffer);
   }
+  if (size > MAX_BODY_BYTES) throw new BadRequest("Request body too large.", null, 413);
   try {
     return JSON.parse(Buffer.concat(parts).toString("utf8"));
   } catch {

@@ -42,3 +42,6 @@ export const ENFORCE_APP_CHECK = defineBoolean("ENFORCE_APP_CHECK", {
 export const SEND_MESSAGE_TIMEOUT_SECONDS = 120;
 
 export const LEDGER_SIGNING_KEY = defineSecret("LEDGER_SIGNING_KEY");
+
+/** Signs alert webhooks (HMAC-SHA256 of the body, header X-Billing-Signature). */
+export const WEBHOOK_SIGNING_SECRET = defineSecret("WEBHOOK_SIGNING_SECRET");

@@ -8,5 +8,11 @@ import { REGION } from "./config";
 initializeApp();
 setGlobalOptions({ region: REGION, maxInstances: 20 });
 
+// metering and rollups
 export { sendMessage } from "./triggers/send-message";
 export { rollupBillableConversation } from "./triggers/rollup";
+export { saveBillingSession } from "./triggers/sessions";
+
+// analytics, history and export
+
+// settings, limits and alerts

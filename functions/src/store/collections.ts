@@ -14,6 +14,8 @@ export const COLLECTIONS = {
   rollupMarkers: "billing_rollup_markers",
   /** Private: per-agent spend windows and reservations for hard limits. */
   spend: "billing_spend",
+  /** Private: state of the alert scheduler (when it last ran). */
+  alertRuns: "billing_alert_runs",
   /** Private: per-user token buckets for rate limiting. */
   rateLimits: "billing_rate_limits",
 } as const;

@@ -1,0 +1,229 @@
+/**
+ * Usage analytics from daily buckets (and export summaries from ledger rows): series with their
+ * empty periods, totals, breakdowns and efficiency. Pure. Every sum is of integers (micros and
+ * tokens), checked to stay exact; the only divisions are the efficiency figures, each rounded as
+ * its name says.
+ */
+import type {
+  Granularity,
+  ModeFigures,
+  ModelBreakdown,
+  SeriesPoint,
+  UsageBreakdown,
+  UsageEfficiency,
+  UsageFigures,
+} from "../contract/analytics";
+import type { TestMode } from "../contract/common";
+import type { LedgerRow } from "./ledger";
+import { divRoundHalfUp, microsToUsd } from "./money";
+import { periodOf, periodsInRange } from "./periods";
+
+/** The integer figures of one mode in a bucket (as `dailyDeltas` in ledger.ts writes them). */
+export interface Figures {
+  messages: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  totalTokens: number;
+  costMicros: number;
+  shadowCostMicros: number;
+}
+
+export type ModeTotals = Record<TestMode, Figures>;
+
+/** One day's bucket, validated. Models are a Map: their names come from agents, so never object keys. */
+export interface DayUsage extends ModeTotals {
+  day: string;
+  byModel: Map<string, ModeTotals>;
+}
+
+export interface Analytics {
+  series: SeriesPoint[];
+  totals: UsageFigures;
+  breakdown: UsageBreakdown;
+  efficiency: UsageEfficiency;
+}
+
+const FIGURE_KEYS: readonly (keyof Figures)[] = [
+  "messages",
+  "promptTokens",
+  "completionTokens",
+  "cachedTokens",
+  "totalTokens",
+  "costMicros",
+  "shadowCostMicros",
+];
+const MODES: readonly TestMode[] = ["production", "development"];
+
+export const emptyFigures = (): Figures => ({
+  messages: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+  cachedTokens: 0,
+  totalTokens: 0,
+  costMicros: 0,
+  shadowCostMicros: 0,
+});
+
+export const emptyModes = (): ModeTotals => ({ production: emptyFigures(), development: emptyFigures() });
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A bucket's figure map: absent fields are zero (a bucket holds only the modes it saw); anything else must be a count. */
+function readFigures(value: unknown, where: string): Figures {
+  const out = emptyFigures();
+  if (value === undefined) return out;
+  if (!isMap(value)) throw new RangeError(`${where} must be a map of figures`);
+  for (const key of FIGURE_KEYS) {
+    const figure = value[key];
+    if (figure === undefined) continue;
+    if (typeof figure !== "number" || !Number.isSafeInteger(figure) || figure < 0) {
+      throw new RangeError(`${where}.${key} must be a non-negative safe integer, got ${String(figure)}`);
+    }
+    out[key] = figure;
+  }
+  return out;
+}
+
+function readModes(value: Record<string, unknown>, where: string): ModeTotals {
+  return { production: readFigures(value.production, `${where}.production`), development: readFigures(value.development, `${where}.development`) };
+}
+
+/**
+ * Validates a stored daily bucket (`agent_usage_daily`): `{production?, development?, byModel?}`.
+ *
+ * @throws RangeError naming the bad field: a corrupt bucket must not turn into a wrong bill.
+ */
+export function readDayUsage(day: string, data: unknown): DayUsage {
+  const where = `agent_usage_daily[${day}]`;
+  if (!isMap(data)) throw new RangeError(`${where} is not a document`);
+  const byModel = new Map<string, ModeTotals>();
+  if (data.byModel !== undefined) {
+    if (!isMap(data.byModel)) throw new RangeError(`${where}.byModel must be a map`);
+    for (const [model, modes] of Object.entries(data.byModel)) {
+      if (!isMap(modes)) throw new RangeError(`${where}.byModel[${model}] must be a map`);
+      byModel.set(model, readModes(modes, `${where}.byModel[${model}]`));
+    }
+  }
+  return { day, ...readModes(data, where), byModel };
+}
+
+/** Adds integer figures, refusing a sum that a double can no longer hold exactly. */
+function addFigures(into: Figures, from: Figures): void {
+  for (const key of FIGURE_KEYS) {
+    const sum = into[key] + from[key];
+    if (!Number.isSafeInteger(sum)) throw new RangeError(`${key} total exceeds Number.MAX_SAFE_INTEGER`);
+    into[key] = sum;
+  }
+}
+
+export function addModes(into: ModeTotals, from: ModeTotals): void {
+  for (const mode of MODES) addFigures(into[mode], from[mode]);
+}
+
+/** Adds one ledger row (the export summary is the sum of its rows). */
+export function addRow(into: ModeTotals, row: Pick<LedgerRow, "mode" | "tokens" | "costMicros" | "shadowCostMicros">): void {
+  addFigures(into[row.mode], {
+    messages: 1,
+    promptTokens: row.tokens.prompt,
+    completionTokens: row.tokens.completion,
+    cachedTokens: row.tokens.cached,
+    totalTokens: row.tokens.total,
+    costMicros: row.costMicros,
+    shadowCostMicros: row.shadowCostMicros,
+  });
+}
+
+/** Billable figures with development apart: the shape of a series point and of totals. */
+export function usageFigures(modes: ModeTotals): UsageFigures {
+  const p = modes.production;
+  const d = modes.development;
+  return {
+    messages: p.messages,
+    promptTokens: p.promptTokens,
+    completionTokens: p.completionTokens,
+    totalTokens: p.totalTokens,
+    costMicros: p.costMicros,
+    cost: microsToUsd(p.costMicros),
+    development: { messages: d.messages, totalTokens: d.totalTokens, shadowCostMicros: d.shadowCostMicros, shadowCost: microsToUsd(d.shadowCostMicros) },
+  };
+}
+
+export function modeFigures(f: Figures): ModeFigures {
+  return { ...f, cost: microsToUsd(f.costMicros), shadowCost: microsToUsd(f.shadowCostMicros) };
+}
+
+export const byMode = (modes: ModeTotals): Record<TestMode, ModeFigures> => ({
+  production: modeFigures(modes.production),
+  development: modeFigures(modes.development),
+});
+
+/** Dearest model first (billed, then list price), then by name, so the order is stable. */
+function modelOrder(a: ModelBreakdown, b: ModelBreakdown): number {
+  return (
+    b.production.costMicros - a.production.costMicros ||
+    b.development.shadowCostMicros - a.development.shadowCostMicros ||
+    (a.model < b.model ? -1 : a.model > b.model ? 1 : 0)
+  );
+}
+
+function breakdown(total: ModeTotals, models: Map<string, ModeTotals>): UsageBreakdown {
+  const byModel = [...models].map(([model, modes]) => ({ model, ...byMode(modes) }));
+  return { byModel: byModel.sort(modelOrder), byMode: byMode(total) };
+}
+
+/** `numerator / denominator` in micros, rounded half up; null when there is nothing to divide by. */
+function perUnitMicros(numerator: number, denominator: number, scale = 1): number | null {
+  if (denominator === 0) return null;
+  return Number(divRoundHalfUp(BigInt(numerator) * BigInt(scale), BigInt(denominator)));
+}
+
+const ratio = (numerator: number, denominator: number) => (denominator === 0 ? null : numerator / denominator);
+const usd = (micros: number | null) => (micros === null ? null : microsToUsd(micros));
+
+/** Efficiency of billable usage, plus what development usage would have cost. */
+export function efficiency(modes: ModeTotals): UsageEfficiency {
+  const p = modes.production;
+  const perMessage = perUnitMicros(p.costMicros, p.messages);
+  const per1k = perUnitMicros(p.costMicros, p.totalTokens, 1_000);
+  return {
+    costPerMessageMicros: perMessage,
+    costPerMessage: usd(perMessage),
+    tokensPerMessage: ratio(p.totalTokens, p.messages),
+    completionPromptRatio: ratio(p.completionTokens, p.promptTokens),
+    costPer1kTokensMicros: per1k,
+    costPer1kTokens: usd(per1k),
+    developmentShadowCostMicros: modes.development.shadowCostMicros,
+    developmentShadowCost: microsToUsd(modes.development.shadowCostMicros),
+  };
+}
+
+/**
+ * Analytics of the inclusive local-day range: one series point per period the range touches
+ * (empty ones included; a partial first or last week or month counts only its days in range).
+ * Days outside the range are ignored, so a caller may pass buckets loosely.
+ *
+ * @throws RangeError for an invalid range or granularity (see periods.ts).
+ */
+export function buildAnalytics(days: Iterable<DayUsage>, from: string, to: string, granularity: Granularity): Analytics {
+  const periods = new Map(periodsInRange(from, to, granularity).map((period) => [period, emptyModes()]));
+  const total = emptyModes();
+  const models = new Map<string, ModeTotals>();
+  for (const usage of days) {
+    if (usage.day < from || usage.day > to) continue;
+    const period = periods.get(periodOf(usage.day, granularity));
+    if (!period) throw new RangeError(`day ${usage.day} falls in no period of ${from}..${to}`);
+    addModes(period, usage);
+    addModes(total, usage);
+    for (const [model, modes] of usage.byModel) {
+      if (!models.has(model)) models.set(model, emptyModes());
+      addModes(models.get(model) as ModeTotals, modes);
+    }
+  }
+  return {
+    series: [...periods].map(([period, modes]) => ({ period, ...usageFigures(modes) })),
+    totals: usageFigures(total),
+    breakdown: breakdown(total, models),
+    efficiency: efficiency(total),
+  };
+}

@@ -1,0 +1,387 @@
+/**
+ * `firestore.rules`, tested in the emulator: every collection × every operation × {the owner,
+ * another signed-in user, signed out}, each case expected to be allowed or denied. Documents are
+ * seeded with the rules disabled, as the backend's Admin SDK writes them.
+ *
+ * Throughout, alice owns the target documents; bob is another signed-in user with rows of his own.
+ */
+import { assertFails, assertSucceeds, type RulesTestEnvironment } from "@firebase/rules-unit-testing";
+import {
+  collection,
+  collectionGroup,
+  deleteDoc,
+  deleteField,
+  doc,
+  getDoc,
+  getDocs,
+  query,
+  serverTimestamp,
+  setDoc,
+  Timestamp,
+  updateDoc,
+  where,
+  type DocumentData,
+  type Firestore,
+  type QuerySnapshot,
+} from "firebase/firestore";
+import { COVERAGE_FILE, clientDb, saveRulesCoverageReport, startRulesEnvironment } from "./rules-env";
+
+const ALICE = "alice";
+const BOB = "bob";
+
+type Actor = "alice" | "bob" | "signed out";
+type Outcome = "allowed" | "denied";
+
+const UIDS: Record<Actor, string | null> = { alice: ALICE, bob: BOB, "signed out": null };
+
+/** Written by the backend only, readable by the owner (DESIGN.md, "Collections"). */
+const BILLING_COLLECTIONS = [
+  "billable_conversations",
+  "agent_billing_summary",
+  "billing_sessions",
+  "agent_usage_daily",
+  "billing_alerts",
+  "billing_failures",
+] as const;
+
+/**
+ * Closed to clients altogether: the backend's private bookkeeping, the mail queue, a collection
+ * the rules do not know, and a subcollection of a billing collection.
+ */
+const CLOSED_COLLECTIONS = [
+  "billing_claims",
+  "billing_rollup_markers",
+  "billing_spend",
+  "billing_alert_runs",
+  "billing_rate_limits",
+  "mail",
+  "some_unknown_collection",
+  "billable_conversations/alice-row/notes",
+] as const;
+
+const ROW_OF: Record<string, string> = { [ALICE]: "alice-row", [BOB]: "bob-row" };
+
+/** A billing-shaped row; every one carries its owner's uid, as the backend writes them. */
+const rowFor = (uid: string): DocumentData => ({ userId: uid, agentId: `agent-${uid}`, costMicros: 1_200, createdAt: Timestamp.fromMillis(0) });
+
+let env: RulesTestEnvironment;
+let dbs: Record<Actor, Firestore>;
+
+beforeAll(async () => {
+  env = await startRulesEnvironment();
+  await env.clearFirestore();
+  dbs = {
+    alice: clientDb(env.authenticatedContext(ALICE)),
+    bob: clientDb(env.authenticatedContext(BOB)),
+    "signed out": clientDb(env.unauthenticatedContext()),
+  };
+  await seed(async (db) => {
+    const paths = [...BILLING_COLLECTIONS, ...CLOSED_COLLECTIONS];
+    await Promise.all(paths.flatMap((path) => [ALICE, BOB].map((uid) => setDoc(doc(db, path, ROW_OF[uid]), rowFor(uid)))));
+  });
+});
+
+afterAll(async () => {
+  await env?.cleanup();
+});
+
+/** Writes as the backend would: with the rules disabled. */
+function seed(write: (db: Firestore) => Promise<void>): Promise<void> {
+  return env.withSecurityRulesDisabled((context) => write(clientDb(context)));
+}
+
+/** Reads a document as the backend would, to check what a write did or did not change. */
+async function readAsBackend(path: string): Promise<DocumentData | undefined> {
+  let data: DocumentData | undefined;
+  await seed(async (db) => {
+    data = (await getDoc(doc(db, path))).data();
+  });
+  return data;
+}
+
+const ownersOf = (snap: QuerySnapshot) => snap.docs.map((row) => row.get("userId") as string);
+
+/** A client request on one collection; reads resolve to the owners (`userId`) of the rows they saw. */
+type ClientRequest = (db: Firestore, path: string, caller: string | null) => Promise<string[] | void>;
+
+const REQUESTS = {
+  "get alice's document": async (db, path) => [(await getDoc(doc(db, path, ROW_OF[ALICE]))).get("userId")],
+  'list where userId == "alice"': async (db, path) => ownersOf(await getDocs(query(collection(db, path), where("userId", "==", ALICE)))),
+  'list where userId == "bob"': async (db, path) => ownersOf(await getDocs(query(collection(db, path), where("userId", "==", BOB)))),
+  "list without a filter": async (db, path) => ownersOf(await getDocs(collection(db, path))),
+  'list where agentId == "agent-alice" (no userId filter)': async (db, path) =>
+    ownersOf(await getDocs(query(collection(db, path), where("agentId", "==", `agent-${ALICE}`)))),
+  "create a document owned by the caller": (db, path, caller) => setDoc(doc(db, path, "new-row"), rowFor(caller ?? ALICE)),
+  "update alice's document": (db, path) => updateDoc(doc(db, path, ROW_OF[ALICE]), { costMicros: 0 }),
+  "overwrite alice's document": (db, path) => setDoc(doc(db, path, ROW_OF[ALICE]), { ...rowFor(ALICE), costMicros: 0 }),
+  "delete alice's document": (db, path) => deleteDoc(doc(db, path, ROW_OF[ALICE])),
+} satisfies Record<string, ClientRequest>;
+
+type RequestName = keyof typeof REQUESTS;
+
+/** One row per request: the outcome for alice, bob and a signed-out client. */
+type ExpectationRow = [request: RequestName, alice: Outcome, bob: Outcome, signedOut: Outcome];
+
+interface Case {
+  request: RequestName;
+  actor: Actor;
+  outcome: Outcome;
+}
+
+/** Spreads a table of expectations into one test case per request and actor. */
+function cases(rows: ExpectationRow[]): Case[] {
+  return rows.flatMap(([request, alice, bob, signedOut]) => [
+    { request, actor: "alice" as const, outcome: alice },
+    { request, actor: "bob" as const, outcome: bob },
+    { request, actor: "signed out" as const, outcome: signedOut },
+  ]);
+}
+
+const DENIED_TO_ALL: ExpectationRow[] = (Object.keys(REQUESTS) as RequestName[]).map((request) => [request, "denied", "denied", "denied"]);
+
+/**
+ * Runs `attempt` as `actor` and checks the outcome; an allowed read must have returned rows, and
+ * only the caller's.
+ */
+async function expectOutcome(actor: Actor, outcome: Outcome, attempt: () => Promise<string[] | void>): Promise<void> {
+  if (outcome === "denied") {
+    await assertFails(attempt());
+    return;
+  }
+  const seen = await assertSucceeds(attempt());
+  if (Array.isArray(seen)) {
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((owner) => owner !== UIDS[actor])).toEqual([]);
+  }
+}
+
+describe.each(BILLING_COLLECTIONS)("%s: backend-written, owner-readable", (path) => {
+  it.each(
+    cases([
+      // request                                                 alice      bob        signed out
+      ["get alice's document",                                   "allowed", "denied",  "denied"],
+      ['list where userId == "alice"',                           "allowed", "denied",  "denied"],
+      ['list where userId == "bob"',                             "denied",  "allowed", "denied"],
+      ["list without a filter",                                  "denied",  "denied",  "denied"],
+      ['list where agentId == "agent-alice" (no userId filter)', "denied",  "denied",  "denied"],
+      ["create a document owned by the caller",                  "denied",  "denied",  "denied"],
+      ["update alice's document",                                "denied",  "denied",  "denied"],
+      ["overwrite alice's document",                             "denied",  "denied",  "denied"],
+      ["delete alice's document",                                "denied",  "denied",  "denied"],
+    ]),
+  )("$request as $actor: $outcome", async ({ request, actor, outcome }) => {
+    await expectOutcome(actor, outcome, () => REQUESTS[request](dbs[actor], path, UIDS[actor]));
+  });
+
+  it("still holds alice's row as the backend wrote it after every denied write", async () => {
+    await expect(readAsBackend(`${path}/${ROW_OF[ALICE]}`)).resolves.toEqual(rowFor(ALICE));
+    await expect(readAsBackend(`${path}/new-row`)).resolves.toBeUndefined();
+  });
+});
+
+describe.each(CLOSED_COLLECTIONS)("%s: closed to clients", (path) => {
+  it.each(cases(DENIED_TO_ALL))("$request as $actor: $outcome", async ({ request, actor, outcome }) => {
+    await expectOutcome(actor, outcome, () => REQUESTS[request](dbs[actor], path, UIDS[actor]));
+  });
+});
+
+describe("collection-group queries: closed (every billing collection is top-level)", () => {
+  it.each(BILLING_COLLECTIONS.flatMap((group) => (["alice", "bob"] as const).map((actor) => ({ group, actor }))))(
+    'group query on $group where userId == own uid as $actor: denied',
+    async ({ group, actor }) => {
+      await assertFails(getDocs(query(collectionGroup(dbs[actor], group), where("userId", "==", UIDS[actor]))));
+    },
+  );
+});
+
+// ---- alchemist_agents ------------------------------------------------------------------------
+
+const AGENTS = "alchemist_agents";
+const ALICE_AGENT = "agent-alice";
+const BOB_AGENT = "agent-bob";
+
+/** An agent as the backend keeps it: with the billing settings and custom price only it writes. */
+const backendAgent = (uid: string, overrides: DocumentData = {}): DocumentData => ({
+  userId: uid,
+  name: "Support bot",
+  model: "gpt-4",
+  systemPrompt: "Answer briefly.",
+  status: "active",
+  billing: { dailyLimitMicros: 5_000_000, monthlyLimitMicros: 50_000_000, timezone: "Europe/Paris" },
+  pricing: { inputMicrosPerMTok: 1_000_000, outputMicrosPerMTok: 2_000_000 },
+  ...overrides,
+});
+
+let nextAgent = 0;
+/** A fresh agent id per test, so writes in one test cannot change what another sees. */
+const freshAgentId = () => `agent-${++nextAgent}`;
+
+async function seedAgent(uid: string, overrides: DocumentData = {}): Promise<string> {
+  const agentId = freshAgentId();
+  await seed((db) => setDoc(doc(db, AGENTS, agentId), backendAgent(uid, overrides)));
+  return agentId;
+}
+
+const AGENT_READS = {
+  "get alice's agent": async (db: Firestore) => [(await getDoc(doc(db, AGENTS, ALICE_AGENT))).get("userId") as string],
+  'list where userId == "alice"': async (db: Firestore) => ownersOf(await getDocs(query(collection(db, AGENTS), where("userId", "==", ALICE)))),
+  'list where userId == "bob"': async (db: Firestore) => ownersOf(await getDocs(query(collection(db, AGENTS), where("userId", "==", BOB)))),
+  "list without a filter": async (db: Firestore) => ownersOf(await getDocs(collection(db, AGENTS))),
+  'list where status == "active" (no userId filter)': async (db: Firestore) =>
+    ownersOf(await getDocs(query(collection(db, AGENTS), where("status", "==", "active")))),
+};
+
+describe("alchemist_agents: reads", () => {
+  beforeAll(() =>
+    seed(async (db) => {
+      await setDoc(doc(db, AGENTS, ALICE_AGENT), backendAgent(ALICE));
+      await setDoc(doc(db, AGENTS, BOB_AGENT), backendAgent(BOB));
+    }),
+  );
+
+  type ReadRow = [request: keyof typeof AGENT_READS, alice: Outcome, bob: Outcome, signedOut: Outcome];
+  const rows: ReadRow[] = [
+    // request                                            alice      bob        signed out
+    ["get alice's agent",                                 "allowed", "denied",  "denied"],
+    ['list where userId == "alice"',                      "allowed", "denied",  "denied"],
+    ['list where userId == "bob"',                        "denied",  "allowed", "denied"],
+    ["list without a filter",                             "denied",  "denied",  "denied"],
+    ['list where status == "active" (no userId filter)',  "denied",  "denied",  "denied"],
+  ];
+  const readCases = rows.flatMap(([request, ...outcomes]) =>
+    (["alice", "bob", "signed out"] as const).map((actor, i) => ({ request, actor, outcome: outcomes[i] })),
+  );
+
+  it.each(readCases)("$request as $actor: $outcome", async ({ request, actor, outcome }) => {
+    await expectOutcome(actor, outcome, () => AGENT_READS[request](dbs[actor]));
+  });
+});
+
+const longText = (size: number) => "x".repeat(size);
+
+/** A new agent with every field a client may set. */
+const newAgent = (overrides: DocumentData = {}): DocumentData => ({
+  userId: ALICE,
+  name: "Research helper",
+  model: "gpt-4",
+  systemPrompt: "Cite your sources.",
+  description: "Finds papers",
+  status: "active",
+  createdAt: serverTimestamp(),
+  ...overrides,
+});
+
+/** Drops fields from a document (to test required ones). */
+function without(data: DocumentData, ...fields: string[]): DocumentData {
+  const copy = { ...data };
+  for (const field of fields) delete copy[field];
+  return copy;
+}
+
+describe("alchemist_agents: create", () => {
+  it.each<{ what: string; actor: Actor; data: DocumentData; outcome: Outcome }>([
+    { what: "a complete agent of her own", actor: "alice", data: newAgent(), outcome: "allowed" },
+    { what: "a minimal agent (userId, name, model)", actor: "alice", data: { userId: ALICE, name: "Tiny", model: "gpt-4" }, outcome: "allowed" },
+    {
+      what: "an agent at every size limit (name 200, model 100, systemPrompt 20000, description 2000)",
+      actor: "alice",
+      data: newAgent({ name: longText(200), model: longText(100), systemPrompt: longText(20_000), description: longText(2_000) }),
+      outcome: "allowed",
+    },
+    { what: "an agent with an empty systemPrompt", actor: "alice", data: newAgent({ systemPrompt: "" }), outcome: "allowed" },
+    { what: "an agent owned by bob", actor: "alice", data: newAgent({ userId: BOB }), outcome: "denied" },
+    { what: "an agent owned by alice", actor: "bob", data: newAgent(), outcome: "denied" },
+    { what: "an agent owned by alice", actor: "signed out", data: newAgent(), outcome: "denied" },
+    { what: "an agent with no userId", actor: "alice", data: without(newAgent(), "userId"), outcome: "denied" },
+    { what: "an agent with billing settings", actor: "alice", data: newAgent({ billing: { dailyLimitMicros: 1 } }), outcome: "denied" },
+    { what: "an agent with its own pricing", actor: "alice", data: newAgent({ pricing: { inputMicrosPerMTok: 0, outputMicrosPerMTok: 0 } }), outcome: "denied" },
+    { what: 'an agent with status "paused"', actor: "alice", data: newAgent({ status: "paused" }), outcome: "denied" },
+    { what: "an agent with a field outside the allow-list", actor: "alice", data: newAgent({ plan: "enterprise" }), outcome: "denied" },
+    { what: "an agent with no name", actor: "alice", data: without(newAgent(), "name"), outcome: "denied" },
+    { what: "an agent with no model", actor: "alice", data: without(newAgent(), "model"), outcome: "denied" },
+    { what: "an agent with an empty name", actor: "alice", data: newAgent({ name: "" }), outcome: "denied" },
+    { what: "an agent whose name is a number", actor: "alice", data: newAgent({ name: 42 }), outcome: "denied" },
+    { what: "an agent with a 201-character name", actor: "alice", data: newAgent({ name: longText(201) }), outcome: "denied" },
+    { what: "an agent with a 101-character model", actor: "alice", data: newAgent({ model: longText(101) }), outcome: "denied" },
+    { what: "an agent with a 20001-character systemPrompt", actor: "alice", data: newAgent({ systemPrompt: longText(20_001) }), outcome: "denied" },
+    { what: "an agent with a 2001-character description", actor: "alice", data: newAgent({ description: longText(2_001) }), outcome: "denied" },
+    { what: "an agent whose systemPrompt is a list", actor: "alice", data: newAgent({ systemPrompt: ["a", "b"] }), outcome: "denied" },
+    { what: "a backdated agent (createdAt is not the server's time)", actor: "alice", data: newAgent({ createdAt: Timestamp.fromMillis(0) }), outcome: "denied" },
+  ])("$actor creates $what: $outcome", async ({ actor, data, outcome }) => {
+    const agentId = freshAgentId();
+    await expectOutcome(actor, outcome, () => setDoc(doc(dbs[actor], AGENTS, agentId), data));
+    const stored = await readAsBackend(`${AGENTS}/${agentId}`);
+    if (outcome === "allowed") expect(stored).toMatchObject({ userId: ALICE });
+    else expect(stored).toBeUndefined();
+  });
+});
+
+describe("alchemist_agents: update", () => {
+  it.each<{ what: string; actor: Actor; seeded?: DocumentData; changes: DocumentData; outcome: Outcome }>([
+    { what: "renames her agent", actor: "alice", changes: { name: "Renamed" }, outcome: "allowed" },
+    {
+      what: "edits model, systemPrompt and description",
+      actor: "alice",
+      changes: { model: "gpt-4o", systemPrompt: "Be thorough.", description: "Now thorough" },
+      outcome: "allowed",
+    },
+    { what: "removes the systemPrompt", actor: "alice", changes: { systemPrompt: deleteField() }, outcome: "allowed" },
+    { what: "gives her agent to bob (userId)", actor: "alice", changes: { userId: BOB }, outcome: "denied" },
+    { what: "pauses her agent (status)", actor: "alice", changes: { status: "paused" }, outcome: "denied" },
+    { what: "reactivates an agent the backend paused", actor: "alice", seeded: { status: "paused" }, changes: { status: "active" }, outcome: "denied" },
+    { what: "raises her daily limit (billing)", actor: "alice", changes: { "billing.dailyLimitMicros": 999_000_000 }, outcome: "denied" },
+    { what: "replaces the billing settings", actor: "alice", changes: { billing: {} }, outcome: "denied" },
+    { what: "sets a custom price (pricing)", actor: "alice", changes: { pricing: { inputMicrosPerMTok: 0, outputMicrosPerMTok: 0 } }, outcome: "denied" },
+    { what: "removes the custom price", actor: "alice", changes: { pricing: deleteField() }, outcome: "denied" },
+    { what: "adds a field outside the allow-list", actor: "alice", changes: { plan: "enterprise" }, outcome: "denied" },
+    { what: "removes the name", actor: "alice", changes: { name: deleteField() }, outcome: "denied" },
+    { what: "sets a 201-character name", actor: "alice", changes: { name: longText(201) }, outcome: "denied" },
+    { what: "sets a 20001-character systemPrompt", actor: "alice", changes: { systemPrompt: longText(20_001) }, outcome: "denied" },
+    { what: "sets a model that is not a string", actor: "alice", changes: { model: 4 }, outcome: "denied" },
+    { what: "renames alice's agent", actor: "bob", changes: { name: "Mine now" }, outcome: "denied" },
+    { what: "renames alice's agent", actor: "signed out", changes: { name: "Anonymous" }, outcome: "denied" },
+  ])("$actor $what: $outcome", async ({ actor, seeded, changes, outcome }) => {
+    const agentId = await seedAgent(ALICE, seeded);
+    const before = await readAsBackend(`${AGENTS}/${agentId}`);
+    await expectOutcome(actor, outcome, () => updateDoc(doc(dbs[actor], AGENTS, agentId), changes));
+    const after = await readAsBackend(`${AGENTS}/${agentId}`);
+    if (outcome === "denied") {
+      expect(after).toEqual(before);
+    } else {
+      // The owner's edit never touches what only the backend writes.
+      expect(after).toMatchObject({ userId: ALICE, status: before?.status, billing: before?.billing, pricing: before?.pricing });
+      expect(after).not.toEqual(before);
+    }
+  });
+
+  it("alice cannot strip billing by overwriting her agent with set()", async () => {
+    const agentId = await seedAgent(ALICE);
+    const profileOnly = without(backendAgent(ALICE, { name: "Renamed" }), "billing", "pricing");
+    await assertFails(setDoc(doc(dbs.alice, AGENTS, agentId), profileOnly));
+    await expect(readAsBackend(`${AGENTS}/${agentId}`)).resolves.toEqual(backendAgent(ALICE));
+  });
+
+  it("alice can overwrite her agent with set() when only the profile changes", async () => {
+    const agentId = await seedAgent(ALICE);
+    await assertSucceeds(setDoc(doc(dbs.alice, AGENTS, agentId), backendAgent(ALICE, { name: "Renamed" })));
+    await expect(readAsBackend(`${AGENTS}/${agentId}`)).resolves.toEqual(backendAgent(ALICE, { name: "Renamed" }));
+  });
+});
+
+describe("alchemist_agents: delete (billing history refers to the agent)", () => {
+  it.each<Actor>(["alice", "bob", "signed out"])("%s deletes alice's agent: denied", async (actor) => {
+    const agentId = await seedAgent(ALICE);
+    await assertFails(deleteDoc(doc(dbs[actor], AGENTS, agentId)));
+    await expect(readAsBackend(`${AGENTS}/${agentId}`)).resolves.toEqual(backendAgent(ALICE));
+  });
+});
+
+// Last, so that the report covers every request above (Jest runs a file's tests in order).
+describe("rules coverage report", () => {
+  it(`is saved to ${COVERAGE_FILE}`, async () => {
+    const report = await saveRulesCoverageReport();
+    expect(report).toMatchObject({ ok: true, status: 200 });
+    expect(report.html).toContain("billable_conversations");
+    expect(report.html).toContain("alchemist_agents");
+  });
+});
