@@ -147,8 +147,15 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
-function sendError(res: http.ServerResponse, status: number, message: string, param: string | null, type = "invalid_request_error"): void {
-  sendJson(res, status, { error: { message, type, param, code: null } });
+function sendError(
+  res: http.ServerResponse,
+  status: number,
+  message: string,
+  param: string | null,
+  type = "invalid_request_error",
+  code: string | null = null,
+): void {
+  sendJson(res, status, { error: { message, type, param, code } });
 }
 
 async function readBody(req: http.IncomingMessage): Promise<unknown> {
@@ -217,7 +224,7 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse, apiKey
     return sendJson(res, 200, { ok: true });
   }
   requestCount++;
-  if (!authorized(req, apiKey)) return sendError(res, 401, "Incorrect API key provided.", null, "invalid_api_key");
+  if (!authorized(req, apiKey)) return sendError(res, 401, "Incorrect API key provided.", null, "invalid_request_error", "invalid_api_key");
   if (path === "/v1/models" && req.method === "GET") {
     const data = MODELS.map((id) => ({ id, object: "model", created: 0, owned_by: "local-agent" }));
     return sendJson(res, 200, { object: "list", data });

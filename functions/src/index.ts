@@ -14,5 +14,7 @@ export { rollupBillableConversation } from "./triggers/rollup";
 export { saveBillingSession } from "./triggers/sessions";
 
 // analytics, history and export
+export { getUsageAnalytics, listBillableConversations } from "./triggers/analytics";
+export { exportBillingReport } from "./triggers/export";
 
 // settings, limits and alerts

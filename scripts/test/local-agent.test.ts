@@ -145,6 +145,18 @@ describe("non-streaming chat completions", () => {
     expect(gpt4.usage?.prompt_tokens).toBe(countChatTokens(messages, "gpt-4"));
     expect(gpt4o.usage?.prompt_tokens).toBe(countChatTokens(messages, "gpt-4o"));
   });
+
+  it("accepts a developer message and counts it like a system message", async () => {
+    const messages: ChatTurn[] = [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "hello" },
+    ];
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o",
+      messages: [{ role: "developer", content: "Be brief." }, { role: "user", content: "hello" }],
+    });
+    expect(completion.usage?.prompt_tokens).toBe(countChatTokens(messages, "gpt-4o"));
+  });
 });
 
 describe("streaming chat completions", () => {
@@ -230,7 +242,7 @@ describe("markers", () => {
   });
 
   describe("[[tokens:N]]", () => {
-    const cases = [1, 7, 250].flatMap((n) => ["gpt-4", "gpt-4o"].map((model) => [n, model] as const));
+    const cases = [0, 1, 7, 250].flatMap((n) => ["gpt-4", "gpt-4o"].map((model) => [n, model] as const));
 
     it.each(cases)("answers with exactly %i completion tokens for %s", async (n, model) => {
       const completion = await complete(user(`[[tokens:${n}]]`), model);
@@ -265,6 +277,12 @@ describe("markers", () => {
     });
   });
 
+  it.each(["[[fail:200]]", "[[fail:302]]", "[[fail:600]]", "[[fail:abc]]"])("ignores %s, which is not an error status", async (marker) => {
+    const completion = await complete(user(`answer anyway ${marker}`));
+    expect(contentOf(completion)).toContain("answer anyway");
+    expect(completion.usage).toBeDefined();
+  });
+
   it("reads markers from the last user message only", async () => {
     const completion = await complete([
       { role: "user", content: "[[fail:500]]" },
@@ -280,7 +298,19 @@ describe("auth", () => {
     const wrong = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: "wrong-key", maxRetries: 0 });
     const error = await wrong.chat.completions.create({ model: "gpt-4o", messages: user("hi") }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(401);
+    const apiError = error as InstanceType<typeof OpenAI.APIError>;
+    expect(apiError.status).toBe(401);
+    // OpenAI's shape for a bad key: type invalid_request_error, code invalid_api_key.
+    expect(apiError.type).toBe("invalid_request_error");
+    expect(apiError.code).toBe("invalid_api_key");
+  });
+
+  it("rejects a wrong API key on a streaming request too", async () => {
+    const wrong = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: "wrong-key", maxRetries: 0 });
+    const error = await wrong.chat.completions
+      .create({ model: "gpt-4o", messages: user("hi"), stream: true, stream_options: { include_usage: true } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
   });
 
   it("rejects a request without an Authorization header (401)", async () => {
@@ -294,24 +324,28 @@ describe("auth", () => {
 describe("malformed requests", () => {
   const valid = { model: "gpt-4o", messages: user("hi") };
 
-  it.each<[string, string | object, number, string | null | undefined]>([
-    ["a non-JSON body", "{this is not json", 400, undefined],
-    ["an empty body", "", 400, undefined],
-    ["a JSON array body", "[]", 400, undefined],
-    ["a JSON string body", '"hello"', 400, undefined],
-    ["a missing model", { messages: user("hi") }, 400, "model"],
-    ["an empty model", { ...valid, model: "" }, 400, "model"],
-    ["missing messages", { model: "gpt-4o" }, 400, "messages"],
-    ["empty messages", { ...valid, messages: [] }, 400, "messages"],
-    ["a non-string content", { ...valid, messages: [{ role: "user", content: 42 }] }, 400, "messages[0].content"],
-    ["a missing content", { ...valid, messages: [{ role: "user" }] }, 400, "messages[0].content"],
-    ["a bad role", { ...valid, messages: [{ role: "robot", content: "hi" }] }, 400, "messages[0].role"],
-    ["a null message", { ...valid, messages: [null] }, 400, "messages[0].role"],
-    ["max_tokens: -1", { ...valid, max_tokens: -1 }, 400, "max_tokens"],
-    ["max_tokens: 0", { ...valid, max_tokens: 0 }, 400, "max_tokens"],
-    ["max_tokens: 1.5", { ...valid, max_tokens: 1.5 }, 400, "max_tokens"],
-    ['max_completion_tokens: "10"', { ...valid, max_completion_tokens: "10" }, 400, "max_tokens"],
-  ])("answers %s with %i and an OpenAI error body", async (_label, body, status, param) => {
+  // [label, body, expected param (undefined: not checked)]; all of them are 400s.
+  it.each<[string, string | object, string | null | undefined]>([
+    ["a non-JSON body", "{this is not json", null],
+    ["an empty body", "", null],
+    ["a JSON array body", "[]", null],
+    ["a JSON string body", '"hello"', null],
+    ["a JSON null body", "null", null],
+    ["a missing model", { messages: user("hi") }, "model"],
+    ["an empty model", { ...valid, model: "" }, "model"],
+    ["missing messages", { model: "gpt-4o" }, "messages"],
+    ["empty messages", { ...valid, messages: [] }, "messages"],
+    ["a non-string content", { ...valid, messages: [{ role: "user", content: 42 }] }, "messages[0].content"],
+    ["a missing content", { ...valid, messages: [{ role: "user" }] }, "messages[0].content"],
+    ["a bad role", { ...valid, messages: [{ role: "robot", content: "hi" }] }, "messages[0].role"],
+    ["a bad role in a later message", { ...valid, messages: [...user("hi"), { role: "tool", content: "x" }] }, "messages[1].role"],
+    ["a null message", { ...valid, messages: [null] }, "messages[0].role"],
+    ["max_tokens: -1", { ...valid, max_tokens: -1 }, "max_tokens"],
+    ["max_tokens: 0", { ...valid, max_tokens: 0 }, "max_tokens"],
+    ["max_tokens: 1.5", { ...valid, max_tokens: 1.5 }, "max_tokens"],
+    ['max_completion_tokens: "10"', { ...valid, max_completion_tokens: "10" }, "max_tokens"],
+  ])("answers %s with 400 and an OpenAI error body", async (_label, body, param) => {
+    const status = 400;
     const res = await rawPost(body);
     expect(res.status).toBe(status);
     expect(res.contentType).toMatch(/^application\/json/);
@@ -336,13 +370,22 @@ describe("malformed requests", () => {
     expect(error.type).toEqual(expect.stringMatching(/.+/));
   });
 
-  it("answers a body over 2 MiB with 413 and an OpenAI error body", async () => {
-    const huge = { ...valid, messages: user("x".repeat(2 * 1024 * 1024 + 1)) };
-    const res = await rawPost(huge);
-    expect(res.status).toBe(413);
-    const { error } = res.body as { error: { message: unknown; type: unknown } };
-    expect(error.message).toEqual(expect.stringMatching(/.+/));
-    expect(error.type).toEqual(expect.stringMatching(/.+/));
+  const MiB = 1024 * 1024;
+  it.each([
+    ["just over 2 MiB", 2 * MiB + 1],
+    ["3 MiB", 3 * MiB],
+    ["5 MiB", 5 * MiB],
+    ["8 MiB", 8 * MiB],
+  ])("answers a body of %s with 413 and an OpenAI error body, reliably", async (_label, size) => {
+    const huge = JSON.stringify({ ...valid, messages: user("x".repeat(size)) });
+    // Repeated: the 413 must arrive every time, never a reset connection instead.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const res = await rawPost(huge);
+      expect(res.status).toBe(413);
+      const { error } = res.body as { error: { message: unknown; type: unknown } };
+      expect(error.message).toEqual(expect.stringMatching(/.+/));
+      expect(error.type).toEqual(expect.stringMatching(/.+/));
+    }
   });
 
   it("still serves requests after a refused oversized body", async () => {
@@ -350,8 +393,8 @@ describe("malformed requests", () => {
     expect(contentOf(completion)).toContain("still alive?");
   });
 
-  it("accepts a body just under the limit", async () => {
-    const big = "word ".repeat(40_000); // ~200 KB, well under 2 MiB
+  it("accepts a large body under the limit", async () => {
+    const big = "word ".repeat(40_000); // ~200 KB, under the 2 MiB limit
     const completion = await complete(user(big.trim()));
     expect(completion.usage?.prompt_tokens).toBe(countChatTokens(user(big.trim()), "gpt-4o"));
   });

@@ -7,11 +7,15 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
-/** Position of the last row of a page, in the order `createdAt desc, id desc`. */
+/**
+ * Position of the last row of a page, in the order `createdAt desc, localDay desc, id desc`
+ * (localDay only breaks createdAt ties, which share a day unless the agent's timezone changed).
+ */
 export interface PageCursor {
   /** createdAt as Firestore keeps it (seconds and nanoseconds), so no precision is lost. */
   seconds: number;
   nanos: number;
+  day: string;
   id: string;
 }
 
@@ -39,6 +43,7 @@ const VERSION = 1;
 /** Purpose label: the signing key may serve other uses, so page-token MACs use a derived key. */
 const KEY_LABEL = "billing/page-token/v1";
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** Firestore document ids are at most 1,500 bytes. */
 const MAX_ID_LENGTH = 1_500;
 
@@ -48,6 +53,7 @@ interface Payload {
   f: string;
   s: number;
   n: number;
+  d: string;
   i: string;
 }
 
@@ -67,7 +73,7 @@ export function scopeDigest(scope: PageScope): string {
 
 /** Issues the token that resumes after `cursor`. */
 export function encodePageToken(scope: PageScope, cursor: PageCursor, key: string): string {
-  const payload: Payload = { v: VERSION, a: scope.agentId, f: scopeDigest(scope), s: cursor.seconds, n: cursor.nanos, i: cursor.id };
+  const payload: Payload = { v: VERSION, a: scope.agentId, f: scopeDigest(scope), s: cursor.seconds, n: cursor.nanos, d: cursor.day, i: cursor.id };
   const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
   return `${body}.${mac(body, key)}`;
 }
@@ -88,6 +94,8 @@ function parsePayload(body: string): Payload {
     Number.isInteger(p.n) &&
     (p.n as number) >= 0 &&
     (p.n as number) < 1e9 &&
+    typeof p.d === "string" &&
+    DAY.test(p.d) &&
     typeof p.i === "string" &&
     p.i.length > 0 &&
     p.i.length <= MAX_ID_LENGTH;
@@ -116,5 +124,5 @@ export function decodePageToken(token: string, scope: PageScope, key: string): P
   if (payload.f !== scopeDigest(scope)) {
     throw new PageTokenError("other-filters", "pageToken: was issued for other filters (from, to, billable); start again without it.");
   }
-  return { seconds: payload.s, nanos: payload.n, id: payload.i };
+  return { seconds: payload.s, nanos: payload.n, day: payload.d, id: payload.i };
 }

@@ -1,0 +1,27 @@
+/**
+ * getUsageAnalytics: usage of one agent over a range of its local days, from the daily buckets
+ * alone. It reads the agent and one bucket id per day (at most 367 documents), never the ledger,
+ * so its cost does not grow with traffic.
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import type { UsageAnalyticsRequest, UsageAnalyticsResponse } from "../contract/analytics";
+import { buildAnalytics } from "../domain/analytics";
+import { daysInRange } from "../domain/periods";
+import { agentTimezone, loadOwnedAgent } from "../store/agents";
+import { readDailyBuckets } from "../store/daily";
+
+/** Handles one call for the signed-in `uid` (the request is already parsed by its schema). */
+export async function handleUsageAnalytics(db: Firestore, uid: string, req: UsageAnalyticsRequest): Promise<UsageAnalyticsResponse> {
+  const agent = await loadOwnedAgent(db, req.agentId, uid);
+  const { usage, documentsRead } = await readDailyBuckets(db, req.agentId, daysInRange(req.from, req.to));
+  return {
+    agentId: req.agentId,
+    granularity: req.granularity,
+    from: req.from,
+    to: req.to,
+    timezone: agentTimezone(agent),
+    ...buildAnalytics(usage, req.from, req.to, req.granularity),
+    // + 1: the agent document of the ownership check.
+    documentsRead: documentsRead + 1,
+  };
+}
