@@ -6,7 +6,7 @@
  *   tsx scripts/emulators.ts check          exit 0 when the emulators can run here, else one line why
  *   tsx scripts/emulators.ts exec -- CMD…   start everything, run CMD, stop everything, exit with CMD's status
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -94,54 +94,119 @@ export const CLIENT_ENV = {
 
 /** What the command needs beyond what firebase emulators:exec sets itself. */
 const CLIENT_ENV_FOR_COMMAND = { LOCAL_AGENT_URL: CLIENT_ENV.LOCAL_AGENT_URL, FUNCTIONS_EMULATOR_ORIGIN: CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN };
+const ONLY = ["--only", "auth,firestore,functions,pubsub", "--project", PROJECT_ID, "--non-interactive"];
+const FIREBASE = path.join(ROOT, "node_modules", ".bin", "firebase");
 
 const shellQuote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 
-/** Runs `command` under the emulators and the local agent; resolves to its exit status. */
-export async function runUnderEmulators(command: string[]): Promise<number> {
+interface Support {
+  env: NodeJS.ProcessEnv;
+  stop: () => Promise<void>;
+}
+
+/** Secrets, binaries and the local agent: what every emulator run needs before firebase starts. */
+async function startSupport(): Promise<Support> {
   const secrets = localSecrets();
   const env = { ...process.env, ...emulatorEnv(), ...CLIENT_ENV_FOR_COMMAND, ...secrets };
   const agent = await startLocalAgent(LOCAL_AGENT_PORT, secrets.AGENT_API_KEY).catch((err: Error) => {
     throw new Error(`local agent could not start on 127.0.0.1:${LOCAL_AGENT_PORT} (${err.message}); is another copy running?`);
   });
-  const firebase = path.join(ROOT, "node_modules", ".bin", "firebase");
-  const args = ["emulators:exec", "--non-interactive", "--only", "auth,firestore,functions,pubsub", "--project", PROJECT_ID, command.map(shellQuote).join(" ")];
-  const child = spawn(firebase, args, { cwd: ROOT, stdio: "inherit", env });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on("SIGINT", forward);
+  const stop = async () => {
+    agent.closeAllConnections();
+    await new Promise((resolve) => agent.close(resolve));
+  };
+  return { env, stop };
+}
+
+const exitOf = (child: ChildProcess) =>
+  new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 130 : 1))));
+
+/**
+ * Runs `command` under the emulators and the local agent; resolves to its exit status. Ctrl-C
+ * reaches firebase from the terminal itself, so only SIGTERM is forwarded (never twice).
+ */
+export async function runUnderEmulators(command: string[]): Promise<number> {
+  const support = await startSupport();
+  const child = spawn(FIREBASE, ["emulators:exec", ...ONLY, command.map(shellQuote).join(" ")], { cwd: ROOT, stdio: "inherit", env: support.env });
+  const forward = () => child.kill("SIGTERM");
   process.on("SIGTERM", forward);
-  const status = await new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 130 : 1))));
-  process.off("SIGINT", forward);
+  process.on("SIGINT", () => undefined);
+  const status = await exitOf(child);
   process.off("SIGTERM", forward);
-  await new Promise((resolve) => agent.close(resolve));
-  agent.closeAllConnections?.();
+  await support.stop();
   return status;
 }
 
+/** Resolves once the Functions emulator serves the project's callables. */
+async function functionsReady(exited: Promise<number>, timeoutMs = 180_000): Promise<void> {
+  const url = `${CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN}/${PROJECT_ID}/us-central1/sendMessage`;
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (const until = Date.now() + timeoutMs; Date.now() < until && !gone; ) {
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"data":{}}' }).catch(() => null);
+    if (res && (await res.text()).includes("UNAUTHENTICATED")) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(gone ? "the emulators stopped while starting (see their output above)" : "the Functions emulator did not come up in time");
+}
+
 /**
- * The emulators use fixed ports, so two runs at once would collide: a run re-executes itself
- * under flock(1) and waits its turn, saying so.
+ * Serves the emulators and the local agent until Ctrl-C (or SIGTERM), running `onReady` once the
+ * functions answer. Firebase runs in its own process group and gets exactly one SIGINT from here,
+ * so it shuts its Java emulators down cleanly and nothing is left behind.
  */
-function underLock(argv: string[]): Promise<number> | null {
+export async function serveEmulators(onReady: () => Promise<void>): Promise<number> {
+  const support = await startSupport();
+  Object.assign(process.env, CLIENT_ENV, { AGENT_API_KEY: support.env.AGENT_API_KEY });
+  const child = spawn(FIREBASE, ["emulators:start", ...ONLY], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: support.env, detached: true });
+  child.stdout?.on("data", (chunk: Buffer) => process.env.VERBOSE_EMULATORS && process.stdout.write(chunk));
+  const exited = exitOf(child);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping the emulators and the local agent…");
+    process.kill(-child.pid!, "SIGINT");
+    setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 30_000).unref();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  try {
+    await functionsReady(exited);
+    await onReady();
+  } catch (err) {
+    console.error(`npm start failed: ${(err as Error).message}`);
+    stop();
+  }
+  const status = await exited;
+  await support.stop();
+  return stopping ? 0 : status;
+}
+
+/**
+ * The emulators use fixed ports, so two runs at once would collide: a run re-executes its entry
+ * script under flock(1) and waits its turn, saying so. Returns null when already holding the lock.
+ */
+export function underLock(): Promise<number> | null {
   if (process.env.EMULATORS_LOCK_HELD || spawnSync("flock", ["-V"]).error) return null;
   const lock = path.join(CACHE, "run.lock");
   fs.mkdirSync(CACHE, { recursive: true });
   const free = spawnSync("flock", ["-n", lock, "true"]).status === 0;
   if (!free) console.error(`waiting for another emulator run to finish (lock ${path.relative(ROOT, lock)})…`);
-  const child = spawn("flock", [lock, process.execPath, ...process.execArgv, __filename, ...argv], {
+  const child = spawn("flock", [lock, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: "inherit",
     env: { ...process.env, EMULATORS_LOCK_HELD: "1" },
   });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on("SIGINT", forward);
-  process.on("SIGTERM", forward);
-  return new Promise((resolve) => child.on("exit", (code) => resolve(code ?? 130)));
+  // Ctrl-C reaches the locked run from the terminal; a SIGTERM is passed on.
+  process.on("SIGINT", () => undefined);
+  process.on("SIGTERM", () => child.kill("SIGTERM"));
+  return exitOf(child);
 }
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === "exec") {
-    const locked = underLock(argv);
+    const locked = underLock();
     if (locked) return locked;
   }
   try {

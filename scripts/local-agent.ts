@@ -6,7 +6,7 @@
  *   [[fail:500]]  answer HTTP 500 (any 4xx/5xx status)
  *   [[sleep:MS]]  wait MS milliseconds before answering
  *   [[no-usage]]  omit `usage` (streaming and not)
- *   [[tokens:N]]  answer with exactly N completion tokens
+ *   [[tokens:N]]  answer with exactly N completion tokens (at most max_tokens, as a real model)
  *   [[cached:N]]  report N of the prompt tokens as served from the prompt cache
  *
  * Run alone with `npm run agent`; the emulator harness starts it for `npm start` and the tests.
@@ -14,7 +14,7 @@
  * refused message never reached the agent.
  */
 import * as http from "node:http";
-import { countChatTokens, countTextTokens, type ChatTurn } from "../functions/src/domain/tokens";
+import { countChatTokens, countTextTokens, truncateToTokens, type ChatTurn } from "../functions/src/domain/tokens";
 
 export const LOCAL_AGENT_PORT = 4010;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -184,7 +184,10 @@ async function handleCompletion(req: http.IncomingMessage, res: http.ServerRespo
   if (markers.failStatus) {
     return sendError(res, markers.failStatus, `Local agent failed on request (${markers.failStatus}).`, null, "server_error");
   }
-  const answer = answerFor(lastUser, markers, chat.model);
+  // Like a real model, never more than max_tokens: the answer is cut and finish_reason says so.
+  const full = answerFor(lastUser, markers, chat.model);
+  const answer = chat.maxTokens ? truncateToTokens(full, chat.maxTokens, chat.model) : full;
+  const finishReason = answer === full ? "stop" : "length";
   const usage = markers.noUsage ? undefined : usageFor(chat, answer, markers);
   const id = `chatcmpl-local-${completionCount}`;
   const created = Math.floor(Date.now() / 1000);
@@ -195,7 +198,7 @@ async function handleCompletion(req: http.IncomingMessage, res: http.ServerRespo
       object: "chat.completion",
       created,
       model: chat.model,
-      choices: [{ index: 0, message, finish_reason: "stop", logprobs: null }],
+      choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }],
       ...(usage ? { usage } : {}),
     });
   }
@@ -207,7 +210,7 @@ async function handleCompletion(req: http.IncomingMessage, res: http.ServerRespo
     const delta = i === 0 ? { role: "assistant", content } : { content };
     send({ ...base, choices: [{ index: 0, delta, finish_reason: null }], ...usageField });
   });
-  send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }], ...usageField });
+  send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finishReason }], ...usageField });
   if (chat.includeUsage && usage) send({ ...base, choices: [], usage });
   res.end("data: [DONE]\n\n");
 }

@@ -45,3 +45,8 @@ export const LEDGER_SIGNING_KEY = defineSecret("LEDGER_SIGNING_KEY");
 
 /** Signs alert webhooks (HMAC-SHA256 of the body, header X-Billing-Signature). */
 export const WEBHOOK_SIGNING_SECRET = defineSecret("WEBHOOK_SIGNING_SECRET");
+
+/** Usage-anomaly alerts need at least this many tokens in the agent's day (see domain/alerts.ts ANOMALY_RULE). */
+export const ALERT_ANOMALY_MIN_TOKENS = defineInt("ALERT_ANOMALY_MIN_TOKENS", {
+  description: "Minimum tokens in an agent's local day before a usage-anomaly alert may fire (keeps quiet agents from alerting on noise).",
+});

@@ -11,10 +11,12 @@ setGlobalOptions({ region: REGION, maxInstances: 20 });
 // metering and rollups
 export { sendMessage } from "./triggers/send-message";
 export { rollupBillableConversation } from "./triggers/rollup";
-export { saveBillingSession } from "./triggers/sessions";
+export { getBillingInfo, saveBillingSession } from "./triggers/sessions";
 
 // analytics, history and export
 export { getUsageAnalytics, listBillableConversations } from "./triggers/analytics";
 export { exportBillingReport } from "./triggers/export";
 
 // settings, limits and alerts
+export { setAgentBillingSettings } from "./triggers/settings";
+export { billingAlerts } from "./triggers/alerts";

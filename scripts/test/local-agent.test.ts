@@ -426,3 +426,21 @@ describe("/_local/stats and /_local/reset", () => {
     expect(await stats()).toEqual({ requests: 0, completions: 0 });
   });
 });
+
+describe("max_tokens", () => {
+  it.each([
+    ["[[tokens:50]]", 8],
+    ["a long echo that runs well past three tokens", 3],
+  ])("cuts %s at max_tokens with finish_reason length, as a real model", async (message, maxTokens) => {
+    const res = await client.chat.completions.create({ model: "gpt-4", messages: user(message), max_tokens: maxTokens });
+    expect(res.usage?.completion_tokens).toBe(maxTokens);
+    expect(countTextTokens(res.choices[0].message.content ?? "", "gpt-4")).toBe(maxTokens);
+    expect(res.choices[0].finish_reason).toBe("length");
+  });
+
+  it("answers in full with finish_reason stop when under max_tokens", async () => {
+    const res = await client.chat.completions.create({ model: "gpt-4", messages: user("[[tokens:5]]"), max_tokens: 5 });
+    expect(res.usage?.completion_tokens).toBe(5);
+    expect(res.choices[0].finish_reason).toBe("stop");
+  });
+});

@@ -64,7 +64,7 @@ export function alertMail(alert: AlertContent, agentName: string | undefined): M
   return {
     subject,
     text: `${detail}\n\n${footer}\n`,
-    html: `<p>${escapeHtml(detail)}</p><p style="color:#666">${escapeHtml(footer)}</p>`,
+    html: `<p><strong>${escapeHtml(subject)}</strong></p><p>${escapeHtml(detail)}</p><p style="color:#666">${escapeHtml(footer)}</p>`,
   };
 }
 

@@ -30,3 +30,10 @@ export function countChatTokens(messages: readonly ChatTurn[], model: string): n
   const { family, chatModel } = encodingFor(model);
   return family.encodeChat(messages, chatModel).length;
 }
+
+/** The longest prefix of `text` that is at most `maxTokens` tokens (whole tokens only). */
+export function truncateToTokens(text: string, maxTokens: number, model: string): string {
+  const { family } = encodingFor(model);
+  const tokens = family.encode(text);
+  return tokens.length <= maxTokens ? text : family.decode(tokens.slice(0, maxTokens));
+}

@@ -11,15 +11,16 @@ import { ledgerId, sessionId } from "../domain/ids";
 import { LEDGER_WRITER, rowTokens, type LedgerRow } from "../domain/ledger";
 import { signRow } from "../domain/ledger-signature";
 import { microsToUsd } from "../domain/money";
-import { localDay } from "../domain/periods";
-import { costMicros, DEFAULT_MODEL, resolvePrice, type ModelPrice } from "../domain/pricing";
+import { localDay, localMonth } from "../domain/periods";
+import { costMicros, DEFAULT_MODEL, resolvePrice, worstCaseCostMicros, type ModelPrice } from "../domain/pricing";
 import { countChatTokens, countTextTokens, type ChatTurn } from "../domain/tokens";
 import { hasUsage, normalizeUsage, type TokenUsage } from "../domain/usage";
-import { BillingError, failedPrecondition, invalidArgument, unavailable } from "../errors";
+import { BillingError, failedPrecondition, invalidArgument, resourceExhausted, unavailable } from "../errors";
 import { logFailure } from "../logs";
 import { agentTimezone, loadOwnedAgent, type AgentDoc } from "../store/agents";
 import * as ledger from "../store/ledger";
 import { readSessionFigures } from "../store/sessions";
+import { releaseSpend, reserveSpend, settleSpend, type SpendWindowKeys } from "../store/spend";
 
 export interface SendMessageDeps {
   db: Firestore;
@@ -29,6 +30,8 @@ export interface SendMessageDeps {
   newMessageId: () => string;
   /** A claim older than this belongs to a request that died; longer than the function timeout. */
   claimTtlMs: number;
+  /** Development messages an agent may send per local day. */
+  devDailyMessageCap: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -40,6 +43,14 @@ interface Prepared {
   price: { price: ModelPrice; priceVersion: string } | null;
   messageId: string;
   id: string;
+  messages: ChatTurn[];
+  maxTokens: number;
+}
+
+/** What a message holds against the agent's spend windows while the agent runs. */
+interface Hold {
+  windows: SpendWindowKeys;
+  reservedMicros: number;
 }
 
 /** Handles one sendMessage call for the signed-in `uid`; `onDelta` receives streamed text. */
@@ -52,10 +63,15 @@ export async function handleSendMessage(
   const p = await prepare(deps, uid, req);
   const prior = await claimOrReplay(deps, p);
   if (prior) return toResponse(prior, true, await readSessionFigures(deps.db, prior.sessionId));
+  const hold = await reserve(deps, p);
   const sessionBefore = readSessionFigures(deps.db, sessionId(req.agentId, req.conversationId));
-  const reply = await callAgent(deps, p, onDelta);
+  const reply = await callAgent(deps, p, hold, onDelta);
   const row = buildRow(deps, p, reply);
-  await persistRow(deps, p.id, row);
+  try {
+    await persistRow(deps, p.id, row);
+  } finally {
+    if (hold) await settleSpend(deps.db, { ...spendIds(p, hold), actualMicros: row.costMicros });
+  }
   return toResponse(row, false, addRow(await sessionBefore, row));
 }
 
@@ -68,7 +84,51 @@ async function prepare(deps: SendMessageDeps, uid: string, req: SendMessageReque
     throw failedPrecondition(`Model "${model}" has no price, so production messages cannot be billed.`);
   }
   const messageId = req.messageId ?? deps.newMessageId();
-  return { req, uid, agent, model, price, messageId, id: ledgerId(req.agentId, req.conversationId, messageId) };
+  const messages: ChatTurn[] = [];
+  if (agent.systemPrompt) messages.push({ role: "system", content: agent.systemPrompt });
+  messages.push({ role: "user", content: req.message });
+  const maxTokens = req.maxTokens ?? DEFAULT_COMPLETION_TOKENS;
+  return { req, uid, agent, model, price, messageId, id: ledgerId(req.agentId, req.conversationId, messageId), messages, maxTokens };
+}
+
+const spendIds = (p: Prepared, hold: Hold) => ({
+  agentId: p.req.agentId,
+  reservationId: p.id,
+  mode: p.req.testMode,
+  windows: hold.windows,
+  reservedMicros: hold.reservedMicros,
+});
+
+/**
+ * Holds the worst case of a production message against the agent's limits (and counts a
+ * development message against the free cap) before the agent is called. Production messages of
+ * an agent without limits skip this: nothing to enforce, and no transaction on the hot path.
+ */
+async function reserve(deps: SendMessageDeps, p: Prepared): Promise<Hold | null> {
+  const billing = p.agent.billing ?? {};
+  const limits = { dailyMicros: billing.dailyLimitMicros ?? null, monthlyMicros: billing.monthlyLimitMicros ?? null };
+  const production = p.req.testMode === "production";
+  if (production && limits.dailyMicros === null && limits.monthlyMicros === null) return null;
+  const now = deps.now();
+  const tz = agentTimezone(p.agent);
+  const windows = { day: localDay(now, tz), month: localMonth(now, tz) };
+  const promptTokens = countChatTokens(p.messages, p.model);
+  const amountMicros = production && p.price ? worstCaseCostMicros(promptTokens, p.maxTokens, p.price.price) : 0;
+  const outcome = await reserveSpend(deps.db, {
+    agentId: p.req.agentId,
+    reservationId: p.id,
+    mode: p.req.testMode,
+    amountMicros,
+    limits,
+    devDailyMessageCap: deps.devDailyMessageCap,
+    windows,
+    now,
+    ttlMs: deps.claimTtlMs,
+  });
+  if (outcome.ok) return { windows, reservedMicros: amountMicros };
+  await ledger.releaseClaim(deps.db, p.id);
+  const what = { "daily-limit": "daily spending limit", "monthly-limit": "monthly spending limit", "dev-daily-cap": "daily development message cap" }[outcome.reason];
+  throw resourceExhausted(`This message would exceed the agent's ${what}; the agent was not called.`, { ...outcome });
 }
 
 /** Claims the message, or returns its stored row (waiting while another request holds the claim). */
@@ -96,15 +156,13 @@ function sameRequest(row: LedgerRow, req: SendMessageRequest): LedgerRow {
   return row;
 }
 
-async function callAgent(deps: SendMessageDeps, p: Prepared, onDelta?: (delta: string) => unknown): Promise<AgentReply & { messages: ChatTurn[] }> {
-  const messages: ChatTurn[] = [];
-  if (p.agent.systemPrompt) messages.push({ role: "system", content: p.agent.systemPrompt });
-  messages.push({ role: "user", content: p.req.message });
+async function callAgent(deps: SendMessageDeps, p: Prepared, hold: Hold | null, onDelta?: (delta: string) => unknown): Promise<AgentReply & { messages: ChatTurn[] }> {
   try {
-    const reply = await deps.agent.complete({ model: p.model, messages, maxTokens: p.req.maxTokens ?? DEFAULT_COMPLETION_TOKENS, onDelta });
-    return { ...reply, messages };
+    const reply = await deps.agent.complete({ model: p.model, messages: p.messages, maxTokens: p.maxTokens, onDelta });
+    return { ...reply, messages: p.messages };
   } catch (err) {
     const reason = err instanceof AgentFailure ? err.message : "agent call failed";
+    if (hold) await releaseSpend(deps.db, spendIds(p, hold));
     await ledger.releaseClaim(deps.db, p.id);
     await ledger.recordFailure(deps.db, { ...failureIds(p), stage: "agent-call", reason, charged: false }, deps.now());
     throw unavailable(`The agent service failed (${reason}); nothing was billed.`);

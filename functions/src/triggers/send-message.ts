@@ -1,10 +1,21 @@
 /** sendMessage: meter, price and record one message exchange with an agent. */
 import { randomUUID } from "node:crypto";
 import { openAiAgentClient, type AgentClient } from "../agent/agent-client";
-import { AGENT_API_KEY, AGENT_MAX_RETRIES, AGENT_TIMEOUT_MS, LEDGER_SIGNING_KEY, SEND_MESSAGE_TIMEOUT_SECONDS, UNIVERSAL_AGENT_URL } from "../config";
+import {
+  AGENT_API_KEY,
+  AGENT_MAX_RETRIES,
+  AGENT_TIMEOUT_MS,
+  DEV_DAILY_MESSAGE_CAP,
+  LEDGER_SIGNING_KEY,
+  RATE_LIMIT_BURST,
+  RATE_LIMIT_PER_MINUTE,
+  SEND_MESSAGE_TIMEOUT_SECONDS,
+  UNIVERSAL_AGENT_URL,
+} from "../config";
 import { sendMessageRequestSchema, type SendMessageChunk } from "../contract/send-message";
 import { handleSendMessage } from "../handlers/send-message";
 import { db } from "../store/db";
+import { enforceRateLimit } from "../store/rate-limit";
 import { billingCallable } from "./callable";
 
 let cached: { key: string; client: AgentClient } | undefined;
@@ -25,8 +36,9 @@ function agentClient(): AgentClient {
 export const sendMessage = billingCallable<typeof sendMessageRequestSchema, Awaited<ReturnType<typeof handleSendMessage>>, SendMessageChunk>(
   "sendMessage",
   sendMessageRequestSchema,
-  (caller, input, stream) =>
-    handleSendMessage(
+  async (caller, input, stream) => {
+    await enforceRateLimit(db(), caller.uid, { perMinute: RATE_LIMIT_PER_MINUTE.value(), burst: RATE_LIMIT_BURST.value() }, Date.now());
+    return handleSendMessage(
       {
         db: db(),
         agent: agentClient(),
@@ -34,10 +46,12 @@ export const sendMessage = billingCallable<typeof sendMessageRequestSchema, Awai
         now: Date.now,
         newMessageId: randomUUID,
         claimTtlMs: 2 * SEND_MESSAGE_TIMEOUT_SECONDS * 1000,
+        devDailyMessageCap: DEV_DAILY_MESSAGE_CAP.value(),
       },
       caller.uid,
       input,
       stream ? (delta) => stream.sendChunk({ delta }) : undefined,
-    ),
+    );
+  },
   { timeoutSeconds: SEND_MESSAGE_TIMEOUT_SECONDS, secrets: [AGENT_API_KEY, LEDGER_SIGNING_KEY], memory: "512MiB" },
 );

@@ -135,6 +135,7 @@ describe("local days", () => {
         now: () => Date.parse(iso),
         newMessageId: randomUUID,
         claimTtlMs: 240_000,
+        devDailyMessageCap: 500,
       },
       owner.uid,
       { agentId, conversationId: "night", message: "late night [[tokens:3]]", testMode: "production" },

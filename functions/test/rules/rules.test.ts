@@ -62,7 +62,12 @@ const CLOSED_COLLECTIONS = [
 const ROW_OF: Record<string, string> = { [ALICE]: "alice-row", [BOB]: "bob-row" };
 
 /** A billing-shaped row; every one carries its owner's uid, as the backend writes them. */
-const rowFor = (uid: string): DocumentData => ({ userId: uid, agentId: `agent-${uid}`, costMicros: 1_200, createdAt: Timestamp.fromMillis(0) });
+const rowFor = (uid: string): DocumentData => ({
+  userId: uid,
+  agentId: `agent-${uid}`,
+  costMicros: 1_200,
+  createdAt: Timestamp.fromMillis(0),
+});
 
 let env: RulesTestEnvironment;
 let dbs: Record<Actor, Firestore>;
@@ -157,6 +162,7 @@ async function expectOutcome(actor: Actor, outcome: Outcome, attempt: () => Prom
 
 describe.each(BILLING_COLLECTIONS)("%s: backend-written, owner-readable", (path) => {
   it.each(
+    // prettier-ignore
     cases([
       // request                                                 alice      bob        signed out
       ["get alice's document",                                   "allowed", "denied",  "denied"],
@@ -187,7 +193,7 @@ describe.each(CLOSED_COLLECTIONS)("%s: closed to clients", (path) => {
 
 describe("collection-group queries: closed (every billing collection is top-level)", () => {
   it.each(BILLING_COLLECTIONS.flatMap((group) => (["alice", "bob"] as const).map((actor) => ({ group, actor }))))(
-    'group query on $group where userId == own uid as $actor: denied',
+    "group query on $group where userId == own uid as $actor: denied",
     async ({ group, actor }) => {
       await assertFails(getDocs(query(collectionGroup(dbs[actor], group), where("userId", "==", UIDS[actor]))));
     },
@@ -224,7 +230,8 @@ async function seedAgent(uid: string, overrides: DocumentData = {}): Promise<str
 
 const AGENT_READS = {
   "get alice's agent": async (db: Firestore) => [(await getDoc(doc(db, AGENTS, ALICE_AGENT))).get("userId") as string],
-  'list where userId == "alice"': async (db: Firestore) => ownersOf(await getDocs(query(collection(db, AGENTS), where("userId", "==", ALICE)))),
+  'list where userId == "alice"': async (db: Firestore) =>
+    ownersOf(await getDocs(query(collection(db, AGENTS), where("userId", "==", ALICE)))),
   'list where userId == "bob"': async (db: Firestore) => ownersOf(await getDocs(query(collection(db, AGENTS), where("userId", "==", BOB)))),
   "list without a filter": async (db: Firestore) => ownersOf(await getDocs(collection(db, AGENTS))),
   'list where status == "active" (no userId filter)': async (db: Firestore) =>
@@ -240,6 +247,7 @@ describe("alchemist_agents: reads", () => {
   );
 
   type ReadRow = [request: keyof typeof AGENT_READS, alice: Outcome, bob: Outcome, signedOut: Outcome];
+  // prettier-ignore
   const rows: ReadRow[] = [
     // request                                            alice      bob        signed out
     ["get alice's agent",                                 "allowed", "denied",  "denied"],
@@ -281,7 +289,12 @@ function without(data: DocumentData, ...fields: string[]): DocumentData {
 describe("alchemist_agents: create", () => {
   it.each<{ what: string; actor: Actor; data: DocumentData; outcome: Outcome }>([
     { what: "a complete agent of her own", actor: "alice", data: newAgent(), outcome: "allowed" },
-    { what: "a minimal agent (userId, name, model)", actor: "alice", data: { userId: ALICE, name: "Tiny", model: "gpt-4" }, outcome: "allowed" },
+    {
+      what: "a minimal agent (userId, name, model)",
+      actor: "alice",
+      data: { userId: ALICE, name: "Tiny", model: "gpt-4" },
+      outcome: "allowed",
+    },
     {
       what: "an agent at every size limit (name 200, model 100, systemPrompt 20000, description 2000)",
       actor: "alice",
@@ -294,7 +307,12 @@ describe("alchemist_agents: create", () => {
     { what: "an agent owned by alice", actor: "signed out", data: newAgent(), outcome: "denied" },
     { what: "an agent with no userId", actor: "alice", data: without(newAgent(), "userId"), outcome: "denied" },
     { what: "an agent with billing settings", actor: "alice", data: newAgent({ billing: { dailyLimitMicros: 1 } }), outcome: "denied" },
-    { what: "an agent with its own pricing", actor: "alice", data: newAgent({ pricing: { inputMicrosPerMTok: 0, outputMicrosPerMTok: 0 } }), outcome: "denied" },
+    {
+      what: "an agent with its own pricing",
+      actor: "alice",
+      data: newAgent({ pricing: { inputMicrosPerMTok: 0, outputMicrosPerMTok: 0 } }),
+      outcome: "denied",
+    },
     { what: 'an agent with status "paused"', actor: "alice", data: newAgent({ status: "paused" }), outcome: "denied" },
     { what: "an agent with a field outside the allow-list", actor: "alice", data: newAgent({ plan: "enterprise" }), outcome: "denied" },
     { what: "an agent with no name", actor: "alice", data: without(newAgent(), "name"), outcome: "denied" },
@@ -303,10 +321,25 @@ describe("alchemist_agents: create", () => {
     { what: "an agent whose name is a number", actor: "alice", data: newAgent({ name: 42 }), outcome: "denied" },
     { what: "an agent with a 201-character name", actor: "alice", data: newAgent({ name: longText(201) }), outcome: "denied" },
     { what: "an agent with a 101-character model", actor: "alice", data: newAgent({ model: longText(101) }), outcome: "denied" },
-    { what: "an agent with a 20001-character systemPrompt", actor: "alice", data: newAgent({ systemPrompt: longText(20_001) }), outcome: "denied" },
-    { what: "an agent with a 2001-character description", actor: "alice", data: newAgent({ description: longText(2_001) }), outcome: "denied" },
+    {
+      what: "an agent with a 20001-character systemPrompt",
+      actor: "alice",
+      data: newAgent({ systemPrompt: longText(20_001) }),
+      outcome: "denied",
+    },
+    {
+      what: "an agent with a 2001-character description",
+      actor: "alice",
+      data: newAgent({ description: longText(2_001) }),
+      outcome: "denied",
+    },
     { what: "an agent whose systemPrompt is a list", actor: "alice", data: newAgent({ systemPrompt: ["a", "b"] }), outcome: "denied" },
-    { what: "a backdated agent (createdAt is not the server's time)", actor: "alice", data: newAgent({ createdAt: Timestamp.fromMillis(0) }), outcome: "denied" },
+    {
+      what: "a backdated agent (createdAt is not the server's time)",
+      actor: "alice",
+      data: newAgent({ createdAt: Timestamp.fromMillis(0) }),
+      outcome: "denied",
+    },
   ])("$actor creates $what: $outcome", async ({ actor, data, outcome }) => {
     const agentId = freshAgentId();
     await expectOutcome(actor, outcome, () => setDoc(doc(dbs[actor], AGENTS, agentId), data));
@@ -328,10 +361,21 @@ describe("alchemist_agents: update", () => {
     { what: "removes the systemPrompt", actor: "alice", changes: { systemPrompt: deleteField() }, outcome: "allowed" },
     { what: "gives her agent to bob (userId)", actor: "alice", changes: { userId: BOB }, outcome: "denied" },
     { what: "pauses her agent (status)", actor: "alice", changes: { status: "paused" }, outcome: "denied" },
-    { what: "reactivates an agent the backend paused", actor: "alice", seeded: { status: "paused" }, changes: { status: "active" }, outcome: "denied" },
+    {
+      what: "reactivates an agent the backend paused",
+      actor: "alice",
+      seeded: { status: "paused" },
+      changes: { status: "active" },
+      outcome: "denied",
+    },
     { what: "raises her daily limit (billing)", actor: "alice", changes: { "billing.dailyLimitMicros": 999_000_000 }, outcome: "denied" },
     { what: "replaces the billing settings", actor: "alice", changes: { billing: {} }, outcome: "denied" },
-    { what: "sets a custom price (pricing)", actor: "alice", changes: { pricing: { inputMicrosPerMTok: 0, outputMicrosPerMTok: 0 } }, outcome: "denied" },
+    {
+      what: "sets a custom price (pricing)",
+      actor: "alice",
+      changes: { pricing: { inputMicrosPerMTok: 0, outputMicrosPerMTok: 0 } },
+      outcome: "denied",
+    },
     { what: "removes the custom price", actor: "alice", changes: { pricing: deleteField() }, outcome: "denied" },
     { what: "adds a field outside the allow-list", actor: "alice", changes: { plan: "enterprise" }, outcome: "denied" },
     { what: "removes the name", actor: "alice", changes: { name: deleteField() }, outcome: "denied" },

@@ -1,0 +1,148 @@
+/**
+ * The alert scheduler's work, as a plain function with an injected clock (the scheduled trigger
+ * only calls it). It reads daily buckets, agents and failure records, never the ledger, and
+ * raises each alert once per agent, kind and window with create() on a derived id, so running it
+ * twice, or twice at once, over the same state raises nothing new.
+ *
+ *  - daily-cost (window: the local day): the day's billable cost over `billing.dailyAlertMicros`.
+ *  - usage-anomaly (window: the local day): the day's tokens far above the agent's baseline.
+ *  - billing-failure (window: the run's 15-minute slot): failures not yet reported by an alert.
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import { logger } from "firebase-functions/v2";
+import { ANOMALY_RULE, bucketUsage, dailyCostCrossing, daysBefore, slotWindow, usageAnomaly, type AlertKind, type AnomalyRule } from "../domain/alerts";
+import { alertId } from "../domain/ids";
+import { isValidDay } from "../domain/periods";
+import { mapWithConcurrency } from "../domain/pool";
+import type { AgentDoc } from "../store/agents";
+import * as store from "../store/alerts";
+import { sweepExpiredReservations } from "../store/spend";
+import { DEFAULT_DELIVERY, deliverPendingAlerts, type DeliveryOptions } from "./deliver";
+
+/** Buckets are found by `updatedAt >= lastRun - slack`: covers clock skew and commits in flight. */
+export const RUN_SLACK_MS = 5 * 60_000;
+/** With no previous run, look this far back. */
+export const FIRST_RUN_LOOKBACK_MS = 24 * 60 * 60_000;
+/** Failures one alert reports (and marks) at most; the rest go in the next run's alert. */
+const MAX_FAILURES_PER_ALERT = 400;
+const EVALUATION_CONCURRENCY = 10;
+
+export interface AlertRunDeps {
+  db: Firestore;
+  now: () => number;
+  /** WEBHOOK_SIGNING_SECRET (tests pass the harness's value). */
+  webhookSecret: string;
+  /** ALERT_ANOMALY_MIN_TOKENS; the rule's default when absent. */
+  anomalyMinTokens?: number;
+  /** Delivery knobs (backoff delays, fetch, the owner-email lookup). */
+  deliver?: Partial<DeliveryOptions>;
+}
+
+export interface AlertRunSummary {
+  /** Expired spend reservations dropped. */
+  swept: number;
+  /** Alerts created by this run. */
+  raised: number;
+  /** Alerts whose delivery this run finished (its own and any left pending). */
+  delivered: number;
+}
+
+interface Candidate {
+  id: string;
+  agentId: string;
+  userId: string;
+  kind: AlertKind;
+  window: string;
+  figures: Record<string, unknown>;
+  /** The agent had a webhook when the alert was raised. */
+  webhook: boolean;
+  failureIds?: string[];
+}
+
+function candidate(agentId: string, agent: AgentDoc, kind: AlertKind, window: string, figures: object): Candidate {
+  const webhook = Boolean(agent.billing?.webhookUrl);
+  return { id: alertId(agentId, kind, window), agentId, userId: agent.userId, kind, window, figures: { ...figures }, webhook };
+}
+
+/** The daily-cost and usage-anomaly alerts one bucket calls for. */
+async function evaluateBucket(db: Firestore, bucket: store.RecentBucket, agent: AgentDoc, rule: AnomalyRule): Promise<Candidate[]> {
+  const usage = bucketUsage(bucket.day, bucket.data);
+  const found: Candidate[] = [];
+  const cost = dailyCostCrossing(usage, agent.billing?.dailyAlertMicros);
+  if (cost) found.push(candidate(bucket.agentId, agent, "daily-cost", bucket.day, cost));
+  // The baseline costs up to 14 reads: only fetched when the day is big enough to matter.
+  if (usage.totalTokens >= rule.minTodayTokens) {
+    const history = await store.readBuckets(db, bucket.agentId, daysBefore(bucket.day, rule.baselineDays));
+    const anomaly = usageAnomaly(usage, history.map((h) => bucketUsage(h.day, h.data)), rule);
+    if (anomaly) found.push(candidate(bucket.agentId, agent, "usage-anomaly", bucket.day, anomaly));
+  }
+  return found;
+}
+
+/** Alerts on the buckets updated since `since`; each (agent, day) judged on its own day. */
+async function usageCandidates(deps: AlertRunDeps, since: number): Promise<Candidate[]> {
+  const buckets = (await store.recentBuckets(deps.db, since)).filter((b) => typeof b.agentId === "string" && isValidDay(b.day));
+  const agents = await store.readAgents(deps.db, [...new Set(buckets.map((b) => b.agentId))]);
+  const rule: AnomalyRule = { ...ANOMALY_RULE, minTodayTokens: deps.anomalyMinTokens ?? ANOMALY_RULE.minTodayTokens };
+  const found = await mapWithConcurrency(buckets, EVALUATION_CONCURRENCY, async (bucket) => {
+    const agent = agents.get(bucket.agentId);
+    return agent ? evaluateBucket(deps.db, bucket, agent, rule) : [];
+  });
+  return found.flat();
+}
+
+/** One billing-failure alert per agent with unreported failures, in this run's slot. */
+async function failureCandidates(deps: AlertRunDeps, since: number, startedAt: number): Promise<Candidate[]> {
+  const byAgent = new Map<string, store.FailureRef[]>();
+  for (const f of await store.unreportedFailures(deps.db, since)) byAgent.set(f.agentId, [...(byAgent.get(f.agentId) ?? []), f]);
+  const agents = await store.readAgents(deps.db, [...byAgent.keys()]);
+  const window = slotWindow(startedAt);
+  return [...byAgent].map(([agentId, all]) => {
+    const failures = all.slice(0, MAX_FAILURES_PER_ALERT);
+    const owner = agents.get(agentId) ?? ({ userId: failures[0].userId } as AgentDoc);
+    const figures = { failures: failures.length, charged: failures.filter((f) => f.charged).length, failureIds: failures.slice(0, 20).map((f) => f.id) };
+    return { ...candidate(agentId, owner, "billing-failure", window, figures), failureIds: failures.map((f) => f.id) };
+  });
+}
+
+/** Creates the alert unless it exists; a failure is logged so the other alerts still go out. */
+async function raise(deps: AlertRunDeps, c: Candidate, at: number): Promise<boolean> {
+  const delivery: store.DeliveryState = {
+    mail: "pending",
+    webhook: c.webhook ? "pending" : "not-configured",
+    attempts: 0,
+    pending: true,
+    leaseUntil: 0,
+  };
+  const { agentId, userId, kind, window, figures } = c;
+  try {
+    return await store.raiseAlert(deps.db, c.id, { agentId, userId, kind, window, figures, delivery }, at, c.failureIds);
+  } catch (err) {
+    logger.error("raising an alert failed; retried next run", { alertId: c.id, error: err instanceof Error ? err.message : String(err) });
+    return false;
+  }
+}
+
+/**
+ * One run of the alert scheduler: sweeps expired spend reservations, raises the alerts the state
+ * calls for, delivers every pending alert, then records its start as the last run. A run that
+ * fails part-way does not advance the last run, so the next one covers the same ground again.
+ */
+export async function runBillingAlerts(deps: AlertRunDeps): Promise<AlertRunSummary> {
+  const startedAt = deps.now();
+  const lastRun = await store.readLastRun(deps.db);
+  const since = lastRun === null ? startedAt - FIRST_RUN_LOOKBACK_MS : lastRun - RUN_SLACK_MS;
+  const swept = await sweepExpiredReservations(deps.db, startedAt);
+  const candidates = [...(await usageCandidates(deps, since)), ...(await failureCandidates(deps, since, startedAt))];
+  const created = await mapWithConcurrency(candidates, EVALUATION_CONCURRENCY, (c) => raise(deps, c, startedAt));
+  const delivered = await deliverPendingAlerts({
+    db: deps.db,
+    now: deps.now,
+    webhookSecret: deps.webhookSecret,
+    options: { ...DEFAULT_DELIVERY, ...deps.deliver },
+  });
+  await store.advanceLastRun(deps.db, startedAt);
+  const summary = { swept, raised: created.filter(Boolean).length, delivered };
+  logger.info("billing alerts run", { ...summary, candidates: candidates.length });
+  return summary;
+}

@@ -1,0 +1,74 @@
+/**
+ * getBillingInfo: an agent's live billing: its summary (billable totals, development apart), a
+ * conversation's session when asked, and its limits with what is left of them.
+ */
+import type { DocumentSnapshot, Firestore } from "firebase-admin/firestore";
+import type { BillingLimits, BillingSummary, GetBillingInfoRequest, GetBillingInfoResponse, LimitWindow } from "../contract/billing-info";
+import { sessionId } from "../domain/ids";
+import { microsToUsd } from "../domain/money";
+import { localDay, localMonth } from "../domain/periods";
+import { agentTimezone, loadOwnedAgent, type AgentDoc } from "../store/agents";
+import { COLLECTIONS } from "../store/collections";
+import { getSession, isoOf, toBillingSession } from "../store/sessions";
+import { readSpend } from "../store/spend";
+
+const SUMMARY_COUNTS = [
+  "totalMessages",
+  "totalTokens",
+  "totalPromptTokens",
+  "totalCompletionTokens",
+  "totalCachedTokens",
+  "totalCostMicros",
+  "devMessages",
+  "devTokens",
+  "devShadowCostMicros",
+] as const;
+
+/** The stored summary with its display cost computed exactly from the micros. */
+export function toSummary(agentId: string, snap: DocumentSnapshot): BillingSummary {
+  const counts = Object.fromEntries(SUMMARY_COUNTS.map((f) => [f, (snap.get(f) as number | undefined) ?? 0])) as Record<(typeof SUMMARY_COUNTS)[number], number>;
+  return {
+    agentId,
+    ...counts,
+    totalCost: microsToUsd(counts.totalCostMicros),
+    lastActivity: isoOf(snap.get("lastActivity")),
+    createdAt: isoOf(snap.get("createdAt")),
+    updatedAt: isoOf(snap.get("updatedAt")),
+  };
+}
+
+function limitWindow(window: string, limit: number | null | undefined, spent: number, reserved: number): LimitWindow {
+  const limitMicros = limit ?? null;
+  const remainingMicros = limitMicros === null ? null : Math.max(0, limitMicros - spent - reserved);
+  return { window, limitMicros, spentMicros: spent, reservedMicros: reserved, remainingMicros };
+}
+
+async function limitsOf(db: Firestore, agentId: string, agent: AgentDoc, now: number, devCap: number): Promise<BillingLimits> {
+  const timezone = agentTimezone(agent);
+  const windows = { day: localDay(now, timezone), month: localMonth(now, timezone) };
+  const usage = await readSpend(db, agentId, windows, now);
+  const billing = agent.billing ?? {};
+  return {
+    timezone,
+    daily: limitWindow(windows.day, billing.dailyLimitMicros, usage.daySpentMicros, usage.dayReservedMicros),
+    monthly: limitWindow(windows.month, billing.monthlyLimitMicros, usage.monthSpentMicros, usage.monthReservedMicros),
+    dailyAlertMicros: billing.dailyAlertMicros ?? null,
+    devMessagesToday: usage.devMessagesToday,
+    devDailyMessageCap: devCap,
+  };
+}
+
+export async function handleGetBillingInfo(
+  db: Firestore,
+  uid: string,
+  req: GetBillingInfoRequest,
+  context: { now: number; devDailyMessageCap: number },
+): Promise<GetBillingInfoResponse> {
+  const agent = await loadOwnedAgent(db, req.agentId, uid);
+  const [summary, session, limits] = await Promise.all([
+    db.doc(`${COLLECTIONS.summaries}/${req.agentId}`).get(),
+    req.conversationId ? getSession(db, sessionId(req.agentId, req.conversationId)) : null,
+    limitsOf(db, req.agentId, agent, context.now, context.devDailyMessageCap),
+  ]);
+  return { summary: toSummary(req.agentId, summary), session: session ? toBillingSession(session) : null, limits };
+}

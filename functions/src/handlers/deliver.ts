@@ -1,0 +1,151 @@
+/**
+ * Delivers raised alerts to their owner: a `mail` document for the Trigger Email extension and,
+ * when the agent has a webhook, a signed POST retried with exponential backoff. The two channels
+ * are independent: a failing webhook is recorded on the alert and never holds the mail back.
+ * Each alert is claimed with a lease before delivery, so concurrent runs deliver it once; an
+ * alert left pending by a run that died is picked up by the next run once the lease expires.
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import { getAuth } from "firebase-admin/auth";
+import { logger } from "firebase-functions/v2";
+import { alertMail, webhookBody, type AlertContent } from "../domain/alert-message";
+import { mapWithConcurrency } from "../domain/pool";
+import { ALERT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from "../domain/webhook-signature";
+import type { AgentDoc } from "../store/agents";
+import { claimDelivery, pendingAlertIds, readAgents, recordDelivery, writeMailOnce, type AlertDoc, type DeliveryState, type MailStatus } from "../store/alerts";
+
+/** Knobs of delivery; tests shrink the delays and swap the clock-free parts. */
+export interface DeliveryOptions {
+  /** Total webhook POSTs per delivery, the first included. */
+  webhookAttempts: number;
+  /** Delay before the 2nd attempt; doubled before each further one. */
+  webhookBaseDelayMs: number;
+  /** Timeout of one POST. */
+  webhookTimeoutMs: number;
+  /** How long a claimed delivery is reserved; well above attempts x (timeout + delays). */
+  leaseMs: number;
+  /** Alerts delivered per run at most (the rest wait for the next run). */
+  maxPerRun: number;
+  sleep: (ms: number) => Promise<void>;
+  fetch: typeof fetch;
+  /** The owner's sign-in email, used when the agent has no alertEmail. */
+  ownerEmail: (userId: string) => Promise<string | undefined>;
+}
+
+/** The owner's Auth email; undefined for a deleted user or one without an email. */
+async function authEmail(userId: string): Promise<string | undefined> {
+  try {
+    return (await getAuth().getUser(userId)).email;
+  } catch (err) {
+    if ((err as { code?: string }).code === "auth/user-not-found") return undefined;
+    throw err;
+  }
+}
+
+export const DEFAULT_DELIVERY: DeliveryOptions = {
+  webhookAttempts: 3,
+  webhookBaseDelayMs: 1_000,
+  webhookTimeoutMs: 10_000,
+  leaseMs: 5 * 60_000,
+  maxPerRun: 200,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  fetch: (...args) => fetch(...args),
+  ownerEmail: authEmail,
+};
+
+export interface DeliveryDeps {
+  db: Firestore;
+  now: () => number;
+  /** WEBHOOK_SIGNING_SECRET. */
+  webhookSecret: string;
+  options: DeliveryOptions;
+}
+
+/** The id of an alert's mail document: derived, so a re-delivery never sends a second mail. */
+export const mailIdFor = (alertId: string) => `billing-alert-${alertId}`;
+
+type WebhookOutcome = Pick<DeliveryState, "webhook" | "attempts" | "lastError">;
+
+/** 408, 429 and 5xx may pass on a retry; other statuses will not. */
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+
+/** One POST: null on a 2xx, else why it failed and whether to retry. */
+async function postOnce(deps: DeliveryDeps, url: string, body: string, alertId: string): Promise<{ error: string; retry: boolean } | null> {
+  try {
+    const res = await deps.options.fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signWebhookBody(body, deps.webhookSecret), [ALERT_ID_HEADER]: alertId },
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(deps.options.webhookTimeoutMs),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    return res.ok ? null : { error: `HTTP ${res.status}`, retry: retryable(res.status) };
+  } catch (err) {
+    return { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), retry: true };
+  }
+}
+
+/** POSTs the signed body, retrying with exponential backoff up to `webhookAttempts` in all. */
+export async function postWebhook(deps: DeliveryDeps, url: string, body: string, alertId: string, priorAttempts = 0): Promise<WebhookOutcome> {
+  const { webhookAttempts, webhookBaseDelayMs, sleep } = deps.options;
+  let lastError = "";
+  for (let attempt = 1; attempt <= webhookAttempts; attempt++) {
+    if (attempt > 1) await sleep(webhookBaseDelayMs * 2 ** (attempt - 2));
+    const failure = await postOnce(deps, url, body, alertId);
+    if (!failure) return { webhook: "delivered", attempts: priorAttempts + attempt, lastError: undefined };
+    lastError = failure.error;
+    if (!failure.retry) return { webhook: "failed", attempts: priorAttempts + attempt, lastError };
+  }
+  return { webhook: "failed", attempts: priorAttempts + webhookAttempts, lastError };
+}
+
+async function deliverMail(deps: DeliveryDeps, content: AlertContent, alert: AlertDoc, agent: AgentDoc | undefined): Promise<MailStatus> {
+  const to = agent?.billing?.alertEmail || (await deps.options.ownerEmail(alert.userId));
+  if (!to) return "no-recipient";
+  await writeMailOnce(deps.db, mailIdFor(content.id), { to, message: alertMail(content, agent?.name) });
+  return "queued";
+}
+
+/** Delivers one claimed alert: mail first, then the webhook; each outcome recorded as it lands. */
+async function deliverClaimed(deps: DeliveryDeps, id: string, alert: AlertDoc): Promise<void> {
+  const agent = (await readAgents(deps.db, [alert.agentId])).get(alert.agentId);
+  const content: AlertContent = { id, agentId: alert.agentId, kind: alert.kind, window: alert.window, figures: alert.figures, createdAt: alert.createdAt.toMillis() };
+  if (alert.delivery.mail === "pending") {
+    await recordDelivery(deps.db, id, { mail: await deliverMail(deps, content, alert, agent) });
+  }
+  let webhook: Partial<WebhookOutcome> = {};
+  if (alert.delivery.webhook === "pending") {
+    const url = agent?.billing?.webhookUrl;
+    webhook = url ? await postWebhook(deps, url, webhookBody(content), id, alert.delivery.attempts) : { webhook: "not-configured" };
+  }
+  await recordDelivery(deps.db, id, { ...webhook, pending: false, leaseUntil: 0 });
+}
+
+/** Alerts delivered at once: webhook retries sleep, so one slow receiver must not hold the rest. */
+const DELIVERY_CONCURRENCY = 10;
+
+/** Claims and delivers one alert; a failure is logged and the lease given back for the next run. */
+async function deliverOne(deps: DeliveryDeps, id: string): Promise<boolean> {
+  const alert = await claimDelivery(deps.db, id, deps.now(), deps.options.leaseMs);
+  if (!alert) return false;
+  try {
+    await deliverClaimed(deps, id, alert);
+    return true;
+  } catch (err) {
+    logger.error("alert delivery failed; retried next run", { alertId: id, error: err instanceof Error ? err.message : String(err) });
+    await recordDelivery(deps.db, id, { leaseUntil: 0 }).catch(() => undefined);
+    return false;
+  }
+}
+
+/**
+ * Delivers every pending alert it can claim (new ones and those a dead run left behind).
+ *
+ * @returns how many alerts this call finished delivering.
+ */
+export async function deliverPendingAlerts(deps: DeliveryDeps): Promise<number> {
+  const ids = await pendingAlertIds(deps.db, deps.options.maxPerRun);
+  const done = await mapWithConcurrency(ids, DELIVERY_CONCURRENCY, (id) => deliverOne(deps, id));
+  return done.filter(Boolean).length;
+}

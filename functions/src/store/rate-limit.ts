@@ -1,0 +1,24 @@
+/** The rate-limit counters of a user: one document per user and minute, expiring by TTL. */
+import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import { rateWindows, retryAfterMs, type RateLimits } from "../domain/rate-limit";
+import { resourceExhausted } from "../errors";
+import { COLLECTIONS } from "./collections";
+
+/** Counts a call of `uid`; refuses it with resource-exhausted when over the limits. */
+export async function enforceRateLimit(db: Firestore, uid: string, limits: RateLimits, now: number): Promise<void> {
+  const { minute, slot } = rateWindows(now);
+  const ref = db.doc(`${COLLECTIONS.rateLimits}/${uid}_${minute}`);
+  await ref.set(
+    // expireAt: a TTL policy on this field deletes old counters (see README).
+    { userId: uid, count: FieldValue.increment(1), slots: { [slot]: FieldValue.increment(1) }, expireAt: Timestamp.fromMillis((minute + 2) * 60_000) },
+    { merge: true },
+  );
+  const snap = await ref.get();
+  const counts = { minute: (snap.get("count") as number) ?? 0, slot: (snap.get(`slots.${slot}`) as number) ?? 0 };
+  const wait = retryAfterMs(counts, limits, now);
+  if (wait > 0) {
+    throw resourceExhausted(`Too many messages: at most ${limits.perMinute} a minute and ${limits.burst} in a burst. Retry in ${Math.ceil(wait / 1000)} s.`, {
+      retryAfterMs: wait,
+    });
+  }
+}

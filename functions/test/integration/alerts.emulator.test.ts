@@ -1,0 +1,272 @@
+/**
+ * The alert scheduler's logic (runBillingAlerts) in the test process, with the Admin SDK against
+ * the Firestore and Auth emulators and an injected clock: alerts raised exactly once, delivered
+ * by mail and signed webhook, retried and recorded when the webhook fails.
+ */
+import { randomUUID } from "node:crypto";
+import { Timestamp } from "firebase-admin/firestore";
+import { slotWindow } from "../../src/domain/alerts";
+import { alertId } from "../../src/domain/ids";
+import { localDay } from "../../src/domain/periods";
+import { verifyWebhookSignature } from "../../src/domain/webhook-signature";
+import { mailIdFor } from "../../src/handlers/deliver";
+import { runBillingAlerts, type AlertRunDeps } from "../../src/handlers/alerts";
+import { billingAlerts } from "../../src/triggers/alerts";
+import { adminDb, countWhere, createUser, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
+import { writeLedgerRow } from "../helpers/ledger";
+import { startWebhookServer, type WebhookServer } from "../helpers/webhook-server";
+
+const DAY_MS = 24 * 60 * 60_000;
+let owner: TestUser;
+let hooks: WebhookServer[] = [];
+
+function webhookSecret(): string {
+  const secret = process.env.WEBHOOK_SIGNING_SECRET;
+  if (!secret) throw new Error("WEBHOOK_SIGNING_SECRET is not set: run under the emulator harness");
+  return secret;
+}
+
+/** Runs the scheduler's logic at `now`, with fast webhook retries. */
+const run = (now: number, deliver: AlertRunDeps["deliver"] = {}) =>
+  runBillingAlerts({ db: adminDb(), now: () => now, webhookSecret: webhookSecret(), anomalyMinTokens: 10_000, deliver: { webhookBaseDelayMs: 5, ...deliver } });
+
+/** Pretends the previous run happened a minute before `now` (tests share the scheduler state). */
+const lastRunBefore = (now: number) => adminDb().doc("billing_alert_runs/scheduler").set({ lastRunAt: Timestamp.fromMillis(now - 60_000) });
+
+/** Writes a daily bucket directly, as the rollup would have left it. */
+async function writeBucket(agentId: string, userId: string, at: number, figures: { costMicros?: number; tokens?: number; devTokens?: number }) {
+  const day = localDay(at, "UTC");
+  await adminDb().doc(`agent_usage_daily/${agentId}_${day}`).set({
+    agentId,
+    userId,
+    day,
+    production: { messages: 1, costMicros: figures.costMicros ?? 0, totalTokens: figures.tokens ?? 0 },
+    development: { messages: 1, costMicros: 0, totalTokens: figures.devTokens ?? 0 },
+    updatedAt: Timestamp.fromMillis(at),
+  });
+}
+
+const alertDoc = async (id: string) => (await adminDb().doc(`billing_alerts/${id}`).get()).data();
+const mailDoc = async (id: string) => (await adminDb().doc(`mail/${mailIdFor(id)}`).get()).data();
+
+beforeAll(async () => {
+  owner = await createUser("alerts");
+});
+
+afterEach(async () => {
+  await Promise.all(hooks.map((h) => h.close()));
+  hooks = [];
+});
+
+describe("daily-cost", () => {
+  it("raises one alert and one mail however often the run repeats, concurrently too", async () => {
+    const agentId = await seedAgent(owner.uid, { name: "Cost bot", billing: { dailyAlertMicros: 100_000 } });
+    const key = signingKey();
+    // gpt-4: 1,000 prompt x $30/M + 500 completion x $60/M = 60,000 micros per row.
+    await writeLedgerRow(adminDb(), { agentId, userId: owner.uid, prompt: 1_000, completion: 500 }, key);
+    await writeLedgerRow(adminDb(), { agentId, userId: owner.uid, prompt: 1_000, completion: 500 }, key);
+    const now = Date.now();
+    const day = localDay(now, "UTC");
+    await waitFor(async () => (await adminDb().doc(`agent_usage_daily/${agentId}_${day}`).get()).get("production.costMicros") === 120_000, "rollup of both rows");
+
+    await lastRunBefore(now);
+    const first = await run(now);
+    await run(now);
+    await Promise.all([run(now), run(now)]);
+
+    const id = alertId(agentId, "daily-cost", day);
+    expect(first.raised).toBeGreaterThanOrEqual(1);
+    expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(1);
+    expect(await alertDoc(id)).toMatchObject({
+      agentId,
+      userId: owner.uid,
+      kind: "daily-cost",
+      window: day,
+      figures: { day, costMicros: 120_000, thresholdMicros: 100_000 },
+      delivery: { mail: "queued", webhook: "not-configured", attempts: 0, pending: false },
+    });
+    expect(await countWhere("mail", "to", owner.email)).toBe(1);
+    const mail = await mailDoc(id);
+    expect(mail?.to).toBe(owner.email);
+    expect(mail?.message.subject).toContain("$0.12");
+    expect(mail?.message.text).toContain(id);
+  });
+
+  it("stays quiet at or below the threshold", async () => {
+    const agentId = await seedAgent(owner.uid, { billing: { dailyAlertMicros: 500_000 } });
+    const now = Date.now();
+    await writeBucket(agentId, owner.uid, now, { costMicros: 500_000, tokens: 100 });
+    await lastRunBefore(now);
+    await run(now);
+    expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(0);
+  });
+});
+
+describe("delivery", () => {
+  it("sends the mail to billing.alertEmail and a signed webhook once", async () => {
+    const hook = await startWebhookServer(204);
+    hooks.push(hook);
+    const alertEmail = `ops-${randomUUID().slice(0, 8)}@example.com`;
+    const agentId = await seedAgent(owner.uid, { billing: { dailyAlertMicros: 1, alertEmail, webhookUrl: hook.url } });
+    const now = Date.now();
+    await writeBucket(agentId, owner.uid, now, { costMicros: 2_000_000, tokens: 50 });
+    await lastRunBefore(now);
+    await Promise.all([run(now), run(now)]);
+    await run(now);
+
+    const id = alertId(agentId, "daily-cost", localDay(now, "UTC"));
+    expect(hook.received).toHaveLength(1);
+    const [request] = hook.received;
+    expect(request.method).toBe("POST");
+    expect(request.headers["x-billing-alert-id"]).toBe(id);
+    expect(request.headers["content-type"]).toBe("application/json");
+    expect(verifyWebhookSignature(request.body, request.headers["x-billing-signature"] as string, webhookSecret())).toBe(true);
+    expect(verifyWebhookSignature(request.body, request.headers["x-billing-signature"] as string, "another-secret")).toBe(false);
+    expect(JSON.parse(request.body)).toMatchObject({ type: "billing.alert", id, kind: "daily-cost", agentId, figures: { costMicros: 2_000_000, thresholdMicros: 1 } });
+    expect((await alertDoc(id))?.delivery).toEqual({ mail: "queued", webhook: "delivered", attempts: 1, pending: false, leaseUntil: 0 });
+    expect((await mailDoc(id))?.to).toBe(alertEmail);
+  });
+
+  it("retries a failing webhook the configured number of times, records it, and still writes the mail", async () => {
+    const hook = await startWebhookServer(500);
+    hooks.push(hook);
+    const agentId = await seedAgent(owner.uid, { billing: { dailyAlertMicros: 1, webhookUrl: hook.url } });
+    const now = Date.now();
+    await writeBucket(agentId, owner.uid, now, { costMicros: 10, tokens: 5 });
+    await lastRunBefore(now);
+    await run(now, { webhookAttempts: 3 });
+    await run(now, { webhookAttempts: 3 });
+
+    const id = alertId(agentId, "daily-cost", localDay(now, "UTC"));
+    expect(hook.received).toHaveLength(3);
+    expect(new Set(hook.received.map((r) => r.body)).size).toBe(1);
+    expect((await alertDoc(id))?.delivery).toEqual({ mail: "queued", webhook: "failed", attempts: 3, lastError: "HTTP 500", pending: false, leaseUntil: 0 });
+    expect((await mailDoc(id))?.to).toBe(owner.email);
+  });
+
+  it("delivers on the next run what a failed run left pending, without a second alert", async () => {
+    const agentId = await seedAgent(owner.uid, { billing: { dailyAlertMicros: 1 } });
+    const now = Date.now();
+    await writeBucket(agentId, owner.uid, now, { costMicros: 10, tokens: 5 });
+    await lastRunBefore(now);
+    const broken = async () => {
+      throw new Error("auth lookup down");
+    };
+    await run(now, { ownerEmail: broken });
+    const id = alertId(agentId, "daily-cost", localDay(now, "UTC"));
+    expect((await alertDoc(id))?.delivery).toMatchObject({ mail: "pending", pending: true, leaseUntil: 0 });
+    expect(await mailDoc(id)).toBeUndefined();
+
+    await run(now);
+    expect((await alertDoc(id))?.delivery).toMatchObject({ mail: "queued", pending: false });
+    expect((await mailDoc(id))?.to).toBe(owner.email);
+    expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(1);
+  });
+
+  it("leaves an alert leased by another run alone until the lease expires", async () => {
+    const agentId = await seedAgent(owner.uid);
+    const now = Date.now();
+    const id = alertId(agentId, "daily-cost", localDay(now, "UTC"));
+    await adminDb().doc(`billing_alerts/${id}`).create({
+      agentId,
+      userId: owner.uid,
+      kind: "daily-cost",
+      window: localDay(now, "UTC"),
+      figures: { costMicros: 10, thresholdMicros: 1 },
+      createdAt: Timestamp.fromMillis(now),
+      delivery: { mail: "pending", webhook: "not-configured", attempts: 0, pending: true, leaseUntil: now + 60 * 60_000 },
+    });
+    await lastRunBefore(now);
+    await run(now);
+    expect(await mailDoc(id)).toBeUndefined();
+
+    const later = now + 61 * 60_000;
+    await lastRunBefore(later);
+    await run(later);
+    expect((await mailDoc(id))?.to).toBe(owner.email);
+    expect((await alertDoc(id))?.delivery.pending).toBe(false);
+  });
+});
+
+describe("usage-anomaly", () => {
+  async function agentWithHistory(history: number, today: number): Promise<string> {
+    const agentId = await seedAgent(owner.uid);
+    const now = Date.now();
+    await Promise.all(Array.from({ length: 14 }, (_, i) => writeBucket(agentId, owner.uid, now - (i + 1) * DAY_MS, { tokens: history / 2, devTokens: history / 2 })));
+    await writeBucket(agentId, owner.uid, now, { tokens: today });
+    return agentId;
+  }
+
+  it("fires on a spike and stays quiet on a steady agent and on a quiet agent", async () => {
+    const spike = await agentWithHistory(20_000, 200_000);
+    const steady = await agentWithHistory(20_000, 24_000);
+    const quiet = await agentWithHistory(100, 9_000);
+    const now = Date.now();
+    await lastRunBefore(now);
+    await run(now);
+    await run(now);
+
+    const day = localDay(now, "UTC");
+    expect(await countWhere("billing_alerts", "agentId", spike)).toBe(1);
+    expect(await alertDoc(alertId(spike, "usage-anomaly", day))).toMatchObject({
+      kind: "usage-anomaly",
+      figures: { todayTokens: 200_000, baselineMeanTokens: 20_000, baselineActiveDays: 14, multiplier: 3, minTodayTokens: 10_000 },
+    });
+    expect(await countWhere("billing_alerts", "agentId", steady)).toBe(0);
+    expect(await countWhere("billing_alerts", "agentId", quiet)).toBe(0);
+  });
+
+  it("stays quiet for a new agent with no history", async () => {
+    const agentId = await seedAgent(owner.uid);
+    const now = Date.now();
+    await writeBucket(agentId, owner.uid, now, { tokens: 900_000 });
+    await lastRunBefore(now);
+    await run(now);
+    expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(0);
+  });
+});
+
+describe("billing-failure", () => {
+  const writeFailure = (agentId: string, at: number, charged = false) =>
+    adminDb()
+      .doc(`billing_failures/${agentId}:conv:${randomUUID()}:agent-call`)
+      .set({ agentId, userId: owner.uid, messageId: randomUUID(), stage: "agent-call", reason: "HTTP 500", charged, createdAt: Timestamp.fromMillis(at) });
+
+  it("reports each failure in exactly one alert per agent and run window", async () => {
+    const agentId = await seedAgent(owner.uid);
+    const now = Date.now();
+    await Promise.all([writeFailure(agentId, now - 1_000), writeFailure(agentId, now - 500, true)]);
+    await lastRunBefore(now);
+    await run(now);
+    await run(now);
+
+    const id = alertId(agentId, "billing-failure", slotWindow(now));
+    expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(1);
+    expect(await alertDoc(id)).toMatchObject({ kind: "billing-failure", window: slotWindow(now), figures: { failures: 2, charged: 1 } });
+    expect(await countWhere("billing_failures", "alertId", id)).toBe(2);
+
+    // A run in the next slot that still looks back over these failures: already reported.
+    const nextSlot = now + 15 * 60_000;
+    await lastRunBefore(now);
+    await run(nextSlot);
+    expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(1);
+
+    await writeFailure(agentId, nextSlot);
+    await lastRunBefore(nextSlot);
+    await run(nextSlot);
+    expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(2);
+    expect((await alertDoc(alertId(agentId, "billing-failure", slotWindow(nextSlot))))?.figures.failures).toBe(1);
+  });
+});
+
+describe("the scheduled function", () => {
+  it("is scheduled every 15 minutes and runs the same logic", async () => {
+    expect(billingAlerts.__endpoint.scheduleTrigger).toMatchObject({ schedule: "every 15 minutes" });
+    process.env.ALERT_ANOMALY_MIN_TOKENS = "10000";
+    const before = Date.now();
+    await lastRunBefore(before);
+    await billingAlerts.run({ scheduleTime: new Date(before).toISOString() });
+    const lastRun = (await adminDb().doc("billing_alert_runs/scheduler").get()).get("lastRunAt") as Timestamp;
+    expect(lastRun.toMillis()).toBeGreaterThanOrEqual(before);
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * The per-user rate limit of sendMessage (params RATE_LIMIT_PER_MINUTE=120, RATE_LIMIT_BURST=30
+ * per 5-second slot).
+ */
+import { BURST_SLOT_MS } from "../../src/domain/rate-limit";
+import { agentCompletions, call, countWhere, createUser, seedAgent, type TestUser } from "../helpers/emulator";
+
+const BURST = 40;
+/** The Functions emulator runs one worker process per concurrent request: keep a small pool. */
+const WORKERS = 8;
+
+/** Sends `count` messages through WORKERS concurrent callers; returns each call's status. */
+async function flood(user: TestUser, agentId: string, count = BURST): Promise<string[]> {
+  const statuses: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next++ < count) {
+      const res = await call("sendMessage", { agentId, conversationId: "flood", message: "spam [[tokens:1]]", testMode: "production" }, user.idToken);
+      statuses.push(res.error?.status ?? "OK");
+    }
+  };
+  await Promise.all(Array.from({ length: WORKERS }, worker));
+  return statuses;
+}
+
+/** Waits for the start of the next burst slot, so a warm burst lands in one slot. */
+async function slotStart(): Promise<void> {
+  await new Promise((r) => setTimeout(r, BURST_SLOT_MS - (Date.now() % BURST_SLOT_MS) + 20));
+}
+
+it("refuses one user's flood with resource-exhausted and leaves other users unaffected", async () => {
+  const [flooder, neighbour, warmer] = await Promise.all([createUser("flood"), createUser("neighbour"), createUser("warm")]);
+  // Start the emulator's workers before measuring, so the burst lands in one 5-second slot.
+  await flood(warmer, await seedAgent(warmer.uid), WORKERS * 2);
+  const agentId = await seedAgent(flooder.uid);
+  await slotStart();
+  const before = await agentCompletions();
+  const statuses = await flood(flooder, agentId);
+
+  const admitted = statuses.filter((s) => s === "OK").length;
+  expect(statuses.filter((s) => s !== "OK")).toEqual(Array(BURST - admitted).fill("RESOURCE_EXHAUSTED"));
+  expect(admitted).toBeGreaterThan(0);
+  expect(admitted).toBeLessThanOrEqual(30);
+  expect(await countWhere("billable_conversations", "agentId", agentId)).toBe(admitted);
+  expect((await agentCompletions()) - before).toBe(admitted);
+
+  const other = await seedAgent(neighbour.uid);
+  const res = await call("sendMessage", { agentId: other, conversationId: "c", message: "hello", testMode: "production" }, neighbour.idToken);
+  expect(res.error).toBeUndefined();
+});

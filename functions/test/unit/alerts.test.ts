@@ -1,0 +1,184 @@
+import { alertMail, formatUsd, webhookBody, type AlertContent } from "../../src/domain/alert-message";
+import {
+  ANOMALY_RULE,
+  bucketUsage,
+  dailyCostCrossing,
+  daysBefore,
+  slotStart,
+  slotWindow,
+  usageAnomaly,
+  type DayUsage,
+} from "../../src/domain/alerts";
+import { alertId } from "../../src/domain/ids";
+import { mapWithConcurrency } from "../../src/domain/pool";
+
+const TODAY = "2026-11-26";
+const usage = (day: string, totalTokens: number, costMicros = 0): DayUsage => ({ day, totalTokens, costMicros });
+/** The 14 days before TODAY with the given token counts, oldest first (0 = no bucket). */
+const history = (counts: number[]) =>
+  daysBefore(TODAY, counts.length)
+    .map((day, i) => usage(day, counts[i]))
+    .filter((d) => d.totalTokens > 0);
+
+describe("bucketUsage", () => {
+  it("takes billable cost from production and tokens from both modes", () => {
+    const data = { production: { costMicros: 1_500, totalTokens: 300 }, development: { costMicros: 0, totalTokens: 200, shadowCostMicros: 99 } };
+    expect(bucketUsage(TODAY, data)).toEqual({ day: TODAY, costMicros: 1_500, totalTokens: 500 });
+  });
+
+  it("reads a bucket with one mode only, or none, as zeros", () => {
+    expect(bucketUsage(TODAY, { development: { totalTokens: 7 } })).toEqual({ day: TODAY, costMicros: 0, totalTokens: 7 });
+    expect(bucketUsage(TODAY, undefined)).toEqual({ day: TODAY, costMicros: 0, totalTokens: 0 });
+  });
+});
+
+describe("dailyCostCrossing", () => {
+  it.each([
+    ["below the threshold", 9_999_999, 10_000_000, false],
+    ["exactly at the threshold (not over)", 10_000_000, 10_000_000, false],
+    ["one micro over", 10_000_001, 10_000_000, true],
+    ["any cost over a threshold of 0", 1, 0, true],
+    ["no threshold set", 50_000_000, null, false],
+    ["no threshold field", 50_000_000, undefined, false],
+  ])("%s", (_label, cost, threshold, fires) => {
+    const crossing = dailyCostCrossing(usage(TODAY, 0, cost), threshold);
+    expect(crossing !== null).toBe(fires);
+    if (fires) expect(crossing).toEqual({ day: TODAY, costMicros: cost, thresholdMicros: threshold });
+  });
+});
+
+describe("usageAnomaly", () => {
+  const steady = Array(14).fill(20_000);
+
+  it.each([
+    ["a spike on a steady agent", 200_000, steady, true],
+    ["a steady day", 21_000, steady, false],
+    ["exactly 3x the mean (not over)", 60_000, steady, false],
+    ["just over 3x the mean", 60_001, steady, true],
+    ["a quiet agent: spike below the minimum volume", 9_999, Array(14).fill(100), false],
+    ["a quiet agent at the minimum volume", 10_000, Array(14).fill(100), true],
+    ["a new agent: no history", 500_000, [], false],
+    ["a new agent: two days of history", 500_000, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1_000, 1_000], false],
+    ["three days of history is enough", 500_000, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1_000, 1_000, 1_000], true],
+    ["weekday-only usage judged on active days", 70_000, [20_000, 20_000, 20_000, 20_000, 20_000, 0, 0, 20_000, 20_000, 20_000, 20_000, 20_000, 0, 0], true],
+  ])("%s", (_label, todayTokens, counts, fires) => {
+    expect(usageAnomaly(usage(TODAY, todayTokens), history(counts)) !== null).toBe(fires);
+  });
+
+  it("reports the figures that crossed", () => {
+    expect(usageAnomaly(usage(TODAY, 200_000), history([10_000, 20_001, 30_000]))).toEqual({
+      day: TODAY,
+      todayTokens: 200_000,
+      baselineMeanTokens: 20_000, // 60,001 / 3 = 20,000.33, half up
+      baselineTotalTokens: 60_001,
+      baselineActiveDays: 3,
+      multiplier: 3,
+      minTodayTokens: ANOMALY_RULE.minTodayTokens,
+    });
+  });
+
+  it("ignores buckets outside the 14-day window, and today itself", () => {
+    const outside = [usage("2026-11-01", 1), usage("2026-11-02", 1), usage("2026-11-03", 1), usage(TODAY, 1)];
+    expect(usageAnomaly(usage(TODAY, 500_000), outside)).toBeNull();
+  });
+
+  it("takes the minimum volume from the rule (the param)", () => {
+    const rule = { ...ANOMALY_RULE, minTodayTokens: 100_000 };
+    expect(usageAnomaly(usage(TODAY, 99_999), history(Array(14).fill(1_000)), rule)).toBeNull();
+    expect(usageAnomaly(usage(TODAY, 100_000), history(Array(14).fill(1_000)), rule)).not.toBeNull();
+  });
+});
+
+describe("daysBefore", () => {
+  it("lists the previous days oldest first, across a month end", () => {
+    expect(daysBefore("2026-12-02", 3)).toEqual(["2026-11-29", "2026-11-30", "2026-12-01"]);
+  });
+
+  it("refuses a malformed day", () => {
+    expect(() => daysBefore("2026-02-30", 3)).toThrow(RangeError);
+  });
+});
+
+describe("slots", () => {
+  it("names the 15-minute slot of an instant in UTC", () => {
+    const at = Date.UTC(2026, 10, 26, 10, 29, 59, 999);
+    expect(slotStart(at)).toBe(Date.UTC(2026, 10, 26, 10, 15));
+    expect(slotWindow(at)).toBe("20261126T1015Z");
+    expect(slotWindow(Date.UTC(2026, 10, 26, 10, 30))).toBe("20261126T1030Z");
+  });
+
+  it("gives alert ids without ambiguity: a window never contains the id separator", () => {
+    expect(alertId("agent-1", "billing-failure", slotWindow(Date.UTC(2026, 0, 1)))).toBe("agent-1:billing-failure:20260101T0000Z");
+  });
+});
+
+describe("alert messages", () => {
+  const alert: AlertContent = {
+    id: "agent-1:daily-cost:2026-11-26",
+    agentId: "agent-1",
+    kind: "daily-cost",
+    window: TODAY,
+    figures: { day: TODAY, costMicros: 12_345_678, thresholdMicros: 10_000_000 },
+    createdAt: Date.UTC(2026, 10, 26, 10, 15),
+  };
+
+  it.each([
+    [0, "$0.00"],
+    [10_000_000, "$10.00"],
+    [12_345_678, "$12.345678"],
+    [1_500_000, "$1.50"],
+    [123, "$0.000123"],
+    [1_234_567_000_000, "$1,234,567.00"],
+  ])("formats %p micros as %p exactly", (micros, text) => {
+    expect(formatUsd(micros)).toBe(text);
+  });
+
+  it("writes the figures into subject and text", () => {
+    const mail = alertMail(alert, "Support bot");
+    expect(mail.subject).toBe('Agent "Support bot": spend $12.345678 on 2026-11-26 is over your $10.00 alert');
+    expect(mail.text).toContain("$12.345678");
+    expect(mail.text).toContain(alert.id);
+  });
+
+  it("escapes the owner's agent name in the HTML", () => {
+    const mail = alertMail(alert, '<img src=x onerror="alert(1)">');
+    expect(mail.html).not.toContain("<img");
+    expect(mail.html).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
+  });
+
+  it("describes anomalies and failures", () => {
+    const anomaly = alertMail({ ...alert, kind: "usage-anomaly", figures: { todayTokens: 90_000, baselineMeanTokens: 20_000, multiplier: 3, baselineActiveDays: 5 } }, "A");
+    expect(anomaly.text).toContain("90,000 tokens");
+    const failure = alertMail({ ...alert, kind: "billing-failure", window: "20261126T1015Z", figures: { failures: 2, charged: 0 } }, undefined);
+    expect(failure.subject).toBe('Agent "agent-1": 2 failed billing transaction(s)');
+  });
+
+  it("builds the same webhook body for the same alert (retries carry the same signature)", () => {
+    expect(webhookBody(alert)).toBe(webhookBody({ ...alert }));
+    expect(JSON.parse(webhookBody(alert))).toEqual({
+      type: "billing.alert",
+      id: alert.id,
+      kind: "daily-cost",
+      agentId: "agent-1",
+      window: TODAY,
+      figures: alert.figures,
+      createdAt: "2026-11-26T10:15:00.000Z",
+    });
+  });
+});
+
+describe("mapWithConcurrency", () => {
+  it("keeps order and never runs more than the limit at once", async () => {
+    let running = 0;
+    let peak = 0;
+    const out = await mapWithConcurrency([5, 1, 4, 2, 3, 0], 2, async (n) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, n));
+      running--;
+      return n * 10;
+    });
+    expect(out).toEqual([50, 10, 40, 20, 30, 0]);
+    expect(peak).toBe(2);
+  });
+});
