@@ -105,8 +105,14 @@ async function failureCandidates(deps: AlertRunDeps, since: number, startedAt: n
   });
 }
 
+/**
+ * "deferred": a billing-failure alert of this slot already exists (a second run in the same slot),
+ * so these newer failures wait, unreported, for the next slot's alert.
+ */
+type RaiseResult = "created" | "exists" | "deferred" | "failed";
+
 /** Creates the alert unless it exists; a failure is logged so the other alerts still go out. */
-async function raise(deps: AlertRunDeps, c: Candidate, at: number): Promise<boolean> {
+async function raise(deps: AlertRunDeps, c: Candidate, at: number): Promise<RaiseResult> {
   const delivery: store.DeliveryState = {
     mail: "pending",
     webhook: c.webhook ? "pending" : "not-configured",
@@ -116,17 +122,19 @@ async function raise(deps: AlertRunDeps, c: Candidate, at: number): Promise<bool
   };
   const { agentId, userId, kind, window, figures } = c;
   try {
-    return await store.raiseAlert(deps.db, c.id, { agentId, userId, kind, window, figures, delivery }, at, c.failureIds);
+    if (await store.raiseAlert(deps.db, c.id, { agentId, userId, kind, window, figures, delivery }, at, c.failureIds)) return "created";
+    return c.failureIds?.length ? "deferred" : "exists";
   } catch (err) {
     logger.error("raising an alert failed; retried next run", { alertId: c.id, error: err instanceof Error ? err.message : String(err) });
-    return false;
+    return "failed";
   }
 }
 
 /**
  * One run of the alert scheduler: sweeps expired spend reservations, raises the alerts the state
  * calls for, delivers every pending alert, then records its start as the last run. A run that
- * fails part-way does not advance the last run, so the next one covers the same ground again.
+ * fails part-way, or could not raise an alert, does not advance the last run, so the next one
+ * covers the same ground again (create() makes the repeat harmless).
  */
 export async function runBillingAlerts(deps: AlertRunDeps): Promise<AlertRunSummary> {
   const startedAt = deps.now();
@@ -141,8 +149,10 @@ export async function runBillingAlerts(deps: AlertRunDeps): Promise<AlertRunSumm
     webhookSecret: deps.webhookSecret,
     options: { ...DEFAULT_DELIVERY, ...deps.deliver },
   });
-  await store.advanceLastRun(deps.db, startedAt);
-  const summary = { swept, raised: created.filter(Boolean).length, delivered };
-  logger.info("billing alerts run", { ...summary, candidates: candidates.length });
+  // With an alert not raised, the next run must look at the same buckets and failures again.
+  const notRaised = created.filter((r) => r === "failed" || r === "deferred").length;
+  if (!notRaised) await store.advanceLastRun(deps.db, startedAt);
+  const summary = { swept, raised: created.filter((r) => r === "created").length, delivered };
+  logger.info("billing alerts run", { ...summary, candidates: candidates.length, notRaised });
   return summary;
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
-import { slotWindow } from "../../src/domain/alerts";
+import { slotStart, slotWindow } from "../../src/domain/alerts";
 import { alertId } from "../../src/domain/ids";
 import { localDay } from "../../src/domain/periods";
 import { verifyWebhookSignature } from "../../src/domain/webhook-signature";
@@ -234,28 +234,28 @@ describe("billing-failure", () => {
 
   it("reports each failure in exactly one alert per agent and run window", async () => {
     const agentId = await seedAgent(owner.uid);
-    const now = Date.now();
-    await Promise.all([writeFailure(agentId, now - 1_000), writeFailure(agentId, now - 500, true)]);
-    await lastRunBefore(now);
-    await run(now);
-    await run(now);
+    const t = slotStart(Date.now()) + 5 * 60_000;
+    await Promise.all([writeFailure(agentId, t - 1_000), writeFailure(agentId, t - 500, true)]);
+    await lastRunBefore(t);
+    await run(t);
+    await run(t);
 
-    const id = alertId(agentId, "billing-failure", slotWindow(now));
+    const id = alertId(agentId, "billing-failure", slotWindow(t));
     expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(1);
-    expect(await alertDoc(id)).toMatchObject({ kind: "billing-failure", window: slotWindow(now), figures: { failures: 2, charged: 1 } });
+    expect(await alertDoc(id)).toMatchObject({ kind: "billing-failure", window: slotWindow(t), figures: { failures: 2, charged: 1 } });
     expect(await countWhere("billing_failures", "alertId", id)).toBe(2);
 
-    // A run in the next slot that still looks back over these failures: already reported.
-    const nextSlot = now + 15 * 60_000;
-    await lastRunBefore(now);
-    await run(nextSlot);
+    // A new failure seen by a second run in the same slot waits for the next slot's alert.
+    await writeFailure(agentId, t + 1_000);
+    await run(t + 2_000);
     expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(1);
 
-    await writeFailure(agentId, nextSlot);
-    await lastRunBefore(nextSlot);
-    await run(nextSlot);
+    const next = t + 15 * 60_000;
+    await run(next);
+    await run(next);
     expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(2);
-    expect((await alertDoc(alertId(agentId, "billing-failure", slotWindow(nextSlot))))?.figures.failures).toBe(1);
+    expect((await alertDoc(alertId(agentId, "billing-failure", slotWindow(next))))?.figures).toMatchObject({ failures: 1, charged: 0 });
+    expect(await countWhere("billing_failures", "alertId", id)).toBe(2);
   });
 });
 

@@ -1,0 +1,47 @@
+/**
+ * `npm run reconcile` as an operator runs it: zero drift after real traffic, and the drifted
+ * fields named (with a non-zero exit) once a total is corrupted on purpose.
+ */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { FieldValue } from "firebase-admin/firestore";
+import { adminDb, createUser, seedAgent, signingKey, waitFor } from "../helpers/emulator";
+import { makeLedgerRow, writeLedgerRow } from "../helpers/ledger";
+
+const ROOT = path.resolve(__dirname, "../../..");
+const reconcile = (...args: string[]) => {
+  const run = spawnSync("npm", ["run", "--silent", "reconcile", "--", ...args], { cwd: ROOT, encoding: "utf8", env: process.env });
+  return { status: run.status, out: `${run.stdout}${run.stderr}` };
+};
+
+it("reports no drift after traffic, and the corrupted fields after corruption", async () => {
+  const db = adminDb();
+  const owner = await createUser("reconcile");
+  const agentId = await seedAgent(owner.uid);
+  const specs = [
+    { conversationId: "a", prompt: 100, completion: 20 },
+    { conversationId: "a", prompt: 7, completion: 3, mode: "development" as const },
+    { conversationId: "b", prompt: 55, completion: 45, model: "gpt-4o", cached: 5 },
+  ];
+  for (const spec of specs) await writeLedgerRow(db, { agentId, userId: owner.uid, ...spec }, signingKey());
+  // A forged row: the rollup refuses it, and so does the reconciliation.
+  const forged = makeLedgerRow({ agentId, userId: owner.uid, conversationId: "a" }, "not-the-key");
+  await db.doc(`billable_conversations/${forged.id}`).create(forged.row);
+  await waitFor(async () => (await db.doc(`agent_billing_summary/${agentId}`).get()).get("totalMessages") === 2, "rollup");
+  await waitFor(async () => (await db.doc(`agent_billing_summary/${agentId}`).get()).get("devMessages") === 1, "dev rollup");
+
+  const clean = reconcile("--agent", agentId, "--page-size", "2");
+  expect(clean.out).toContain("ledger rows read: 4");
+  expect(clean.out).toContain("not counted): 1");
+  expect(clean.out).toContain("no drift");
+  expect(clean.status).toBe(0);
+
+  const day = new Date().toISOString().slice(0, 10);
+  await db.doc(`agent_billing_summary/${agentId}`).update({ totalCostMicros: FieldValue.increment(1) });
+  await db.doc(`agent_usage_daily/${agentId}_${day}`).update({ "development.messages": FieldValue.increment(2) });
+  const drifted = reconcile("--agent", agentId);
+  expect(drifted.status).toBe(1);
+  expect(drifted.out).toMatch(/agent_billing_summary\/\S+\s+totalCostMicros: ledger \d+, stored \d+ \(off by 1\)/);
+  expect(drifted.out).toMatch(/development\.messages: ledger 1, stored 3 \(off by 2\)/);
+  expect(drifted.out).toContain("DRIFT in 2 field(s)");
+});

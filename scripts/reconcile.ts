@@ -1,0 +1,176 @@
+/**
+ * `npm run reconcile [-- --agent ID] [--page-size N] [--project ID]`: recomputes every rollup
+ * (summary, daily buckets, sessions) from the ledger, page by page, and prints the drift per agent
+ * and field. Exits 1 on any drift, 0 when every total equals the sum of its ledger rows.
+ *
+ * Against the emulators by default (project demo-agent-billing, Firestore on 127.0.0.1:8080); for a
+ * real project pass --project and use Application Default Credentials.
+ */
+import { Command } from "commander";
+import { getApps, initializeApp } from "firebase-admin/app";
+import { FieldPath, getFirestore, type DocumentData, type Firestore, type Query } from "firebase-admin/firestore";
+import { dailyId } from "../functions/src/domain/ids";
+import { dailyDeltas, sessionDeltas, summaryDeltas, type Deltas, type LedgerRow } from "../functions/src/domain/ledger";
+import { ledgerRowSchema } from "../functions/src/domain/ledger-schema";
+import { verifyRow } from "../functions/src/domain/ledger-signature";
+import { COLLECTIONS } from "../functions/src/store/collections";
+
+/** One field whose stored total differs from the ledger. */
+export interface Drift {
+  agentId: string;
+  doc: string;
+  field: string;
+  ledger: number;
+  stored: number;
+}
+
+type Totals = Map<string, Deltas>;
+
+/** Adds `delta` into `into`, leaf by leaf. */
+function addInto(into: Deltas, delta: Deltas): void {
+  for (const [key, value] of Object.entries(delta)) {
+    if (typeof value === "number") into[key] = ((into[key] as number | undefined) ?? 0) + value;
+    else addInto((into[key] ??= {}) as Deltas, value);
+  }
+}
+
+/** Maps only: timestamps and other values carry numbers that are not totals. */
+const isPlainMap = (v: unknown) => typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+
+/** Number leaves of a nested map, as dotted paths (for display; the maps' keys may contain dots). */
+function leaves(value: unknown, prefix = ""): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!isPlainMap(value)) return out;
+  for (const [key, v] of Object.entries(value as object)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (typeof v === "number") out.set(path, v);
+    else for (const [p, n] of leaves(v, path)) out.set(p, n);
+  }
+  return out;
+}
+
+/** Rows the rollup would refuse are not counted (and are reported). */
+function countable(data: DocumentData, key: string | undefined): LedgerRow | null {
+  const parsed = ledgerRowSchema.safeParse(data);
+  if (!parsed.success) return null;
+  const row = parsed.data as LedgerRow;
+  return key && !verifyRow(row, key) ? null : row;
+}
+
+interface Expected {
+  summaries: Totals;
+  daily: Totals;
+  sessions: Totals;
+  owners: Map<string, string>;
+  rows: number;
+  refused: string[];
+}
+
+/** Reads the ledger in pages of `pageSize` (ordered by document id) and sums what each row adds. */
+async function sumLedger(db: Firestore, agentId: string | undefined, pageSize: number, onPage: (rows: number) => void): Promise<Expected> {
+  const key = process.env.LEDGER_SIGNING_KEY;
+  const e: Expected = { summaries: new Map(), daily: new Map(), sessions: new Map(), owners: new Map(), rows: 0, refused: [] };
+  const add = (totals: Totals, id: string, delta: Deltas) => addInto(totals.get(id) ?? totals.set(id, {}).get(id)!, delta);
+  let query: Query = db.collection(COLLECTIONS.ledger);
+  if (agentId) query = query.where("agentId", "==", agentId);
+  query = query.orderBy(FieldPath.documentId()).limit(pageSize);
+  for (let page = await query.get(); !page.empty; page = await query.startAfter(page.docs[page.docs.length - 1]).get()) {
+    for (const doc of page.docs) {
+      const row = countable(doc.data(), key);
+      if (!row) {
+        e.refused.push(doc.id);
+        continue;
+      }
+      e.owners.set(row.agentId, row.userId);
+      add(e.summaries, row.agentId, summaryDeltas(row));
+      add(e.daily, dailyId(row.agentId, row.localDay), dailyDeltas(row));
+      add(e.sessions, row.sessionId, sessionDeltas(row));
+    }
+    e.rows += page.size;
+    onPage(e.rows);
+    if (page.size < pageSize) break;
+  }
+  return e;
+}
+
+/** Display numbers (float sums kept for the seed's clients) are not totals to reconcile. */
+const isDisplayOnly = (field: string) => field === "totalCost";
+
+/** Compares the expected totals of one collection with the stored documents, both ways. */
+async function compare(collection: string, expected: Totals, agentOf: (id: string) => string, scope: Query): Promise<Drift[]> {
+  const stored = new Map((await scope.get()).docs.map((d) => [d.id, d.data()]));
+  const drifts: Drift[] = [];
+  for (const id of new Set([...expected.keys(), ...stored.keys()])) {
+    const want = leaves(expected.get(id) ?? {});
+    const have = leaves(stored.get(id) ?? {});
+    for (const field of new Set([...want.keys(), ...have.keys()])) {
+      if (isDisplayOnly(field)) continue;
+      const ledger = want.get(field) ?? 0;
+      const actual = have.get(field) ?? 0;
+      if (ledger !== actual) drifts.push({ agentId: agentOf(id), doc: `${collection}/${id}`, field, ledger, stored: actual });
+    }
+  }
+  return drifts;
+}
+
+/** Every drift between the rollups and the ledger, for one agent or all. */
+export async function reconcile(db: Firestore, options: { agentId?: string; pageSize: number; onPage?: (rows: number) => void }): Promise<{ drifts: Drift[]; rows: number; refused: string[] }> {
+  const e = await sumLedger(db, options.agentId, options.pageSize, options.onPage ?? (() => undefined));
+  const scoped = (collection: string) => {
+    const base = db.collection(collection);
+    return options.agentId ? base.where("agentId", "==", options.agentId) : base;
+  };
+  const agentOfDaily = (id: string) => id.slice(0, -11);
+  const agentOfSession = (id: string) => id.split(":")[0];
+  const drifts = [
+    ...(await compare(COLLECTIONS.summaries, e.summaries, (id) => id, scoped(COLLECTIONS.summaries))),
+    ...(await compare(COLLECTIONS.daily, e.daily, agentOfDaily, scoped(COLLECTIONS.daily))),
+    ...(await compare(COLLECTIONS.sessions, e.sessions, agentOfSession, scoped(COLLECTIONS.sessions))),
+  ];
+  return { drifts, rows: e.rows, refused: e.refused };
+}
+
+function report(result: Awaited<ReturnType<typeof reconcile>>): void {
+  console.log(`\nledger rows read: ${result.rows}; rows the rollup refuses (not counted): ${result.refused.length}`);
+  for (const id of result.refused.slice(0, 20)) console.log(`  refused row: ${id}`);
+  if (!result.drifts.length) {
+    console.log("no drift: every total equals the sum of its ledger rows");
+    return;
+  }
+  console.log(`DRIFT in ${result.drifts.length} field(s):`);
+  for (const d of result.drifts) {
+    console.log(`  agent ${d.agentId}  ${d.doc}  ${d.field}: ledger ${d.ledger}, stored ${d.stored} (off by ${d.stored - d.ledger})`);
+  }
+}
+
+async function main(): Promise<number> {
+  const opts = new Command()
+    .description("Recompute every rollup from the ledger and print the drift")
+    .option("--agent <id>", "only this agent")
+    .option("--page-size <n>", "ledger rows per page", (v) => Number.parseInt(v, 10), 1000)
+    .option("--project <id>", "Firebase project", process.env.GCLOUD_PROJECT ?? "demo-agent-billing")
+    .parse()
+    .opts<{ agent?: string; pageSize: number; project: string }>();
+  if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1 || opts.pageSize > 10_000) throw new Error("--page-size must be 1-10000");
+  if (opts.project.startsWith("demo-")) process.env.FIRESTORE_EMULATOR_HOST ??= "127.0.0.1:8080";
+  if (!getApps().length) initializeApp({ projectId: opts.project });
+  const target = process.env.FIRESTORE_EMULATOR_HOST ? `emulator ${process.env.FIRESTORE_EMULATOR_HOST}` : "Firestore";
+  console.log(`reconciling ${opts.agent ? `agent ${opts.agent}` : "all agents"} of ${opts.project} (${target})`);
+  const result = await reconcile(getFirestore(), {
+    agentId: opts.agent,
+    pageSize: opts.pageSize,
+    onPage: (rows) => process.stdout.write(`\r  ledger rows read: ${rows}`),
+  });
+  report(result);
+  return result.drifts.length ? 1 : 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      console.error(`reconcile failed: ${err.message}`);
+      process.exit(2);
+    },
+  );
+}
