@@ -24,3 +24,15 @@ export function logRejectedRow(rowId: string, reason: string): void {
 export function logSessionMismatch(sessionId: string, fields: string[]): void {
   logger.warn("client session totals differ from the ledger", { sessionId, fields });
 }
+
+export function logRowLeftOut(rowId: string, reason: string): void {
+  logger.warn("ledger row left out of history: not a countable row", { rowId, reason });
+}
+
+export function logAlertFailed(step: "raise" | "deliver", alertId: string, err: unknown): void {
+  logger.error(step === "raise" ? "raising an alert failed; retried next run" : "alert delivery failed; retried next run", { alertId, error: errorName(err) });
+}
+
+export function logAlertsRun(figures: Record<string, unknown>): void {
+  logger.info("billing alerts run", figures);
+}

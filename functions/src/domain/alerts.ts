@@ -7,6 +7,7 @@ import { DateTime } from "luxon";
 import { divRoundHalfUp } from "./money";
 import { isValidDay } from "./periods";
 
+/** The kinds of alert; each is raised once per agent and window. */
 export type AlertKind = "daily-cost" | "usage-anomaly" | "billing-failure";
 
 /** The scheduler runs every 15 minutes; a billing-failure alert covers one such slot. */
@@ -27,6 +28,7 @@ export const ANOMALY_RULE = {
   minTodayTokens: 10_000,
 } as const;
 
+/** The anomaly rule with its figures as plain numbers (the minimum volume comes from a param). */
 export type AnomalyRule = { [K in keyof typeof ANOMALY_RULE]: number };
 
 /** What the rules read from one daily bucket. */
@@ -38,12 +40,14 @@ export interface DayUsage {
   totalTokens: number;
 }
 
+/** The figures of a daily-cost alert. */
 export interface DailyCostFigures {
   day: string;
   costMicros: number;
   thresholdMicros: number;
 }
 
+/** The figures of a usage-anomaly alert. */
 export interface AnomalyFigures {
   day: string;
   todayTokens: number;

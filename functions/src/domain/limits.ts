@@ -17,6 +17,7 @@ export interface SpendWindowKeys {
   month: string;
 }
 
+/** Production is billed and limited in money; development is free and capped in messages. */
 export type SpendMode = "production" | "development";
 
 /** One message between its reservation and its settlement (or release, or expiry). */
@@ -66,6 +67,8 @@ export interface ReserveDecisionInput {
   ttlMs: number;
 }
 
+/** Which limit refused a message. */
+/** Which limit refused a message. */
 export type RefusalReason = "daily-limit" | "monthly-limit" | "dev-daily-cap";
 
 /**

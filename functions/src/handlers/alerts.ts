@@ -9,7 +9,6 @@
  *  - billing-failure (window: the run's 15-minute slot): failures not yet reported by an alert.
  */
 import type { Firestore } from "firebase-admin/firestore";
-import { logger } from "firebase-functions/v2";
 import { ANOMALY_RULE, bucketUsage, dailyCostCrossing, daysBefore, slotWindow, usageAnomaly, type AlertKind, type AnomalyRule } from "../domain/alerts";
 import { alertId } from "../domain/ids";
 import { isValidDay } from "../domain/periods";
@@ -18,6 +17,7 @@ import type { AgentDoc } from "../store/agents";
 import * as store from "../store/alerts";
 import { sweepExpiredReservations } from "../store/spend";
 import { DEFAULT_DELIVERY, deliverPendingAlerts, type DeliveryOptions } from "./deliver";
+import { logAlertFailed, logAlertsRun } from "../logs";
 
 /** Buckets are found by `updatedAt >= lastRun - slack`: covers clock skew and commits in flight. */
 export const RUN_SLACK_MS = 5 * 60_000;
@@ -27,6 +27,7 @@ export const FIRST_RUN_LOOKBACK_MS = 24 * 60 * 60_000;
 const MAX_FAILURES_PER_ALERT = 400;
 const EVALUATION_CONCURRENCY = 10;
 
+/** What one run needs; everything not deterministic is injected. */
 export interface AlertRunDeps {
   db: Firestore;
   now: () => number;
@@ -38,6 +39,7 @@ export interface AlertRunDeps {
   deliver?: Partial<DeliveryOptions>;
 }
 
+/** What one run did (logged, and returned for tests). */
 export interface AlertRunSummary {
   /** Expired spend reservations dropped. */
   swept: number;
@@ -125,7 +127,7 @@ async function raise(deps: AlertRunDeps, c: Candidate, at: number): Promise<Rais
     if (await store.raiseAlert(deps.db, c.id, { agentId, userId, kind, window, figures, delivery }, at, c.failureIds)) return "created";
     return c.failureIds?.length ? "deferred" : "exists";
   } catch (err) {
-    logger.error("raising an alert failed; retried next run", { alertId: c.id, error: err instanceof Error ? err.message : String(err) });
+    logAlertFailed("raise", c.id, err);
     return "failed";
   }
 }
@@ -153,6 +155,6 @@ export async function runBillingAlerts(deps: AlertRunDeps): Promise<AlertRunSumm
   const notRaised = created.filter((r) => r === "failed" || r === "deferred").length;
   if (!notRaised) await store.advanceLastRun(deps.db, startedAt);
   const summary = { swept, raised: created.filter((r) => r === "created").length, delivered };
-  logger.info("billing alerts run", { ...summary, candidates: candidates.length, notRaised });
+  logAlertsRun({ ...summary, candidates: candidates.length, notRaised });
   return summary;
 }

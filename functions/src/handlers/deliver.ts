@@ -7,14 +7,14 @@
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
-import { logger } from "firebase-functions/v2";
 import { alertMail, webhookBody, type AlertContent } from "../domain/alert-message";
 import { mapWithConcurrency } from "../domain/pool";
 import { ALERT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from "../domain/webhook-signature";
 import type { AgentDoc } from "../store/agents";
 import { claimDelivery, pendingAlertIds, readAgents, recordDelivery, writeMailOnce, type AlertDoc, type DeliveryState, type MailStatus } from "../store/alerts";
+import { logAlertFailed } from "../logs";
 
-/** Knobs of delivery; tests shrink the delays and swap the clock-free parts. */
+/** Knobs of delivery; tests shrink the delays and swap fetch or the owner-email lookup. */
 export interface DeliveryOptions {
   /** Total webhook POSTs per delivery, the first included. */
   webhookAttempts: number;
@@ -42,6 +42,7 @@ async function authEmail(userId: string): Promise<string | undefined> {
   }
 }
 
+/** Production delivery: 3 attempts 1 s then 2 s apart, 10 s per POST, 5-minute leases. */
 export const DEFAULT_DELIVERY: DeliveryOptions = {
   webhookAttempts: 3,
   webhookBaseDelayMs: 1_000,
@@ -53,6 +54,7 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   ownerEmail: authEmail,
 };
 
+/** What delivery needs: the database, the clock, the signing secret and the knobs. */
 export interface DeliveryDeps {
   db: Firestore;
   now: () => number;
@@ -133,7 +135,7 @@ async function deliverOne(deps: DeliveryDeps, id: string): Promise<boolean> {
     await deliverClaimed(deps, id, alert);
     return true;
   } catch (err) {
-    logger.error("alert delivery failed; retried next run", { alertId: id, error: err instanceof Error ? err.message : String(err) });
+    logAlertFailed("deliver", id, err);
     await recordDelivery(deps.db, id, { leaseUntil: 0 }).catch(() => undefined);
     return false;
   }

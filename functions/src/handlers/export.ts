@@ -19,7 +19,7 @@ import { logUnexpected } from "../logs";
 import { agentTimezone, loadOwnedAgent } from "../store/agents";
 import { dailyBucketPages } from "../store/daily";
 import { ledgerPages } from "../store/ledger-queries";
-import { parseInput } from "../triggers/callable";
+import { parseInput } from "../validation";
 import { countedRows, toConversationItem } from "./list-conversations";
 
 /** The parts of an HTTP request the export looks at. */

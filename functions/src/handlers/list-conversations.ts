@@ -3,7 +3,6 @@
  * resumed with an opaque page token bound to the agent, the caller and the filters.
  */
 import type { Firestore } from "firebase-admin/firestore";
-import { logger } from "firebase-functions/v2";
 import {
   DEFAULT_PAGE_SIZE,
   type ConversationItem,
@@ -16,6 +15,7 @@ import { decodePageToken, encodePageToken, PageTokenError, type PageCursor, type
 import { invalidArgument } from "../errors";
 import { loadOwnedAgent } from "../store/agents";
 import { cursorAfter, ledgerPage, type StoredRow } from "../store/ledger-queries";
+import { logRowLeftOut } from "../logs";
 
 export interface ListConversationsDeps {
   db: Firestore;
@@ -56,7 +56,7 @@ export function countedRows(rows: StoredRow[], signingKey: string): { id: string
   const out: { id: string; row: LedgerRow }[] = [];
   for (const stored of rows) {
     const problem = rowProblem(stored.id, stored.data, signingKey);
-    if (problem) logger.warn("ledger row left out of history: not a countable row", { rowId: stored.id, reason: problem });
+    if (problem) logRowLeftOut(stored.id, problem);
     else out.push({ id: stored.id, row: stored.data as unknown as LedgerRow });
   }
   return out;

@@ -32,6 +32,8 @@ export interface SendMessageDeps {
   claimTtlMs: number;
   /** Development messages an agent may send per local day. */
   devDailyMessageCap: number;
+  /** Counts the caller's call against their rate limit; throws resource-exhausted when over. */
+  rateLimit?: () => Promise<void>;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function handleSendMessage(
   onDelta?: (delta: string) => unknown,
 ): Promise<SendMessageResponse> {
   const p = await prepare(deps, uid, req);
+  await deps.rateLimit?.();
   const prior = await claimOrReplay(deps, p);
   if (prior) return toResponse(prior, true, await readSessionFigures(deps.db, prior.sessionId));
   const hold = await reserve(deps, p);

@@ -10,13 +10,17 @@
  */
 import { FieldPath, FieldValue, Timestamp, type DocumentData, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import type { AlertKind } from "../domain/alerts";
+import { dailyId } from "../domain/ids";
 import type { AgentDoc } from "./agents";
 import { COLLECTIONS } from "./collections";
 import { isAlreadyExists } from "../errors";
 
+/** `queued`: the mail document is written (the extension sends it); `no-recipient`: no address known. */
 export type MailStatus = "pending" | "queued" | "no-recipient";
+/** `failed` after the bounded retries; `not-configured` when the agent has no webhook. */
 export type WebhookStatus = "pending" | "not-configured" | "delivered" | "failed";
 
+/** Where an alert's delivery stands, per channel. */
 export interface DeliveryState {
   mail: MailStatus;
   webhook: WebhookStatus;
@@ -95,7 +99,7 @@ export async function recentBuckets(db: Firestore, sinceMs: number): Promise<Rec
 /** The daily buckets of an agent for some days; missing days are simply absent. */
 export async function readBuckets(db: Firestore, agentId: string, days: string[]): Promise<{ day: string; data: DocumentData }[]> {
   if (!days.length) return [];
-  const snaps = await db.getAll(...days.map((day) => db.doc(`${COLLECTIONS.daily}/${agentId}_${day}`)));
+  const snaps = await db.getAll(...days.map((day) => db.doc(`${COLLECTIONS.daily}/${dailyId(agentId, day)}`)));
   return snaps.flatMap((s, i) => (s.exists ? [{ day: days[i], data: s.data() as DocumentData }] : []));
 }
 

@@ -5,6 +5,7 @@ import { ALERT_SLOT_MINUTES } from "../domain/alerts";
 import { runBillingAlerts } from "../handlers/alerts";
 import { db } from "../store/db";
 
+/** Every 15 minutes (UTC): sweep expired spend holds, raise alerts once, deliver pending ones. */
 export const billingAlerts = onSchedule(
   {
     schedule: `every ${ALERT_SLOT_MINUTES} minutes`,

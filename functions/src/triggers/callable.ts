@@ -6,8 +6,9 @@
 import { onCall, type CallableOptions, type CallableResponse } from "firebase-functions/v2/https";
 import type { z } from "zod";
 import { ENFORCE_APP_CHECK, REGION } from "../config";
-import { BillingError, invalidArgument, toHttpsError, unauthenticated } from "../errors";
+import { BillingError, toHttpsError, unauthenticated } from "../errors";
 import { logUnexpected } from "../logs";
+import { parseInput } from "../validation";
 
 /** What a handler knows about its caller. */
 export interface Caller {
@@ -16,22 +17,6 @@ export interface Caller {
 }
 
 type Handler<I, O, C> = (caller: Caller, input: I, stream?: CallableResponse<C>) => Promise<O>;
-
-/** Turns the first schema issue into a message that names the field. */
-export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return "request: invalid";
-  if (issue.code === "unrecognized_keys") return `${[...issue.path, ""].join(".")}${issue.keys.map((k) => `"${k}"`).join(", ")}: unknown field`;
-  const field = issue.path.length ? issue.path.join(".") : "request";
-  return `${field}: ${issue.message}`;
-}
-
-/** Parses untrusted input once, at the boundary. */
-export function parseInput<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
-  const parsed = schema.safeParse(data ?? {});
-  if (!parsed.success) throw invalidArgument(describeIssue(parsed.error));
-  return parsed.data;
-}
 
 /** Builds a callable from a schema and a handler. */
 export function billingCallable<S extends z.ZodType, O, C = never>(

@@ -36,9 +36,8 @@ function agentClient(): AgentClient {
 export const sendMessage = billingCallable<typeof sendMessageRequestSchema, Awaited<ReturnType<typeof handleSendMessage>>, SendMessageChunk>(
   "sendMessage",
   sendMessageRequestSchema,
-  async (caller, input, stream) => {
-    await enforceRateLimit(db(), caller.uid, { perMinute: RATE_LIMIT_PER_MINUTE.value(), burst: RATE_LIMIT_BURST.value() }, Date.now());
-    return handleSendMessage(
+  (caller, input, stream) =>
+    handleSendMessage(
       {
         db: db(),
         agent: agentClient(),
@@ -47,11 +46,12 @@ export const sendMessage = billingCallable<typeof sendMessageRequestSchema, Awai
         newMessageId: randomUUID,
         claimTtlMs: 2 * SEND_MESSAGE_TIMEOUT_SECONDS * 1000,
         devDailyMessageCap: DEV_DAILY_MESSAGE_CAP.value(),
+        // Counted once the caller is known to own the agent: a refused request writes nothing.
+        rateLimit: () => enforceRateLimit(db(), caller.uid, { perMinute: RATE_LIMIT_PER_MINUTE.value(), burst: RATE_LIMIT_BURST.value() }, Date.now()),
       },
       caller.uid,
       input,
       stream ? (delta) => stream.sendChunk({ delta }) : undefined,
-    );
-  },
+    ),
   { timeoutSeconds: SEND_MESSAGE_TIMEOUT_SECONDS, secrets: [AGENT_API_KEY, LEDGER_SIGNING_KEY], memory: "512MiB" },
 );

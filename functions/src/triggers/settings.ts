@@ -11,6 +11,7 @@ import { billingCallable } from "./callable";
  */
 const schema = settingsRequestSchema({ allowLoopbackWebhooks: process.env.FUNCTIONS_EMULATOR === "true" });
 
+/** The owner-only callable; see handlers/settings.ts. */
 export const setAgentBillingSettings = billingCallable("setAgentBillingSettings", schema, (caller, input) =>
   handleSetAgentBillingSettings(db(), caller.uid, input),
 );

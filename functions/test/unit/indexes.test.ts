@@ -1,0 +1,81 @@
+/**
+ * Every Firestore query of the project, beside the index that serves it. The emulator does not
+ * enforce indexes, so this is where a query without one fails: add the query here and its index to
+ * firestore.indexes.json. A source file that starts querying without being listed here fails too.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "../../..");
+
+interface QueryShape {
+  file: string;
+  what: string;
+  collection: string;
+  /** Equality filters (any order in the index). */
+  equality: string[];
+  /** Range and order fields, in index order; empty for single-field queries. */
+  ordered: [string, "ASCENDING" | "DESCENDING"][];
+}
+
+const QUERIES: QueryShape[] = [
+  { file: "functions/src/store/sessions.ts", what: "session totals from the ledger", collection: "billable_conversations", equality: ["userId", "agentId", "conversationId"], ordered: [] },
+  { file: "functions/src/store/daily.ts", what: "daily buckets in a range", collection: "agent_usage_daily", equality: ["agentId", "userId"], ordered: [["day", "ASCENDING"]] },
+  {
+    file: "functions/src/store/ledger-queries.ts",
+    what: "history and export, all rows",
+    collection: "billable_conversations",
+    equality: ["agentId", "userId"],
+    ordered: [["createdAt", "DESCENDING"], ["localDay", "DESCENDING"]],
+  },
+  {
+    file: "functions/src/store/ledger-queries.ts",
+    what: "history and export, billable filter",
+    collection: "billable_conversations",
+    equality: ["agentId", "userId", "billable"],
+    ordered: [["createdAt", "DESCENDING"], ["localDay", "DESCENDING"]],
+  },
+  // Single-field queries: Firestore's automatic indexes serve them.
+  { file: "functions/src/store/alerts.ts", what: "recent daily buckets / failures, pending deliveries", collection: "*", equality: [], ordered: [] },
+  { file: "functions/src/store/spend.ts", what: "reservations due for a sweep", collection: "billing_spend", equality: [], ordered: [] },
+  { file: "scripts/reconcile.ts", what: "the ledger by agent, in document-id pages", collection: "billable_conversations", equality: ["agentId"], ordered: [] },
+];
+
+interface IndexField {
+  fieldPath: string;
+  order?: string;
+}
+const indexes = (JSON.parse(fs.readFileSync(path.join(ROOT, "firestore.indexes.json"), "utf8")) as { indexes: { collectionGroup: string; fields: IndexField[] }[] }).indexes;
+
+function serves(index: { collectionGroup: string; fields: IndexField[] }, q: QueryShape): boolean {
+  const n = q.equality.length;
+  const head = index.fields.slice(0, n).map((f) => f.fieldPath);
+  const tail = index.fields.slice(n).map((f) => [f.fieldPath, f.order]);
+  return index.collectionGroup === q.collection && head.length === n && q.equality.every((f) => head.includes(f)) && JSON.stringify(tail) === JSON.stringify(q.ordered);
+}
+
+const composite = QUERIES.filter((q) => q.equality.length + q.ordered.length > 1);
+
+describe("composite indexes", () => {
+  it.each(composite.map((q) => [q.what, q] as const))("%s has its index", (_what, q) => {
+    expect(indexes.filter((index) => serves(index, q))).toHaveLength(1);
+  });
+
+  it("declares no index that no query uses", () => {
+    for (const index of indexes) expect(composite.some((q) => serves(index, q))).toBe(true);
+  });
+});
+
+describe("query sites", () => {
+  const sources = (dir: string): string[] =>
+    fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+      const rel = path.join(dir, e.name);
+      if (e.isDirectory()) return e.name === "test" || e.name === "node_modules" ? [] : sources(rel);
+      return e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") ? [rel] : [];
+    });
+
+  it("lists every source file that queries Firestore", () => {
+    const querying = [...sources("functions/src"), ...sources("scripts")].filter((f) => /\.(where|orderBy)\(|collectionGroup\(/.test(fs.readFileSync(path.join(ROOT, f), "utf8")));
+    expect(querying.sort()).toEqual([...new Set(QUERIES.map((q) => q.file))].sort());
+  });
+});
