@@ -9,6 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { LOCAL_AGENT_PORT, startLocalAgent } from "./local-agent";
 
@@ -189,10 +190,10 @@ export async function serveEmulators(onReady: () => Promise<void>): Promise<numb
  */
 export function underLock(): Promise<number> | null {
   if (process.env.EMULATORS_LOCK_HELD || spawnSync("flock", ["-V"]).error) return null;
-  const lock = path.join(CACHE, "run.lock");
-  fs.mkdirSync(CACHE, { recursive: true });
+  // The ports are the machine's, so the lock is too (not the checkout's).
+  const lock = path.join(os.tmpdir(), "agent-billing-emulators.lock");
   const free = spawnSync("flock", ["-n", lock, "true"]).status === 0;
-  if (!free) console.error(`waiting for another emulator run to finish (lock ${path.relative(ROOT, lock)})…`);
+  if (!free) console.error(`waiting for another emulator run to finish (lock ${lock})…`);
   const child = spawn("flock", [lock, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: "inherit",
     env: { ...process.env, EMULATORS_LOCK_HELD: "1" },

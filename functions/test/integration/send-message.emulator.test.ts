@@ -113,6 +113,23 @@ describe("streaming", () => {
     expect(res.result!.costMicros).toBeGreaterThan(0);
     expect(await ledgerRows(agentId)).toBe(1);
   });
+
+  it("still records the message when the caller goes away mid-stream", async () => {
+    const agentId = await seedAgent(owner.uid);
+    const message = "Slow answer [[sleep:800]] [[tokens:30]]";
+    const abort = new AbortController();
+    const request = fetch(`${process.env.FUNCTIONS_EMULATOR_ORIGIN ?? "http://127.0.0.1:5001"}/demo-agent-billing/us-central1/sendMessage`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${owner.idToken}` },
+      body: JSON.stringify({ data: { agentId, conversationId: "gone", message, testMode: "production", messageId: "gone-1" } }),
+      signal: abort.signal,
+    });
+    setTimeout(() => abort.abort(), 300);
+    await expect(request.then((r) => r.text())).rejects.toThrow();
+    const row = await waitFor(async () => (await adminDb().doc(`billable_conversations/${agentId}:gone:gone-1`).get()).data(), "the ledger row");
+    expect(row.tokens).toMatchObject({ prompt: promptTokens(message), completion: 30 });
+    expect(row.costMicros).toBe(promptTokens(message) * 30 + 30 * 60);
+  });
 });
 
 describe("idempotency", () => {
