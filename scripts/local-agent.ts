@@ -8,6 +8,7 @@
  *   [[no-usage]]  omit `usage` (streaming and not)
  *   [[tokens:N]]  answer with exactly N completion tokens (at most max_tokens, as a real model)
  *   [[cached:N]]  report N of the prompt tokens as served from the prompt cache
+ *   [[cut:N]]     stream N chunks, then drop the connection (no usage, no end)
  *
  * Run alone with `npm run agent`; the emulator harness starts it for `npm start` and the tests.
  * GET /_local/stats and POST /_local/reset expose a request counter so tests can prove that a
@@ -29,6 +30,7 @@ export interface Markers {
   noUsage: boolean;
   tokens?: number;
   cached?: number;
+  cut?: number;
 }
 
 /** Reads the markers of a message; unknown text is ignored. */
@@ -44,6 +46,7 @@ export function parseMarkers(text: string): Markers {
     noUsage: text.includes("[[no-usage]]"),
     tokens: num("tokens") !== undefined ? Math.min(num("tokens")!, MAX_TOKENS) : undefined,
     cached: num("cached"),
+    cut: num("cut"),
   };
 }
 
@@ -206,10 +209,15 @@ async function handleCompletion(req: http.IncomingMessage, res: http.ServerRespo
   const base = { id, object: "chat.completion.chunk", created, model: chat.model };
   const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
   const usageField = chat.includeUsage ? { usage: null } : {};
-  chunksOf(answer).forEach((content, i) => {
+  const chunks = chunksOf(answer);
+  // A cut drops the connection once what was sent is flushed, as a crashing server would.
+  const cut = () => new Promise<void>((flushed) => res.write("", () => flushed())).then(() => void res.destroy());
+  for (const [i, content] of chunks.entries()) {
+    if (i === markers.cut) return cut();
     const delta = i === 0 ? { role: "assistant", content } : { content };
     send({ ...base, choices: [{ index: 0, delta, finish_reason: null }], ...usageField });
-  });
+  }
+  if (markers.cut !== undefined && markers.cut >= chunks.length) return cut();
   send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finishReason }], ...usageField });
   if (chat.includeUsage && usage) send({ ...base, choices: [], usage });
   res.end("data: [DONE]\n\n");

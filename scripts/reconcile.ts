@@ -6,13 +6,14 @@
  * Against the emulators by default (project demo-agent-billing, Firestore on 127.0.0.1:8080); for a
  * real project pass --project and use Application Default Credentials.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Command } from "commander";
 import { getApps, initializeApp } from "firebase-admin/app";
-import { FieldPath, getFirestore, type DocumentData, type Firestore, type Query } from "firebase-admin/firestore";
+import { FieldPath, getFirestore, type Firestore, type Query } from "firebase-admin/firestore";
 import { dailyId } from "../functions/src/domain/ids";
 import { dailyDeltas, sessionDeltas, summaryDeltas, type Deltas, type LedgerRow } from "../functions/src/domain/ledger";
-import { ledgerRowSchema } from "../functions/src/domain/ledger-schema";
-import { verifyRow } from "../functions/src/domain/ledger-signature";
+import { rowProblem } from "../functions/src/domain/ledger-schema";
 import { COLLECTIONS } from "../functions/src/store/collections";
 
 /** One field whose stored total differs from the ledger. */
@@ -49,12 +50,14 @@ function leaves(value: unknown, prefix = ""): Map<string, number> {
   return out;
 }
 
-/** Rows the rollup would refuse are not counted (and are reported). */
-function countable(data: DocumentData, key: string | undefined): LedgerRow | null {
-  const parsed = ledgerRowSchema.safeParse(data);
-  if (!parsed.success) return null;
-  const row = parsed.data as LedgerRow;
-  return key && !verifyRow(row, key) ? null : row;
+/**
+ * The top-level fields a rollup maintains, derived from the delta functions (the one definition of
+ * what a row adds), so fields a rollup does not own (a client's report, timestamps) are not totals.
+ */
+function counterKeys(deltas: (row: LedgerRow) => Deltas): Set<string> {
+  const sample = (mode: LedgerRow["mode"]) =>
+    ({ mode, billable: mode === "production", model: "m", costMicros: 0, shadowCostMicros: 0, tokens: { prompt: 0, completion: 0, total: 0, cached: 0 } }) as LedgerRow;
+  return new Set([...Object.keys(deltas(sample("production"))), ...Object.keys(deltas(sample("development")))]);
 }
 
 interface Expected {
@@ -67,8 +70,7 @@ interface Expected {
 }
 
 /** Reads the ledger in pages of `pageSize` (ordered by document id) and sums what each row adds. */
-async function sumLedger(db: Firestore, agentId: string | undefined, pageSize: number, onPage: (rows: number) => void): Promise<Expected> {
-  const key = process.env.LEDGER_SIGNING_KEY;
+async function sumLedger(db: Firestore, key: string, agentId: string | undefined, pageSize: number, onPage: (rows: number) => void): Promise<Expected> {
   const e: Expected = { summaries: new Map(), daily: new Map(), sessions: new Map(), owners: new Map(), rows: 0, refused: [] };
   const add = (totals: Totals, id: string, delta: Deltas) => addInto(totals.get(id) ?? totals.set(id, {}).get(id)!, delta);
   let query: Query = db.collection(COLLECTIONS.ledger);
@@ -76,11 +78,12 @@ async function sumLedger(db: Firestore, agentId: string | undefined, pageSize: n
   query = query.orderBy(FieldPath.documentId()).limit(pageSize);
   for (let page = await query.get(); !page.empty; page = await query.startAfter(page.docs[page.docs.length - 1]).get()) {
     for (const doc of page.docs) {
-      const row = countable(doc.data(), key);
-      if (!row) {
+      // Rows the rollup refuses are not counted either (and are reported).
+      if (rowProblem(doc.id, doc.data(), key)) {
         e.refused.push(doc.id);
         continue;
       }
+      const row = doc.data() as LedgerRow;
       e.owners.set(row.agentId, row.userId);
       add(e.summaries, row.agentId, summaryDeltas(row));
       add(e.daily, dailyId(row.agentId, row.localDay), dailyDeltas(row));
@@ -93,18 +96,14 @@ async function sumLedger(db: Firestore, agentId: string | undefined, pageSize: n
   return e;
 }
 
-/** Display numbers (float sums kept for the seed's clients) are not totals to reconcile. */
-const isDisplayOnly = (field: string) => field === "totalCost";
-
 /** Compares the expected totals of one collection with the stored documents, both ways. */
-async function compare(collection: string, expected: Totals, agentOf: (id: string) => string, scope: Query): Promise<Drift[]> {
+async function compare(collection: string, counters: Set<string>, expected: Totals, agentOf: (id: string) => string, scope: Query): Promise<Drift[]> {
   const stored = new Map((await scope.get()).docs.map((d) => [d.id, d.data()]));
   const drifts: Drift[] = [];
   for (const id of new Set([...expected.keys(), ...stored.keys()])) {
     const want = leaves(expected.get(id) ?? {});
-    const have = leaves(stored.get(id) ?? {});
+    const have = new Map([...leaves(stored.get(id) ?? {})].filter(([field]) => counters.has(field.split(".")[0])));
     for (const field of new Set([...want.keys(), ...have.keys()])) {
-      if (isDisplayOnly(field)) continue;
       const ledger = want.get(field) ?? 0;
       const actual = have.get(field) ?? 0;
       if (ledger !== actual) drifts.push({ agentId: agentOf(id), doc: `${collection}/${id}`, field, ledger, stored: actual });
@@ -114,8 +113,11 @@ async function compare(collection: string, expected: Totals, agentOf: (id: strin
 }
 
 /** Every drift between the rollups and the ledger, for one agent or all. */
-export async function reconcile(db: Firestore, options: { agentId?: string; pageSize: number; onPage?: (rows: number) => void }): Promise<{ drifts: Drift[]; rows: number; refused: string[] }> {
-  const e = await sumLedger(db, options.agentId, options.pageSize, options.onPage ?? (() => undefined));
+export async function reconcile(
+  db: Firestore,
+  options: { signingKey: string; agentId?: string; pageSize: number; onPage?: (rows: number) => void },
+): Promise<{ drifts: Drift[]; rows: number; refused: string[] }> {
+  const e = await sumLedger(db, options.signingKey, options.agentId, options.pageSize, options.onPage ?? (() => undefined));
   const scoped = (collection: string) => {
     const base = db.collection(collection);
     return options.agentId ? base.where("agentId", "==", options.agentId) : base;
@@ -123,9 +125,9 @@ export async function reconcile(db: Firestore, options: { agentId?: string; page
   const agentOfDaily = (id: string) => id.slice(0, -11);
   const agentOfSession = (id: string) => id.split(":")[0];
   const drifts = [
-    ...(await compare(COLLECTIONS.summaries, e.summaries, (id) => id, scoped(COLLECTIONS.summaries))),
-    ...(await compare(COLLECTIONS.daily, e.daily, agentOfDaily, scoped(COLLECTIONS.daily))),
-    ...(await compare(COLLECTIONS.sessions, e.sessions, agentOfSession, scoped(COLLECTIONS.sessions))),
+    ...(await compare(COLLECTIONS.summaries, counterKeys(summaryDeltas), e.summaries, (id) => id, scoped(COLLECTIONS.summaries))),
+    ...(await compare(COLLECTIONS.daily, counterKeys(dailyDeltas), e.daily, agentOfDaily, scoped(COLLECTIONS.daily))),
+    ...(await compare(COLLECTIONS.sessions, counterKeys(sessionDeltas), e.sessions, agentOfSession, scoped(COLLECTIONS.sessions))),
   ];
   return { drifts, rows: e.rows, refused: e.refused };
 }
@@ -143,6 +145,18 @@ function report(result: Awaited<ReturnType<typeof reconcile>>): void {
   }
 }
 
+/**
+ * The key rows are verified with: LEDGER_SIGNING_KEY, or for the emulators the one the harness
+ * wrote to functions/.secret.local (it changes every run).
+ */
+function signingKey(project: string): string {
+  if (process.env.LEDGER_SIGNING_KEY) return process.env.LEDGER_SIGNING_KEY;
+  const local = path.join(__dirname, "..", "functions", ".secret.local");
+  const fromFile = project.startsWith("demo-") && fs.existsSync(local) ? /^LEDGER_SIGNING_KEY=(.+)$/m.exec(fs.readFileSync(local, "utf8"))?.[1] : undefined;
+  if (!fromFile) throw new Error("set LEDGER_SIGNING_KEY (the functions' secret) so rows can be verified as the rollup verifies them");
+  return fromFile;
+}
+
 async function main(): Promise<number> {
   const opts = new Command()
     .description("Recompute every rollup from the ledger and print the drift")
@@ -157,6 +171,7 @@ async function main(): Promise<number> {
   const target = process.env.FIRESTORE_EMULATOR_HOST ? `emulator ${process.env.FIRESTORE_EMULATOR_HOST}` : "Firestore";
   console.log(`reconciling ${opts.agent ? `agent ${opts.agent}` : "all agents"} of ${opts.project} (${target})`);
   const result = await reconcile(getFirestore(), {
+    signingKey: signingKey(opts.project),
     agentId: opts.agent,
     pageSize: opts.pageSize,
     onPage: (rows) => process.stdout.write(`\r  ledger rows read: ${rows}`),

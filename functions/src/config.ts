@@ -34,6 +34,10 @@ export const DEV_DAILY_MESSAGE_CAP = defineInt("DEV_DAILY_MESSAGE_CAP", {
   description: "Development (free) messages one agent may send per local day.",
 });
 
+export const DEV_DAILY_USER_MESSAGE_CAP = defineInt("DEV_DAILY_USER_MESSAGE_CAP", {
+  description: "Development (free) messages one user may send per UTC day, across all their agents.",
+});
+
 export const ENFORCE_APP_CHECK = defineBoolean("ENFORCE_APP_CHECK", {
   description: "Require a valid App Check token on every callable (off for the emulators).",
 });

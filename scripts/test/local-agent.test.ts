@@ -444,3 +444,21 @@ describe("max_tokens", () => {
     expect(res.choices[0].finish_reason).toBe("stop");
   });
 });
+
+describe("[[cut:N]]", () => {
+  it("streams N chunks, then drops the connection: the SDK sees an error after the deltas", async () => {
+    const stream = await client.chat.completions.create({
+      model: "gpt-4",
+      messages: user("[[tokens:40]] [[cut:2]]"),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const deltas: string[] = [];
+    await expect(
+      (async () => {
+        for await (const chunk of stream) deltas.push(chunk.choices[0]?.delta?.content ?? "");
+      })(),
+    ).rejects.toThrow();
+    expect(deltas.filter(Boolean)).toHaveLength(2);
+  });
+});

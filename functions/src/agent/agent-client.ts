@@ -28,6 +28,9 @@ export class AgentFailure extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    /** Text already handed to the caller before the failure (it was delivered, so it is billed). */
+    readonly partialText = "",
+    readonly latencyMs = 0,
   ) {
     super(message);
     this.name = "AgentFailure";
@@ -54,18 +57,18 @@ export function openAiAgentClient(options: AgentClientOptions): AgentClient {
     async complete(request) {
       const started = now();
       const deadline = AbortSignal.timeout(options.timeoutMs);
+      let text = "";
       try {
         const stream = await client.chat.completions.create(
           {
             model: request.model,
             messages: request.messages,
-            max_tokens: request.maxTokens,
+            max_completion_tokens: request.maxTokens,
             stream: true,
             stream_options: { include_usage: true },
           },
           { signal: deadline },
         );
-        let text = "";
         let usage: ProviderUsage | null = null;
         for await (const chunk of stream) {
           const delta = chunk.choices[0]?.delta?.content ?? "";
@@ -76,7 +79,8 @@ export function openAiAgentClient(options: AgentClientOptions): AgentClient {
         }
         return { text, usage, latencyMs: now() - started };
       } catch (err) {
-        throw describeFailure(err, deadline.aborted, options.timeoutMs);
+        const failure = describeFailure(err, deadline.aborted, options.timeoutMs);
+        throw new AgentFailure(failure.message, failure.status, text, now() - started);
       }
     },
   };

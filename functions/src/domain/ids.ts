@@ -15,3 +15,9 @@ export const dailyId = (agentId: string, day: string) => `${agentId}_${day}`;
 
 /** An alert, raised once per agent, kind and window. */
 export const alertId = (agentId: string, kind: string, window: string) => `${agentId}:${kind}:${window}`;
+
+/**
+ * Model names become map keys of the daily rollup (`byModel`): printable, bounded, and never of
+ * Firestore's reserved form `__name__`.
+ */
+export const isSafeModelName = (model: string) => /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/.test(model) && !/^__.*__$/.test(model);

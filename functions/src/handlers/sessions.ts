@@ -27,23 +27,41 @@ export function compareClientTotals(req: SaveBillingSessionRequest, ledger: Sess
   return out;
 }
 
-export async function handleSaveBillingSession(db: Firestore, uid: string, req: SaveBillingSessionRequest, now: number): Promise<SaveBillingSessionResponse> {
+export async function handleSaveBillingSession(
+  db: Firestore,
+  uid: string,
+  req: SaveBillingSessionRequest,
+  now: number,
+): Promise<SaveBillingSessionResponse> {
   await loadOwnedAgent(db, req.agentId, uid);
   const id = sessionId(req.agentId, req.conversationId);
   const totals = await ledgerSessionTotals(db, { agentId: req.agentId, conversationId: req.conversationId, userId: uid });
   const mismatches = compareClientTotals(req, totals);
-  if (mismatches.length) logSessionMismatch(id, mismatches.map((m) => m.field));
-  const snap = await recordSessionEnd(db, id, {
-    sessionId: id,
-    agentId: req.agentId,
-    userId: uid,
-    conversationId: req.conversationId,
-    endedAt: Timestamp.fromDate(new Date(req.endedAt ?? now)),
-    savedAt: Timestamp.fromMillis(now),
-    clientReported: { messages: req.messages ?? null, totalTokens: req.totalTokens ?? null, totalCost: req.totalCost ?? null, testMode: req.testMode },
-    ledgerTotals: totals,
-    mismatches,
-  });
-  const session = toBillingSession(snap, totals)!;
-  return { session: { ...session, testMode: session.testMode ?? req.testMode }, mismatches };
+  if (mismatches.length)
+    logSessionMismatch(
+      id,
+      mismatches.map((m) => m.field),
+    );
+  const snap = await recordSessionEnd(
+    db,
+    id,
+    {
+      sessionId: id,
+      agentId: req.agentId,
+      userId: uid,
+      conversationId: req.conversationId,
+      endedAt: Timestamp.fromDate(new Date(req.endedAt ?? now)),
+      savedAt: Timestamp.fromMillis(now),
+      clientReported: {
+        messages: req.messages ?? null,
+        totalTokens: req.totalTokens ?? null,
+        totalCost: req.totalCost ?? null,
+        testMode: req.testMode,
+      },
+      ledgerTotals: totals,
+      mismatches,
+    },
+    { testMode: req.testMode, createdAt: Timestamp.fromMillis(now) },
+  );
+  return { session: toBillingSession(snap, totals)!, mismatches };
 }

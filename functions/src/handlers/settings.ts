@@ -6,9 +6,12 @@
 import { FieldPath, FieldValue, type Firestore } from "firebase-admin/firestore";
 import type { BillingSettingsView, SetAgentBillingSettingsRequest } from "../contract/settings";
 import { microsToUsd } from "../domain/money";
+import { daysInRange, localDay, localMonth } from "../domain/periods";
 import { notFound, permissionDenied } from "../errors";
 import { DEFAULT_TIMEZONE, loadOwnedAgent, type AgentDoc, type BillingSettings } from "../store/agents";
 import { COLLECTIONS } from "../store/collections";
+import { readDailyBuckets } from "../store/daily";
+import { seedSpendWindows } from "../store/spend";
 
 /** Request fields -> `billing` map keys. */
 const FIELD_KEYS = {
@@ -67,11 +70,16 @@ export function settingsView(agentId: string, billing: BillingSettings | undefin
  * check is repeated inside the transaction, so an agent that changed hands or disappeared after
  * the first check is never written.
  */
-export async function handleSetAgentBillingSettings(db: Firestore, uid: string, req: SetAgentBillingSettingsRequest): Promise<BillingSettingsView> {
+export async function handleSetAgentBillingSettings(
+  db: Firestore,
+  uid: string,
+  req: SetAgentBillingSettingsRequest,
+  now: number = Date.now(),
+): Promise<BillingSettingsView> {
   await loadOwnedAgent(db, req.agentId, uid);
   const changes = settingsChanges(req);
   const ref = db.doc(`${COLLECTIONS.agents}/${req.agentId}`);
-  return db.runTransaction(async (tx) => {
+  const view = await db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     if (!snap.exists) throw notFound(`Agent "${req.agentId}"`);
     const agent = snap.data() as AgentDoc;
@@ -82,5 +90,22 @@ export async function handleSetAgentBillingSettings(db: Firestore, uid: string, 
     ]);
     if (pairs.length) tx.update(ref, ...(pairs as [FieldPath, unknown, ...unknown[]]));
     return settingsView(req.agentId, merged(agent.billing, changes));
+  });
+  if (view.dailyLimitMicros !== null || view.monthlyLimitMicros !== null) await seedLimitWindows(db, view, now);
+  return view;
+}
+
+/**
+ * Spend is tracked only while an agent has limits (it saves a transaction per message otherwise),
+ * so when limits are set the current windows start from what the rollups say was spent already.
+ */
+async function seedLimitWindows(db: Firestore, view: BillingSettingsView, now: number): Promise<void> {
+  const day = localDay(now, view.timezone);
+  const month = localMonth(now, view.timezone);
+  const { usage } = await readDailyBuckets(db, view.agentId, daysInRange(`${month}-01`, day));
+  const spentOn = (d: (typeof usage)[number]) => d.production.costMicros;
+  await seedSpendWindows(db, view.agentId, { day, month }, {
+    daySpentMicros: usage.filter((d) => d.day === day).reduce((sum, d) => sum + spentOn(d), 0),
+    monthSpentMicros: usage.reduce((sum, d) => sum + spentOn(d), 0),
   });
 }

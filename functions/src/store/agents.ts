@@ -22,8 +22,11 @@ export interface AgentDoc {
   systemPrompt?: string;
   status?: "active" | "paused";
   billing?: BillingSettings;
-  /** The agent's own price (set by the backend only), overriding the price book. */
-  pricing?: ModelPrice;
+  /**
+   * The agent's own price (set by the backend only), overriding the price book for `model` only:
+   * if the agent's model changes, the price book applies again.
+   */
+  pricing?: ModelPrice & { model: string };
 }
 
 export const DEFAULT_TIMEZONE = "UTC";

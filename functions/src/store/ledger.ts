@@ -80,3 +80,16 @@ export async function recordFailure(db: Firestore, failure: BillingFailure, at: 
     { merge: true },
   );
 }
+
+const unwrittenRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.failures}/${id}:ledger-write`);
+
+/** The row of a message whose agent call succeeded but whose ledger write failed, if not yet recovered. */
+export async function getUnwrittenRow(db: Firestore, id: string): Promise<LedgerRow | null> {
+  const snap = await unwrittenRef(db, id).get();
+  return snap.exists && !snap.get("recoveredAt") ? ((snap.get("row") as LedgerRow | undefined) ?? null) : null;
+}
+
+/** Marks a kept row as written to the ledger (and so billed). */
+export async function markRecovered(db: Firestore, id: string, at: number): Promise<void> {
+  await unwrittenRef(db, id).update({ recoveredAt: Timestamp.fromMillis(at), charged: true });
+}

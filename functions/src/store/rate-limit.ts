@@ -22,3 +22,16 @@ export async function enforceRateLimit(db: Firestore, uid: string, limits: RateL
     });
   }
 }
+
+/**
+ * Counts a development (free) message of `uid` against a daily cap per user (UTC day), on top of
+ * the per-agent cap: creating more agents does not buy more free messages. Same counting as the
+ * rate limit: a blind increment, then a read.
+ */
+export async function enforceDevUserCap(db: Firestore, uid: string, cap: number, now: number): Promise<void> {
+  const day = new Date(now).toISOString().slice(0, 10);
+  const ref = db.doc(`${COLLECTIONS.rateLimits}/${uid}_dev_${day}`);
+  await ref.set({ userId: uid, count: FieldValue.increment(1), expireAt: Timestamp.fromMillis(now + 2 * 86_400_000) }, { merge: true });
+  const count = ((await ref.get()).get("count") as number) ?? 0;
+  if (count > cap) throw resourceExhausted(`This account's daily development message cap (${cap}) is reached; the agent was not called.`, { limit: cap, used: count });
+}

@@ -44,7 +44,7 @@ function targets(row: LedgerRow): Target[] {
   return [
     {
       path: `${COLLECTIONS.summaries}/${row.agentId}`,
-      fields: { ...increments(summaryDeltas(row)), totalCost: FieldValue.increment(row.cost), lastActivity: now, updatedAt: now },
+      fields: { ...increments(summaryDeltas(row)), lastActivity: now, updatedAt: now },
       identity: owner,
     },
     {
@@ -54,7 +54,7 @@ function targets(row: LedgerRow): Target[] {
     },
     {
       path: `${COLLECTIONS.sessions}/${row.sessionId}`,
-      fields: { ...increments(sessionDeltas(row)), totalCost: FieldValue.increment(row.cost), lastActivity: now, updatedAt: now },
+      fields: { ...increments(sessionDeltas(row)), lastActivity: now, updatedAt: now },
       identity: { ...owner, sessionId: row.sessionId, conversationId: row.conversationId, testMode: row.mode },
     },
   ];

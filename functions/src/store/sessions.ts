@@ -42,10 +42,17 @@ export async function ledgerSessionTotals(db: Firestore, ids: { agentId: string;
   };
 }
 
-/** Records what the client said about the end of a session, without touching the rolled-up totals. */
-export async function recordSessionEnd(db: Firestore, id: string, fields: Record<string, unknown>): Promise<DocumentSnapshot> {
-  await sessionRef(db, id).set(fields, { merge: true });
-  return sessionRef(db, id).get();
+/**
+ * Records what the client said about the end of a session, without touching the rolled-up totals.
+ * A session saved before its first rollup gets the fields the rollup would have created it with.
+ */
+export async function recordSessionEnd(db: Firestore, id: string, fields: Record<string, unknown>, firstWrite: Record<string, unknown>): Promise<DocumentSnapshot> {
+  const ref = sessionRef(db, id);
+  await db.runTransaction(async (tx) => {
+    const exists = (await tx.get(ref)).exists;
+    tx.set(ref, exists ? fields : { ...firstWrite, ...fields }, { merge: true });
+  });
+  return ref.get();
 }
 
 /** A stored session as the API returns it, with totals from `totals` (the ledger, when known). */
@@ -56,7 +63,7 @@ export function toBillingSession(snap: DocumentSnapshot, totals?: SessionTotals)
     sessionId: snap.id,
     agentId: snap.get("agentId") as string,
     conversationId: snap.get("conversationId") as string,
-    testMode: (snap.get("testMode") as BillingSession["testMode"]) ?? "production",
+    testMode: snap.get("testMode") as BillingSession["testMode"],
     messageCount: totals?.messageCount ?? num(snap, "messageCount"),
     totalTokens: totals?.totalTokens ?? num(snap, "totalTokens"),
     totalCostMicros: micros,

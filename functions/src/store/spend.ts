@@ -213,3 +213,26 @@ export async function sweepExpiredReservations(db: Firestore, now: number): Prom
     cursor = page.docs[page.docs.length - 1];
   }
 }
+
+/**
+ * Brings the agent's current windows up to what was already spent (from the rollups), so a limit
+ * set in the middle of a day or month counts the spend before it. Raised to the larger figure,
+ * never lowered: messages both reserved here and rolled up are not counted twice.
+ */
+export async function seedSpendWindows(
+  db: Firestore,
+  agentId: string,
+  windows: SpendWindowKeys,
+  spent: { daySpentMicros: number; monthSpentMicros: number },
+): Promise<void> {
+  checkWindows(windows);
+  const ref = spendRef(db, agentId);
+  await db.runTransaction(async (tx) => {
+    const state = toState((await tx.get(ref)).data());
+    const day = state.days[windows.day] ?? { spentMicros: 0, devMessages: 0 };
+    const month = state.months[windows.month] ?? { spentMicros: 0 };
+    state.days[windows.day] = { ...day, spentMicros: Math.max(day.spentMicros, spent.daySpentMicros) };
+    state.months[windows.month] = { spentMicros: Math.max(month.spentMicros, spent.monthSpentMicros) };
+    tx.set(ref, toDoc(agentId, state));
+  });
+}

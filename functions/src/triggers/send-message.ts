@@ -6,6 +6,7 @@ import {
   AGENT_MAX_RETRIES,
   AGENT_TIMEOUT_MS,
   DEV_DAILY_MESSAGE_CAP,
+  DEV_DAILY_USER_MESSAGE_CAP,
   LEDGER_SIGNING_KEY,
   RATE_LIMIT_BURST,
   RATE_LIMIT_PER_MINUTE,
@@ -15,7 +16,7 @@ import {
 import { sendMessageRequestSchema, type SendMessageChunk } from "../contract/send-message";
 import { handleSendMessage } from "../handlers/send-message";
 import { db } from "../store/db";
-import { enforceRateLimit } from "../store/rate-limit";
+import { enforceDevUserCap, enforceRateLimit } from "../store/rate-limit";
 import { billingCallable } from "./callable";
 
 let cached: { key: string; client: AgentClient } | undefined;
@@ -46,8 +47,10 @@ export const sendMessage = billingCallable<typeof sendMessageRequestSchema, Awai
         newMessageId: randomUUID,
         claimTtlMs: 2 * SEND_MESSAGE_TIMEOUT_SECONDS * 1000,
         devDailyMessageCap: DEV_DAILY_MESSAGE_CAP.value(),
-        // Counted once the caller is known to own the agent: a refused request writes nothing.
-        rateLimit: () => enforceRateLimit(db(), caller.uid, { perMinute: RATE_LIMIT_PER_MINUTE.value(), burst: RATE_LIMIT_BURST.value() }, Date.now()),
+        userLimits: async (mode) => {
+          await enforceRateLimit(db(), caller.uid, { perMinute: RATE_LIMIT_PER_MINUTE.value(), burst: RATE_LIMIT_BURST.value() }, Date.now());
+          if (mode === "development") await enforceDevUserCap(db(), caller.uid, DEV_DAILY_USER_MESSAGE_CAP.value(), Date.now());
+        },
       },
       caller.uid,
       input,

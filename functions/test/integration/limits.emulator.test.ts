@@ -8,7 +8,7 @@ import type { GetBillingInfoResponse } from "../../src/contract/billing-info";
 import type { SendMessageResponse } from "../../src/contract/send-message";
 import { countChatTokens } from "../../src/domain/tokens";
 import { handleSendMessage } from "../../src/handlers/send-message";
-import { adminDb, agentCompletions, call, createUser, LOCAL_AGENT, seedAgent, signingKey, type TestUser } from "../helpers/emulator";
+import { adminDb, agentCompletions, call, createUser, LOCAL_AGENT, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
 
 let owner: TestUser;
 beforeAll(async () => {
@@ -68,4 +68,19 @@ it("caps development messages per local day so free mode is not a loophole", asy
   const before = await agentCompletions();
   await expect(send()).rejects.toMatchObject({ code: "resource-exhausted", message: expect.stringContaining("development message cap") });
   expect(await agentCompletions()).toBe(before);
+});
+
+it("counts what was already spent today when a limit is set in the middle of the day", async () => {
+  const agentId = await seedAgent(owner.uid);
+  const request = { agentId, conversationId: "mid", message: MESSAGE, testMode: "production", maxTokens: 10 };
+  for (let i = 0; i < 2; i++) expect((await call("sendMessage", request, owner.idToken)).error).toBeUndefined();
+  await waitFor(async () => (await adminDb().doc(`agent_billing_summary/${agentId}`).get()).get("totalMessages") === 2, "rollup");
+
+  const limitMicros = 2 * COST + Math.floor(COST / 2);
+  const set = await call("setAgentBillingSettings", { agentId, dailyLimitUsd: limitMicros / 1e6 }, owner.idToken);
+  expect(set.error).toBeUndefined();
+  const info = await call<GetBillingInfoResponse>("getBillingInfo", { agentId }, owner.idToken);
+  expect(info.result!.limits.daily).toMatchObject({ limitMicros, spentMicros: 2 * COST, remainingMicros: limitMicros - 2 * COST });
+  const third = await call("sendMessage", request, owner.idToken);
+  expect(third.error?.status).toBe("RESOURCE_EXHAUSTED");
 });

@@ -3,7 +3,8 @@
  * per 5-second slot).
  */
 import { BURST_SLOT_MS } from "../../src/domain/rate-limit";
-import { agentCompletions, call, countWhere, createUser, seedAgent, type TestUser } from "../helpers/emulator";
+import { enforceDevUserCap } from "../../src/store/rate-limit";
+import { adminDb, agentCompletions, call, countWhere, createUser, seedAgent, type TestUser } from "../helpers/emulator";
 
 const BURST = 40;
 /** The Functions emulator runs one worker process per concurrent request: keep a small pool. */
@@ -47,4 +48,11 @@ it("refuses one user's flood with resource-exhausted and leaves other users unaf
   const other = await seedAgent(neighbour.uid);
   const res = await call("sendMessage", { agentId: other, conversationId: "c", message: "hello", testMode: "production" }, neighbour.idToken);
   expect(res.error).toBeUndefined();
+});
+
+it("caps one user's free development messages per day across all their agents", async () => {
+  const uid = `dev-cap-${Date.now()}`;
+  for (let i = 0; i < 3; i++) await enforceDevUserCap(adminDb(), uid, 3, Date.now());
+  await expect(enforceDevUserCap(adminDb(), uid, 3, Date.now())).rejects.toMatchObject({ code: "resource-exhausted" });
+  await expect(enforceDevUserCap(adminDb(), `${uid}-other`, 3, Date.now())).resolves.toBeUndefined();
 });

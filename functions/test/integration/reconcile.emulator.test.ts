@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { FieldValue } from "firebase-admin/firestore";
-import { adminDb, createUser, seedAgent, signingKey, waitFor } from "../helpers/emulator";
+import { adminDb, call, createUser, seedAgent, signingKey, waitFor } from "../helpers/emulator";
 import { makeLedgerRow, writeLedgerRow } from "../helpers/ledger";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -30,6 +30,9 @@ it("reports no drift after traffic, and the corrupted fields after corruption", 
   await waitFor(async () => (await db.doc(`agent_billing_summary/${agentId}`).get()).get("totalMessages") === 2, "rollup");
   await waitFor(async () => (await db.doc(`agent_billing_summary/${agentId}`).get()).get("devMessages") === 1, "dev rollup");
 
+  // A saved session carries the client's own figures: they are not totals, and must not read as drift.
+  const saved = await call("saveBillingSession", { agentId, conversationId: "a", messages: 99, testMode: "production" }, owner.idToken);
+  expect(saved.error).toBeUndefined();
   const clean = reconcile("--agent", agentId, "--page-size", "2");
   expect(clean.out).toContain("ledger rows read: 4");
   expect(clean.out).toContain("not counted): 1");

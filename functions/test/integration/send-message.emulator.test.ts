@@ -1,7 +1,7 @@
 /**
  * sendMessage over HTTP against the Functions emulator, with the local agent behind it.
  */
-import { countChatTokens } from "../../src/domain/tokens";
+import { countChatTokens, countTextTokens } from "../../src/domain/tokens";
 import { resolvePrice } from "../../src/domain/pricing";
 import type { SendMessageResponse } from "../../src/contract/send-message";
 import { adminDb, agentCompletions, call, callStreaming, countWhere, createUser, seedAgent, waitFor, type TestUser } from "../helpers/emulator";
@@ -92,13 +92,43 @@ describe("pricing and recording", () => {
   });
 
   it("uses the agent's own price over the price book", async () => {
-    const pricing = { inputMicrosPerMTok: 1_000_000, cachedInputMicrosPerMTok: 1_000_000, outputMicrosPerMTok: 2_000_000 };
+    const pricing = { model: "house-model", inputMicrosPerMTok: 1_000_000, cachedInputMicrosPerMTok: 1_000_000, outputMicrosPerMTok: 2_000_000 };
     const agentId = await seedAgent(owner.uid, { model: "house-model", pricing });
     const message = "Custom price [[tokens:3]]";
     const res = await call<Send>("sendMessage", { agentId, conversationId: "c1", message, testMode: "production" }, owner.idToken);
     const prompt = promptTokens(message, "house-model");
     expect(res.result!.costMicros).toBe(prompt * 1 + 3 * 2);
     expect(res.result!.priceVersion).toMatch(/^agent:/);
+  });
+
+  it("drops the agent's own price when the agent's model is changed", async () => {
+    const pricing = { model: "gpt-4o-mini", inputMicrosPerMTok: 1, cachedInputMicrosPerMTok: 1, outputMicrosPerMTok: 1 };
+    const agentId = await seedAgent(owner.uid, { model: "gpt-4", pricing });
+    const message = "Swapped model [[tokens:4]]";
+    const res = await call<Send>("sendMessage", { agentId, conversationId: "c1", message, testMode: "production" }, owner.idToken);
+    expect(res.result!.costMicros).toBe(promptTokens(message) * 30 + 4 * 60);
+    expect(res.result!.priceVersion).toBe(resolvePrice("gpt-4")!.priceVersion);
+  });
+
+  it("refuses a model name that cannot be a rollup key", async () => {
+    const agentId = await seedAgent(owner.uid, { model: "__reserved__" });
+    const res = await call("sendMessage", { agentId, conversationId: "c1", message: "hi", testMode: "development" }, owner.idToken);
+    expect(res.error?.status).toBe("FAILED_PRECONDITION");
+    expect(await ledgerRows(agentId)).toBe(0);
+  });
+
+  it("bills the text already streamed when the agent's stream breaks, counted locally", async () => {
+    const agentId = await seedAgent(owner.uid);
+    const message = "Break midway [[tokens:40]] [[cut:2]]";
+    const res = await callStreaming<Send, { delta: string }>("sendMessage", { agentId, conversationId: "cut", message, testMode: "production" }, owner.idToken);
+    const delivered = res.chunks.map((c) => c.delta).join("");
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(res.result).toMatchObject({ response: delivered, usageSource: "estimated", billable: true });
+    const completion = countTextTokens(delivered, "gpt-4");
+    expect(completion).toBeLessThan(40);
+    expect(res.result!.costMicros).toBe(promptTokens(message) * 30 + completion * 60);
+    const failure = (await adminDb().doc(`billing_failures/${agentId}:cut:${res.result!.messageId}:agent-call`).get()).data();
+    expect(failure).toMatchObject({ stage: "agent-call", charged: true });
   });
 });
 

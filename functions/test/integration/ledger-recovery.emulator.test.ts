@@ -1,0 +1,52 @@
+/**
+ * A ledger write that keeps failing after the agent answered: the row is kept in billing_failures,
+ * and the client's retry with the same messageId writes it (billed once) without calling the agent
+ * again. The failure is injected by a Firestore whose ledger writes fail; everything else is real.
+ */
+import { randomUUID } from "node:crypto";
+import type { Firestore } from "firebase-admin/firestore";
+import { openAiAgentClient } from "../../src/agent/agent-client";
+import { handleSendMessage, type SendMessageDeps } from "../../src/handlers/send-message";
+import { adminDb, agentCompletions, createUser, LOCAL_AGENT, seedAgent, signingKey } from "../helpers/emulator";
+
+/** The real Firestore, except that creating a ledger row fails (as during an outage). */
+function withFailingLedger(db: Firestore): Firestore {
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop !== "doc") return Reflect.get(target, prop, target);
+      return (path: string) => {
+        const ref = target.doc(path);
+        if (!path.startsWith("billable_conversations/")) return ref;
+        return new Proxy(ref, { get: (r, p) => (p === "create" ? () => Promise.reject(new Error("UNAVAILABLE: outage")) : Reflect.get(r, p, r)) });
+      };
+    },
+  });
+}
+
+it("keeps the row of a failed ledger write and writes it on the retry, calling the agent once", async () => {
+  const owner = await createUser("recovery");
+  const agentId = await seedAgent(owner.uid);
+  const deps = (db: Firestore): SendMessageDeps => ({
+    db,
+    agent: openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 }),
+    signingKey: signingKey(),
+    now: Date.now,
+    newMessageId: randomUUID,
+    claimTtlMs: 240_000,
+    devDailyMessageCap: 500,
+    sleep: async () => undefined,
+  });
+  const request = { agentId, conversationId: "c", message: "Remember me [[tokens:9]]", testMode: "production" as const, messageId: "m-outage" };
+  const before = await agentCompletions();
+
+  await expect(handleSendMessage(deps(withFailingLedger(adminDb())), owner.uid, request)).rejects.toMatchObject({ code: "internal" });
+  const kept = (await adminDb().doc(`billing_failures/${agentId}:c:m-outage:ledger-write`).get()).data()!;
+  expect(kept).toMatchObject({ stage: "ledger-write", charged: false, usage: { completion: 9 } });
+  expect((await adminDb().doc(`billable_conversations/${agentId}:c:m-outage`).get()).exists).toBe(false);
+
+  const retried = await handleSendMessage(deps(adminDb()), owner.uid, request);
+  expect(retried).toMatchObject({ replayed: true, costMicros: kept.costMicros, response: kept.row.agentResponse });
+  expect((await adminDb().doc(`billable_conversations/${agentId}:c:m-outage`).get()).get("costMicros")).toBe(kept.costMicros);
+  expect((await adminDb().doc(`billing_failures/${agentId}:c:m-outage:ledger-write`).get()).get("charged")).toBe(true);
+  expect((await agentCompletions()) - before).toBe(1);
+});
