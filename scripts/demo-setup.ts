@@ -24,7 +24,9 @@ export function adminClients() {
 /** Creates the demo owner and agent when missing. */
 export async function seedDemoIdentities(): Promise<void> {
   const { auth, db } = adminClients();
-  await auth.getUser(DEMO.uid).catch(() => auth.createUser({ uid: DEMO.uid, email: DEMO.email, password: DEMO.password, displayName: "Demo owner" }));
+  await auth
+    .getUser(DEMO.uid)
+    .catch(() => auth.createUser({ uid: DEMO.uid, email: DEMO.email, password: DEMO.password, displayName: "Demo owner" }));
   await db.doc(`alchemist_agents/${DEMO.agentId}`).set(
     {
       userId: DEMO.uid,

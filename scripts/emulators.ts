@@ -57,7 +57,8 @@ function pubsubBinary(): string {
 
 function checkJava(): void {
   const java = spawnSync("java", ["-version"], { stdio: "pipe" });
-  if (java.error || java.status !== 0) throw new EmulatorsMissing("Java not found: the Firestore and Pub/Sub emulators need a JRE 11+ on PATH.");
+  if (java.error || java.status !== 0)
+    throw new EmulatorsMissing("Java not found: the Firestore and Pub/Sub emulators need a JRE 11+ on PATH.");
 }
 
 /** The environment firebase-tools needs to use the local binaries instead of downloading. */
@@ -94,7 +95,10 @@ export const CLIENT_ENV = {
 };
 
 /** What the command needs beyond what firebase emulators:exec sets itself. */
-const CLIENT_ENV_FOR_COMMAND = { LOCAL_AGENT_URL: CLIENT_ENV.LOCAL_AGENT_URL, FUNCTIONS_EMULATOR_ORIGIN: CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN };
+const CLIENT_ENV_FOR_COMMAND = {
+  LOCAL_AGENT_URL: CLIENT_ENV.LOCAL_AGENT_URL,
+  FUNCTIONS_EMULATOR_ORIGIN: CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN,
+};
 const ONLY = ["--only", "auth,firestore,functions,pubsub", "--project", PROJECT_ID, "--non-interactive"];
 const FIREBASE = path.join(ROOT, "node_modules", ".bin", "firebase");
 
@@ -128,7 +132,11 @@ const exitOf = (child: ChildProcess) =>
  */
 export async function runUnderEmulators(command: string[]): Promise<number> {
   const support = await startSupport();
-  const child = spawn(FIREBASE, ["emulators:exec", ...ONLY, command.map(shellQuote).join(" ")], { cwd: ROOT, stdio: "inherit", env: support.env });
+  const child = spawn(FIREBASE, ["emulators:exec", ...ONLY, command.map(shellQuote).join(" ")], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: support.env,
+  });
   const forward = () => child.kill("SIGTERM");
   process.on("SIGTERM", forward);
   process.on("SIGINT", () => undefined);
@@ -143,12 +151,16 @@ async function functionsReady(exited: Promise<number>, timeoutMs = 180_000): Pro
   const url = `${CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN}/${PROJECT_ID}/us-central1/sendMessage`;
   let gone = false;
   void exited.then(() => (gone = true));
-  for (const until = Date.now() + timeoutMs; Date.now() < until && !gone; ) {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"data":{}}' }).catch(() => null);
+  for (const until = Date.now() + timeoutMs; Date.now() < until && !gone;) {
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"data":{}}' }).catch(
+      () => null,
+    );
     if (res && (await res.text()).includes("UNAUTHENTICATED")) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(gone ? "the emulators stopped while starting (see their output above)" : "the Functions emulator did not come up in time");
+  throw new Error(
+    gone ? "the emulators stopped while starting (see their output above)" : "the Functions emulator did not come up in time",
+  );
 }
 
 /**
@@ -159,7 +171,12 @@ async function functionsReady(exited: Promise<number>, timeoutMs = 180_000): Pro
 export async function serveEmulators(onReady: () => Promise<void>): Promise<number> {
   const support = await startSupport();
   Object.assign(process.env, CLIENT_ENV, { AGENT_API_KEY: support.env.AGENT_API_KEY });
-  const child = spawn(FIREBASE, ["emulators:start", ...ONLY], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], env: support.env, detached: true });
+  const child = spawn(FIREBASE, ["emulators:start", ...ONLY], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: support.env,
+    detached: true,
+  });
   child.stdout?.on("data", (chunk: Buffer) => process.env.VERBOSE_EMULATORS && process.stdout.write(chunk));
   const exited = exitOf(child);
   let stopping = false;

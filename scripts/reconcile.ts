@@ -15,6 +15,7 @@ import { dailyId } from "../functions/src/domain/ids";
 import { dailyDeltas, sessionDeltas, summaryDeltas, type Deltas, type LedgerRow } from "../functions/src/domain/ledger";
 import { rowProblem } from "../functions/src/domain/ledger-schema";
 import { COLLECTIONS } from "../functions/src/store/collections";
+import { isPlainMap } from "../functions/src/store/rollups";
 
 /** One field whose stored total differs from the ledger. */
 export interface Drift {
@@ -35,9 +36,6 @@ function addInto(into: Deltas, delta: Deltas): void {
   }
 }
 
-/** Maps only: timestamps and other values carry numbers that are not totals. */
-const isPlainMap = (v: unknown) => typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
-
 /** Number leaves of a nested map, as dotted paths (for display; the maps' keys may contain dots). */
 function leaves(value: unknown, prefix = ""): Map<string, number> {
   const out = new Map<string, number>();
@@ -56,7 +54,14 @@ function leaves(value: unknown, prefix = ""): Map<string, number> {
  */
 function counterKeys(deltas: (row: LedgerRow) => Deltas): Set<string> {
   const sample = (mode: LedgerRow["mode"]) =>
-    ({ mode, billable: mode === "production", model: "m", costMicros: 0, shadowCostMicros: 0, tokens: { prompt: 0, completion: 0, total: 0, cached: 0 } }) as LedgerRow;
+    ({
+      mode,
+      billable: mode === "production",
+      model: "m",
+      costMicros: 0,
+      shadowCostMicros: 0,
+      tokens: { prompt: 0, completion: 0, total: 0, cached: 0 },
+    }) as LedgerRow;
   return new Set([...Object.keys(deltas(sample("production"))), ...Object.keys(deltas(sample("development")))]);
 }
 
@@ -70,7 +75,13 @@ interface Expected {
 }
 
 /** Reads the ledger in pages of `pageSize` (ordered by document id) and sums what each row adds. */
-async function sumLedger(db: Firestore, key: string, agentId: string | undefined, pageSize: number, onPage: (rows: number) => void): Promise<Expected> {
+async function sumLedger(
+  db: Firestore,
+  key: string,
+  agentId: string | undefined,
+  pageSize: number,
+  onPage: (rows: number) => void,
+): Promise<Expected> {
   const e: Expected = { summaries: new Map(), daily: new Map(), sessions: new Map(), owners: new Map(), rows: 0, refused: [] };
   const add = (totals: Totals, id: string, delta: Deltas) => addInto(totals.get(id) ?? totals.set(id, {}).get(id)!, delta);
   let query: Query = db.collection(COLLECTIONS.ledger);
@@ -97,7 +108,13 @@ async function sumLedger(db: Firestore, key: string, agentId: string | undefined
 }
 
 /** Compares the expected totals of one collection with the stored documents, both ways. */
-async function compare(collection: string, counters: Set<string>, expected: Totals, agentOf: (id: string) => string, scope: Query): Promise<Drift[]> {
+async function compare(
+  collection: string,
+  counters: Set<string>,
+  expected: Totals,
+  agentOf: (id: string) => string,
+  scope: Query,
+): Promise<Drift[]> {
   const stored = new Map((await scope.get()).docs.map((d) => [d.id, d.data()]));
   const drifts: Drift[] = [];
   for (const id of new Set([...expected.keys(), ...stored.keys()])) {
@@ -152,7 +169,10 @@ function report(result: Awaited<ReturnType<typeof reconcile>>): void {
 function signingKey(project: string): string {
   if (process.env.LEDGER_SIGNING_KEY) return process.env.LEDGER_SIGNING_KEY;
   const local = path.join(__dirname, "..", "functions", ".secret.local");
-  const fromFile = project.startsWith("demo-") && fs.existsSync(local) ? /^LEDGER_SIGNING_KEY=(.+)$/m.exec(fs.readFileSync(local, "utf8"))?.[1] : undefined;
+  const fromFile =
+    project.startsWith("demo-") && fs.existsSync(local)
+      ? /^LEDGER_SIGNING_KEY=(.+)$/m.exec(fs.readFileSync(local, "utf8"))?.[1]
+      : undefined;
   if (!fromFile) throw new Error("set LEDGER_SIGNING_KEY (the functions' secret) so rows can be verified as the rollup verifies them");
   return fromFile;
 }

@@ -19,8 +19,7 @@ export class BillingError extends Error {
 export const invalidArgument = (message: string) => new BillingError("invalid-argument", message);
 export const unauthenticated = () => new BillingError("unauthenticated", "Sign in to call this function.");
 export const notFound = (what: string) => new BillingError("not-found", `${what} not found.`);
-export const permissionDenied = (message = "This agent belongs to another user.") =>
-  new BillingError("permission-denied", message);
+export const permissionDenied = (message = "This agent belongs to another user.") => new BillingError("permission-denied", message);
 export const failedPrecondition = (message: string) => new BillingError("failed-precondition", message);
 export const resourceExhausted = (message: string, details?: Record<string, unknown>) =>
   new BillingError("resource-exhausted", message, details);

@@ -30,7 +30,10 @@ export function logRowLeftOut(rowId: string, reason: string): void {
 }
 
 export function logAlertFailed(step: "raise" | "deliver", alertId: string, err: unknown): void {
-  logger.error(step === "raise" ? "raising an alert failed; retried next run" : "alert delivery failed; retried next run", { alertId, error: errorName(err) });
+  logger.error(step === "raise" ? "raising an alert failed; retried next run" : "alert delivery failed; retried next run", {
+    alertId,
+    error: errorName(err),
+  });
 }
 
 export function logAlertsRun(figures: Record<string, unknown>): void {

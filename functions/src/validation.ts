@@ -9,7 +9,8 @@ import { invalidArgument } from "./errors";
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "request: invalid";
-  if (issue.code === "unrecognized_keys") return `${[...issue.path, ""].join(".")}${issue.keys.map((k) => `"${k}"`).join(", ")}: unknown field`;
+  if (issue.code === "unrecognized_keys")
+    return `${[...issue.path, ""].join(".")}${issue.keys.map((k) => `"${k}"`).join(", ")}: unknown field`;
   const field = issue.path.length ? issue.path.join(".") : "request";
   return `${field}: ${issue.message}`;
 }

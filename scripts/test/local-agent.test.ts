@@ -153,7 +153,10 @@ describe("non-streaming chat completions", () => {
     ];
     const completion = await client.chat.completions.create({
       model: "gpt-4o",
-      messages: [{ role: "developer", content: "Be brief." }, { role: "user", content: "hello" }],
+      messages: [
+        { role: "developer", content: "Be brief." },
+        { role: "user", content: "hello" },
+      ],
     });
     expect(completion.usage?.prompt_tokens).toBe(countChatTokens(messages, "gpt-4o"));
   });

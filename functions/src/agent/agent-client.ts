@@ -51,7 +51,12 @@ export interface AgentClientOptions {
 
 /** An AgentClient over the `openai` SDK. */
 export function openAiAgentClient(options: AgentClientOptions): AgentClient {
-  const client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: options.maxRetries, timeout: options.timeoutMs });
+  const client = new OpenAI({
+    baseURL: options.baseURL,
+    apiKey: options.apiKey,
+    maxRetries: options.maxRetries,
+    timeout: options.timeoutMs,
+  });
   const now = options.now ?? Date.now;
   return {
     async complete(request) {

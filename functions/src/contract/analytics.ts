@@ -4,6 +4,7 @@
  * integer micro-USD, with `cost`-style display numbers equal to micros / 1e6.
  */
 import { z } from "zod";
+import { dayStartMillis } from "../domain/periods";
 import { daySchema, idSchema, type TestMode } from "./common";
 
 /** Longest range getUsageAnalytics accepts, in days (a leap year). */
@@ -14,12 +15,7 @@ export const MAX_PAGE_SIZE = 200;
 export const MAX_PAGE_TOKEN_CHARS = 1_024;
 
 const MS_PER_DAY = 86_400_000;
-
-/** Epoch ms of a real calendar day at UTC midnight, or null (`2026-02-30` is not a day). */
-function dayMillis(day: string): number | null {
-  const millis = Date.parse(`${day}T00:00:00Z`);
-  return Number.isFinite(millis) && new Date(millis).toISOString().slice(0, 10) === day ? millis : null;
-}
+const dayMillis = dayStartMillis;
 
 /** A `YYYY-MM-DD` that names a real calendar date. */
 export const realDaySchema = daySchema.refine((day) => dayMillis(day) !== null, { error: "must be a real calendar date" });
@@ -31,7 +27,11 @@ function checkRange(maxDays?: number) {
     const days = ((dayMillis(range.to) ?? 0) - (dayMillis(range.from) ?? 0)) / MS_PER_DAY + 1;
     if (days < 1) ctx.addIssue({ code: "custom", path: ["to"], message: `must not be before from (${range.from})` });
     else if (maxDays !== undefined && days > maxDays) {
-      ctx.addIssue({ code: "custom", path: ["to"], message: `the range from ${range.from} must span at most ${maxDays} days, got ${days}` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["to"],
+        message: `the range from ${range.from} must span at most ${maxDays} days, got ${days}`,
+      });
     }
   };
 }

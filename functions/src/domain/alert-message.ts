@@ -25,7 +25,10 @@ export interface MailMessage {
 /** Exact USD text of micros, at least 2 decimals and no trailing zeros beyond: `$12.50`, `$0.000123`. */
 export function formatUsd(micros: number): string {
   const whole = Math.floor(micros / 1_000_000);
-  const fraction = String(micros % 1_000_000).padStart(6, "0").replace(/0+$/, "").padEnd(2, "0");
+  const fraction = String(micros % 1_000_000)
+    .padStart(6, "0")
+    .replace(/0+$/, "")
+    .padEnd(2, "0");
   return `$${whole.toLocaleString("en-US")}.${fraction}`;
 }
 

@@ -86,7 +86,10 @@ function readFigures(value: unknown, where: string): Figures {
 }
 
 function readModes(value: Record<string, unknown>, where: string): ModeTotals {
-  return { production: readFigures(value.production, `${where}.production`), development: readFigures(value.development, `${where}.development`) };
+  return {
+    production: readFigures(value.production, `${where}.production`),
+    development: readFigures(value.development, `${where}.development`),
+  };
 }
 
 /**
@@ -145,7 +148,12 @@ export function usageFigures(modes: ModeTotals): UsageFigures {
     totalTokens: p.totalTokens,
     costMicros: p.costMicros,
     cost: microsToUsd(p.costMicros),
-    development: { messages: d.messages, totalTokens: d.totalTokens, shadowCostMicros: d.shadowCostMicros, shadowCost: microsToUsd(d.shadowCostMicros) },
+    development: {
+      messages: d.messages,
+      totalTokens: d.totalTokens,
+      shadowCostMicros: d.shadowCostMicros,
+      shadowCost: microsToUsd(d.shadowCostMicros),
+    },
   };
 }
 

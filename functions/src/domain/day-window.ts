@@ -2,6 +2,7 @@
  * Local-day ranges as instants and as lazy day sequences. Pure; calendar arithmetic in UTC, so
  * no DST transition can add or lose a day.
  */
+import { dayStartMillis } from "./periods";
 
 const MS_PER_DAY = 86_400_000;
 
@@ -11,14 +12,10 @@ const MS_PER_DAY = 86_400_000;
  */
 const OFFSET_MARGIN_MS = MS_PER_DAY;
 
-const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
-
 /** Epoch ms of a real day's UTC midnight. @throws RangeError for anything else. */
 function utcMidnight(day: string, field: string): number {
-  const millis = DAY_PATTERN.test(day) ? Date.parse(`${day}T00:00:00Z`) : NaN;
-  if (!Number.isFinite(millis) || new Date(millis).toISOString().slice(0, 10) !== day) {
-    throw new RangeError(`${field} must be a real calendar date as YYYY-MM-DD, got ${JSON.stringify(day)}`);
-  }
+  const millis = dayStartMillis(day);
+  if (millis === null) throw new RangeError(`${field} must be a real calendar date as YYYY-MM-DD, got ${JSON.stringify(day)}`);
   return millis;
 }
 

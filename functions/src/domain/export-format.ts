@@ -15,7 +15,8 @@ import type { TestMode } from "../contract/common";
 import { addRow, byMode, emptyModes, usageFigures } from "./analytics";
 
 export const CHECKSUM_ALGORITHM = "sha256";
-export const CHECKSUM_COVERS = 'SHA-256 (hex) of JSON.stringify(row) + "\\n" for each row of rows, in order (the NDJSON export of the same rows)';
+export const CHECKSUM_COVERS =
+  'SHA-256 (hex) of JSON.stringify(row) + "\\n" for each row of rows, in order (the NDJSON export of the same rows)';
 
 const FORMATS: Readonly<Record<ExportFormat, { contentType: string; extension: string }>> = {
   json: { contentType: "application/json; charset=utf-8", extension: "json" },

@@ -4,8 +4,7 @@
  */
 
 /** The ledger row of one message: a retried request lands on the same document. */
-export const ledgerId = (agentId: string, conversationId: string, messageId: string) =>
-  `${agentId}:${conversationId}:${messageId}`;
+export const ledgerId = (agentId: string, conversationId: string, messageId: string) => `${agentId}:${conversationId}:${messageId}`;
 
 /** The session (conversation) rollup of an agent's conversation. */
 export const sessionId = (agentId: string, conversationId: string) => `${agentId}:${conversationId}`;

@@ -3,12 +3,13 @@
  * signature does not verify) was not written by the backend and is refused.
  */
 import { z } from "zod";
+import { idSchema } from "../contract/common";
 import { ledgerId, sessionId } from "./ids";
 import { LEDGER_WRITER, type LedgerRow } from "./ledger";
 import { verifyRow } from "./ledger-signature";
 
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+const id = idSchema;
 
 export const ledgerRowSchema = z.object({
   agentId: id,

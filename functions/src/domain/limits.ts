@@ -117,8 +117,7 @@ export function sweepExpired(state: SpendState, now: number): { state: SpendStat
  * Keys compare as strings because they are zero-padded calendar dates.
  */
 export function pruneWindows(state: SpendState, windows: SpendWindowKeys): SpendState {
-  const keep = <T>(map: Record<string, T>, current: string) =>
-    Object.fromEntries(Object.entries(map).filter(([key]) => key >= current));
+  const keep = <T>(map: Record<string, T>, current: string) => Object.fromEntries(Object.entries(map).filter(([key]) => key >= current));
   return { ...state, days: keep(state.days, windows.day), months: keep(state.months, windows.month) };
 }
 

@@ -73,7 +73,15 @@ export function scopeDigest(scope: PageScope): string {
 
 /** Issues the token that resumes after `cursor`. */
 export function encodePageToken(scope: PageScope, cursor: PageCursor, key: string): string {
-  const payload: Payload = { v: VERSION, a: scope.agentId, f: scopeDigest(scope), s: cursor.seconds, n: cursor.nanos, d: cursor.day, i: cursor.id };
+  const payload: Payload = {
+    v: VERSION,
+    a: scope.agentId,
+    f: scopeDigest(scope),
+    s: cursor.seconds,
+    n: cursor.nanos,
+    d: cursor.day,
+    i: cursor.id,
+  };
   const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
   return `${body}.${mac(body, key)}`;
 }

@@ -45,6 +45,11 @@ export function localMonth(at: Date | number, timezone: string): string {
   return zoned(at, timezone).toFormat("yyyy-MM");
 }
 
+/** Epoch ms of a real calendar day's UTC midnight, or null (`2026-02-30` is not a day). */
+export function dayStartMillis(day: string): number | null {
+  return isValidDay(day) ? DateTime.fromISO(day, { zone: "utc" }).toMillis() : null;
+}
+
 /** True for a strict `YYYY-MM-DD` that names a real calendar date (no `2026-02-30`). */
 export function isValidDay(day: string): boolean {
   return typeof day === "string" && DAY_PATTERN.test(day) && DateTime.fromISO(day, { zone: "utc" }).isValid;
@@ -144,9 +149,7 @@ function periodStep(granularity: Granularity): PeriodStep {
 
 function checkedZone(timezone: string): string {
   if (!isValidTimezone(timezone)) {
-    throw new RangeError(
-      `timezone must be an IANA zone name such as "Europe/Paris" or "UTC", got ${JSON.stringify(timezone)}`,
-    );
+    throw new RangeError(`timezone must be an IANA zone name such as "Europe/Paris" or "UTC", got ${JSON.stringify(timezone)}`);
   }
   return timezone;
 }

@@ -190,9 +190,7 @@ function mtokToMicros(value: number | TieredPrices | undefined, field: string): 
   try {
     return usdToMicros(usd);
   } catch (error) {
-    throw new RangeError(
-      `@pydantic/genai-prices ${field} = ${usd} is not a whole number of micro-USD: ${String(error)}`,
-    );
+    throw new RangeError(`@pydantic/genai-prices ${field} = ${usd} is not a whole number of micro-USD: ${String(error)}`);
   }
 }
 

@@ -14,7 +14,15 @@ export const MAX_WEBHOOK_URL_LENGTH = 2048;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost"]);
 
 /** IPv4 literals that never name a public service. */
-const PRIVATE_IPV4 = [/^0\./, /^10\./, /^127\./, /^169\.254\./, /^172\.(1[6-9]|2\d|3[01])\./, /^192\.168\./, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./];
+const PRIVATE_IPV4 = [
+  /^0\./,
+  /^10\./,
+  /^127\./,
+  /^169\.254\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^192\.168\./,
+  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
+];
 
 /** Host names that resolve to the machine itself or its metadata server. */
 const INTERNAL_NAMES = [/^localhost$/, /\.localhost$/, /^metadata(\.google\.internal)?$/, /\.internal$/, /\.local$/];

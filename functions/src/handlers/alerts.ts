@@ -9,7 +9,16 @@
  *  - billing-failure (window: the run's 15-minute slot): failures not yet reported by an alert.
  */
 import type { Firestore } from "firebase-admin/firestore";
-import { ANOMALY_RULE, bucketUsage, dailyCostCrossing, daysBefore, slotWindow, usageAnomaly, type AlertKind, type AnomalyRule } from "../domain/alerts";
+import {
+  ANOMALY_RULE,
+  bucketUsage,
+  dailyCostCrossing,
+  daysBefore,
+  slotWindow,
+  usageAnomaly,
+  type AlertKind,
+  type AnomalyRule,
+} from "../domain/alerts";
 import { alertId } from "../domain/ids";
 import { isValidDay } from "../domain/periods";
 import { mapWithConcurrency } from "../domain/pool";
@@ -75,7 +84,11 @@ async function evaluateBucket(db: Firestore, bucket: store.RecentBucket, agent: 
   // The baseline costs up to 14 reads: only fetched when the day is big enough to matter.
   if (usage.totalTokens >= rule.minTodayTokens) {
     const history = await store.readBuckets(db, bucket.agentId, daysBefore(bucket.day, rule.baselineDays));
-    const anomaly = usageAnomaly(usage, history.map((h) => bucketUsage(h.day, h.data)), rule);
+    const anomaly = usageAnomaly(
+      usage,
+      history.map((h) => bucketUsage(h.day, h.data)),
+      rule,
+    );
     if (anomaly) found.push(candidate(bucket.agentId, agent, "usage-anomaly", bucket.day, anomaly));
   }
   return found;
@@ -102,7 +115,11 @@ async function failureCandidates(deps: AlertRunDeps, since: number, startedAt: n
   return [...byAgent].map(([agentId, all]) => {
     const failures = all.slice(0, MAX_FAILURES_PER_ALERT);
     const owner = agents.get(agentId) ?? ({ userId: failures[0].userId } as AgentDoc);
-    const figures = { failures: failures.length, charged: failures.filter((f) => f.charged).length, failureIds: failures.slice(0, 20).map((f) => f.id) };
+    const figures = {
+      failures: failures.length,
+      charged: failures.filter((f) => f.charged).length,
+      failureIds: failures.slice(0, 20).map((f) => f.id),
+    };
     return { ...candidate(agentId, owner, "billing-failure", window, figures), failureIds: failures.map((f) => f.id) };
   });
 }

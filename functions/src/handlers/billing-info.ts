@@ -26,7 +26,10 @@ const SUMMARY_COUNTS = [
 
 /** The stored summary with its display cost computed exactly from the micros. */
 export function toSummary(agentId: string, snap: DocumentSnapshot): BillingSummary {
-  const counts = Object.fromEntries(SUMMARY_COUNTS.map((f) => [f, (snap.get(f) as number | undefined) ?? 0])) as Record<(typeof SUMMARY_COUNTS)[number], number>;
+  const counts = Object.fromEntries(SUMMARY_COUNTS.map((f) => [f, (snap.get(f) as number | undefined) ?? 0])) as Record<
+    (typeof SUMMARY_COUNTS)[number],
+    number
+  >;
   return {
     agentId,
     ...counts,

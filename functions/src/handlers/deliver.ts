@@ -11,7 +11,16 @@ import { alertMail, webhookBody, type AlertContent } from "../domain/alert-messa
 import { mapWithConcurrency } from "../domain/pool";
 import { ALERT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from "../domain/webhook-signature";
 import type { AgentDoc } from "../store/agents";
-import { claimDelivery, pendingAlertIds, readAgents, recordDelivery, writeMailOnce, type AlertDoc, type DeliveryState, type MailStatus } from "../store/alerts";
+import {
+  claimDelivery,
+  pendingAlertIds,
+  readAgents,
+  recordDelivery,
+  writeMailOnce,
+  type AlertDoc,
+  type DeliveryState,
+  type MailStatus,
+} from "../store/alerts";
 import { logAlertFailed } from "../logs";
 
 /** Knobs of delivery; tests shrink the delays and swap fetch or the owner-email lookup. */
@@ -76,7 +85,11 @@ async function postOnce(deps: DeliveryDeps, url: string, body: string, alertId: 
   try {
     const res = await deps.options.fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signWebhookBody(body, deps.webhookSecret), [ALERT_ID_HEADER]: alertId },
+      headers: {
+        "content-type": "application/json",
+        [SIGNATURE_HEADER]: signWebhookBody(body, deps.webhookSecret),
+        [ALERT_ID_HEADER]: alertId,
+      },
       body,
       redirect: "manual",
       signal: AbortSignal.timeout(deps.options.webhookTimeoutMs),
@@ -89,7 +102,13 @@ async function postOnce(deps: DeliveryDeps, url: string, body: string, alertId: 
 }
 
 /** POSTs the signed body, retrying with exponential backoff up to `webhookAttempts` in all. */
-export async function postWebhook(deps: DeliveryDeps, url: string, body: string, alertId: string, priorAttempts = 0): Promise<WebhookOutcome> {
+export async function postWebhook(
+  deps: DeliveryDeps,
+  url: string,
+  body: string,
+  alertId: string,
+  priorAttempts = 0,
+): Promise<WebhookOutcome> {
   const { webhookAttempts, webhookBaseDelayMs, sleep } = deps.options;
   let lastError = "";
   for (let attempt = 1; attempt <= webhookAttempts; attempt++) {
@@ -112,7 +131,14 @@ async function deliverMail(deps: DeliveryDeps, content: AlertContent, alert: Ale
 /** Delivers one claimed alert: mail first, then the webhook; each outcome recorded as it lands. */
 async function deliverClaimed(deps: DeliveryDeps, id: string, alert: AlertDoc): Promise<void> {
   const agent = (await readAgents(deps.db, [alert.agentId])).get(alert.agentId);
-  const content: AlertContent = { id, agentId: alert.agentId, kind: alert.kind, window: alert.window, figures: alert.figures, createdAt: alert.createdAt.toMillis() };
+  const content: AlertContent = {
+    id,
+    agentId: alert.agentId,
+    kind: alert.kind,
+    window: alert.window,
+    figures: alert.figures,
+    createdAt: alert.createdAt.toMillis(),
+  };
   if (alert.delivery.mail === "pending") {
     await recordDelivery(deps.db, id, { mail: await deliverMail(deps, content, alert, agent) });
   }

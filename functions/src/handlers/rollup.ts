@@ -6,7 +6,12 @@ import { logRejectedRow, logRollup } from "../logs";
 import { applyRollup, type RollupOutcome } from "../store/rollups";
 
 /** Safe to run any number of times, concurrently too: only the first run changes anything. */
-export async function handleLedgerRowCreated(db: Firestore, signingKey: string, rowId: string, data: unknown): Promise<RollupOutcome | "refused"> {
+export async function handleLedgerRowCreated(
+  db: Firestore,
+  signingKey: string,
+  rowId: string,
+  data: unknown,
+): Promise<RollupOutcome | "refused"> {
   const problem = rowProblem(rowId, data, signingKey);
   if (problem) {
     logRejectedRow(rowId, problem);

@@ -104,8 +104,13 @@ async function seedLimitWindows(db: Firestore, view: BillingSettingsView, now: n
   const month = localMonth(now, view.timezone);
   const { usage } = await readDailyBuckets(db, view.agentId, daysInRange(`${month}-01`, day));
   const spentOn = (d: (typeof usage)[number]) => d.production.costMicros;
-  await seedSpendWindows(db, view.agentId, { day, month }, {
-    daySpentMicros: usage.filter((d) => d.day === day).reduce((sum, d) => sum + spentOn(d), 0),
-    monthSpentMicros: usage.reduce((sum, d) => sum + spentOn(d), 0),
-  });
+  await seedSpendWindows(
+    db,
+    view.agentId,
+    { day, month },
+    {
+      daySpentMicros: usage.filter((d) => d.day === day).reduce((sum, d) => sum + spentOn(d), 0),
+      monthSpentMicros: usage.reduce((sum, d) => sum + spentOn(d), 0),
+    },
+  );
 }

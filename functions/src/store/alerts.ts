@@ -79,7 +79,13 @@ export async function advanceLastRun(db: Firestore, startedAt: number): Promise<
 }
 
 /** Every document of a single-field range query, page by page. */
-async function allPages(db: Firestore, collection: string, field: string, op: "<=" | ">=" | ">", value: unknown): Promise<QueryDocumentSnapshot[]> {
+async function allPages(
+  db: Firestore,
+  collection: string,
+  field: string,
+  op: "<=" | ">=" | ">",
+  value: unknown,
+): Promise<QueryDocumentSnapshot[]> {
   const docs: QueryDocumentSnapshot[] = [];
   for (;;) {
     let query = db.collection(collection).where(field, op, value).orderBy(field).limit(PAGE);
@@ -127,7 +133,13 @@ export async function unreportedFailures(db: Firestore, sinceMs: number): Promis
  *
  * @returns false when an alert with this id already exists.
  */
-export async function raiseAlert(db: Firestore, id: string, alert: Omit<AlertDoc, "createdAt">, createdAt: number, failureIds: string[] = []): Promise<boolean> {
+export async function raiseAlert(
+  db: Firestore,
+  id: string,
+  alert: Omit<AlertDoc, "createdAt">,
+  createdAt: number,
+  failureIds: string[] = [],
+): Promise<boolean> {
   const batch = db.batch();
   batch.create(db.doc(`${COLLECTIONS.alerts}/${id}`), { ...alert, createdAt: Timestamp.fromMillis(createdAt) });
   for (const f of failureIds) batch.update(db.doc(`${COLLECTIONS.failures}/${f}`), { alertId: id });
@@ -163,12 +175,19 @@ export async function claimDelivery(db: Firestore, id: string, now: number, leas
 
 /** Records the outcome of one or more channels; an undefined value deletes the field. */
 export async function recordDelivery(db: Firestore, id: string, changes: Partial<DeliveryState>): Promise<void> {
-  const pairs = Object.entries(changes).flatMap(([key, value]) => [new FieldPath("delivery", key), value === undefined ? FieldValue.delete() : value]);
+  const pairs = Object.entries(changes).flatMap(([key, value]) => [
+    new FieldPath("delivery", key),
+    value === undefined ? FieldValue.delete() : value,
+  ]);
   if (pairs.length) await db.doc(`${COLLECTIONS.alerts}/${id}`).update(...(pairs as [FieldPath, unknown, ...unknown[]]));
 }
 
 /** Writes a Trigger Email document once; an existing one (a re-delivery) is left as it is. */
-export async function writeMailOnce(db: Firestore, mailId: string, mail: { to: string; message: { subject: string; text: string; html: string } }): Promise<void> {
+export async function writeMailOnce(
+  db: Firestore,
+  mailId: string,
+  mail: { to: string; message: { subject: string; text: string; html: string } },
+): Promise<void> {
   try {
     await db.doc(`${COLLECTIONS.mail}/${mailId}`).create(mail);
   } catch (err) {

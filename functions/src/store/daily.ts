@@ -15,7 +15,11 @@ const GET_ALL_CHUNK = 100;
  * The buckets of `days` (missing days have no bucket). `documentsRead` counts every id asked for,
  * found or not: an upper bound on what the call is billed.
  */
-export async function readDailyBuckets(db: Firestore, agentId: string, days: string[]): Promise<{ usage: DayUsage[]; documentsRead: number }> {
+export async function readDailyBuckets(
+  db: Firestore,
+  agentId: string,
+  days: string[],
+): Promise<{ usage: DayUsage[]; documentsRead: number }> {
   const chunks: string[][] = [];
   for (let i = 0; i < days.length; i += GET_ALL_CHUNK) chunks.push(days.slice(i, i + GET_ALL_CHUNK));
   const snaps = await Promise.all(

@@ -75,10 +75,9 @@ export interface BillingFailure {
 
 /** Records a failure; the same message and stage failing again updates one document. */
 export async function recordFailure(db: Firestore, failure: BillingFailure, at: number): Promise<void> {
-  await db.doc(`${COLLECTIONS.failures}/${failure.ledgerId}:${failure.stage}`).set(
-    { ...failure, createdAt: Timestamp.fromMillis(at), attempts: FieldValue.increment(1) },
-    { merge: true },
-  );
+  await db
+    .doc(`${COLLECTIONS.failures}/${failure.ledgerId}:${failure.stage}`)
+    .set({ ...failure, createdAt: Timestamp.fromMillis(at), attempts: FieldValue.increment(1) }, { merge: true });
 }
 
 const unwrittenRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.failures}/${id}:ledger-write`);

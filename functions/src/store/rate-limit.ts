@@ -10,16 +10,24 @@ export async function enforceRateLimit(db: Firestore, uid: string, limits: RateL
   const ref = db.doc(`${COLLECTIONS.rateLimits}/${uid}_${minute}`);
   await ref.set(
     // expireAt: a TTL policy on this field deletes old counters (see README).
-    { userId: uid, count: FieldValue.increment(1), slots: { [slot]: FieldValue.increment(1) }, expireAt: Timestamp.fromMillis((minute + 2) * 60_000) },
+    {
+      userId: uid,
+      count: FieldValue.increment(1),
+      slots: { [slot]: FieldValue.increment(1) },
+      expireAt: Timestamp.fromMillis((minute + 2) * 60_000),
+    },
     { merge: true },
   );
   const snap = await ref.get();
   const counts = { minute: (snap.get("count") as number) ?? 0, slot: (snap.get(`slots.${slot}`) as number) ?? 0 };
   const wait = retryAfterMs(counts, limits, now);
   if (wait > 0) {
-    throw resourceExhausted(`Too many messages: at most ${limits.perMinute} a minute and ${limits.burst} in a burst. Retry in ${Math.ceil(wait / 1000)} s.`, {
-      retryAfterMs: wait,
-    });
+    throw resourceExhausted(
+      `Too many messages: at most ${limits.perMinute} a minute and ${limits.burst} in a burst. Retry in ${Math.ceil(wait / 1000)} s.`,
+      {
+        retryAfterMs: wait,
+      },
+    );
   }
 }
 
@@ -33,5 +41,9 @@ export async function enforceDevUserCap(db: Firestore, uid: string, cap: number,
   const ref = db.doc(`${COLLECTIONS.rateLimits}/${uid}_dev_${day}`);
   await ref.set({ userId: uid, count: FieldValue.increment(1), expireAt: Timestamp.fromMillis(now + 2 * 86_400_000) }, { merge: true });
   const count = ((await ref.get()).get("count") as number) ?? 0;
-  if (count > cap) throw resourceExhausted(`This account's daily development message cap (${cap}) is reached; the agent was not called.`, { limit: cap, used: count });
+  if (count > cap)
+    throw resourceExhausted(`This account's daily development message cap (${cap}) is reached; the agent was not called.`, {
+      limit: cap,
+      used: count,
+    });
 }

@@ -29,7 +29,8 @@ function fieldPairs(fields: Fields, prefix: string[] = []): unknown[] {
   );
 }
 
-const isPlainMap = (v: unknown) => typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+/** Maps only: timestamps and sentinels are values, not nesting. */
+export const isPlainMap = (v: unknown) => typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 
 interface Target {
   path: string;

@@ -19,7 +19,10 @@ export async function readSessionFigures(db: Firestore, id: string): Promise<Ses
 }
 
 /** A conversation's totals computed from the ledger itself (aggregation query, owner's rows only). */
-export async function ledgerSessionTotals(db: Firestore, ids: { agentId: string; conversationId: string; userId: string }): Promise<SessionTotals> {
+export async function ledgerSessionTotals(
+  db: Firestore,
+  ids: { agentId: string; conversationId: string; userId: string },
+): Promise<SessionTotals> {
   const snap = await db
     .collection(COLLECTIONS.ledger)
     .where("userId", "==", ids.userId)
@@ -46,7 +49,12 @@ export async function ledgerSessionTotals(db: Firestore, ids: { agentId: string;
  * Records what the client said about the end of a session, without touching the rolled-up totals.
  * A session saved before its first rollup gets the fields the rollup would have created it with.
  */
-export async function recordSessionEnd(db: Firestore, id: string, fields: Record<string, unknown>, firstWrite: Record<string, unknown>): Promise<DocumentSnapshot> {
+export async function recordSessionEnd(
+  db: Firestore,
+  id: string,
+  fields: Record<string, unknown>,
+  firstWrite: Record<string, unknown>,
+): Promise<DocumentSnapshot> {
   const ref = sessionRef(db, id);
   await db.runTransaction(async (tx) => {
     const exists = (await tx.get(ref)).exists;

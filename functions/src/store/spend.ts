@@ -202,7 +202,11 @@ export async function sweepExpiredReservations(db: Firestore, now: number): Prom
   let total = 0;
   let cursor: QueryDocumentSnapshot | undefined;
   for (;;) {
-    let query = db.collection(COLLECTIONS.spend).where("sweepAfter", "<=", Timestamp.fromMillis(now)).orderBy("sweepAfter").limit(SWEEP_PAGE);
+    let query = db
+      .collection(COLLECTIONS.spend)
+      .where("sweepAfter", "<=", Timestamp.fromMillis(now))
+      .orderBy("sweepAfter")
+      .limit(SWEEP_PAGE);
     if (cursor) query = query.startAfter(cursor);
     const page = await query.get();
     for (let i = 0; i < page.docs.length; i += SWEEP_CONCURRENCY) {

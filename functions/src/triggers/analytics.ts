@@ -1,6 +1,11 @@
 /** getUsageAnalytics and listBillableConversations: the owner's usage figures and ledger history. */
 import { LEDGER_SIGNING_KEY } from "../config";
-import { listConversationsRequestSchema, usageAnalyticsRequestSchema, type ListConversationsResponse, type UsageAnalyticsResponse } from "../contract/analytics";
+import {
+  listConversationsRequestSchema,
+  usageAnalyticsRequestSchema,
+  type ListConversationsResponse,
+  type UsageAnalyticsResponse,
+} from "../contract/analytics";
 import { handleUsageAnalytics } from "../handlers/analytics";
 import { handleListConversations } from "../handlers/list-conversations";
 import { db } from "../store/db";

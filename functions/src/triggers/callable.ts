@@ -25,19 +25,16 @@ export function billingCallable<S extends z.ZodType, O, C = never>(
   handler: Handler<z.infer<S>, O, C>,
   options: Omit<CallableOptions, "region"> = {},
 ) {
-  return onCall<unknown, Promise<O>, C>(
-    { region: REGION, cors: true, ...options },
-    async (request, response) => {
-      try {
-        if (!request.auth?.uid) throw unauthenticated();
-        if (ENFORCE_APP_CHECK.value() && !request.app) throw new BillingError("unauthenticated", "A valid App Check token is required.");
-        const input = parseInput(schema, request.data);
-        const stream = request.acceptsStreaming ? response : undefined;
-        return await handler({ uid: request.auth.uid, email: request.auth.token?.email }, input, stream);
-      } catch (err) {
-        if (!(err instanceof BillingError) || err.code === "internal") logUnexpected(name, err);
-        throw toHttpsError(err);
-      }
-    },
-  );
+  return onCall<unknown, Promise<O>, C>({ region: REGION, cors: true, ...options }, async (request, response) => {
+    try {
+      if (!request.auth?.uid) throw unauthenticated();
+      if (ENFORCE_APP_CHECK.value() && !request.app) throw new BillingError("unauthenticated", "A valid App Check token is required.");
+      const input = parseInput(schema, request.data);
+      const stream = request.acceptsStreaming ? response : undefined;
+      return await handler({ uid: request.auth.uid, email: request.auth.token?.email }, input, stream);
+    } catch (err) {
+      if (!(err instanceof BillingError) || err.code === "internal") logUnexpected(name, err);
+      throw toHttpsError(err);
+    }
+  });
 }

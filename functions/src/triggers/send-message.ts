@@ -34,7 +34,11 @@ function agentClient(): AgentClient {
   return cached.client;
 }
 
-export const sendMessage = billingCallable<typeof sendMessageRequestSchema, Awaited<ReturnType<typeof handleSendMessage>>, SendMessageChunk>(
+export const sendMessage = billingCallable<
+  typeof sendMessageRequestSchema,
+  Awaited<ReturnType<typeof handleSendMessage>>,
+  SendMessageChunk
+>(
   "sendMessage",
   sendMessageRequestSchema,
   (caller, input, stream) =>
@@ -48,7 +52,12 @@ export const sendMessage = billingCallable<typeof sendMessageRequestSchema, Awai
         claimTtlMs: 2 * SEND_MESSAGE_TIMEOUT_SECONDS * 1000,
         devDailyMessageCap: DEV_DAILY_MESSAGE_CAP.value(),
         userLimits: async (mode) => {
-          await enforceRateLimit(db(), caller.uid, { perMinute: RATE_LIMIT_PER_MINUTE.value(), burst: RATE_LIMIT_BURST.value() }, Date.now());
+          await enforceRateLimit(
+            db(),
+            caller.uid,
+            { perMinute: RATE_LIMIT_PER_MINUTE.value(), burst: RATE_LIMIT_BURST.value() },
+            Date.now(),
+          );
           if (mode === "development") await enforceDevUserCap(db(), caller.uid, DEV_DAILY_USER_MESSAGE_CAP.value(), Date.now());
         },
       },

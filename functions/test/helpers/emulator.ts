@@ -52,7 +52,12 @@ export interface CallResult<T = unknown> {
 }
 
 /** Calls a callable function over HTTP, as the Firebase client SDKs do. */
-export async function call<T = unknown>(name: string, data: unknown, idToken?: string, headers: Record<string, string> = {}): Promise<CallResult<T>> {
+export async function call<T = unknown>(
+  name: string,
+  data: unknown,
+  idToken?: string,
+  headers: Record<string, string> = {},
+): Promise<CallResult<T>> {
   const res = await fetch(`${FUNCTIONS}/${PROJECT_ID}/us-central1/${name}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(idToken ? { authorization: `Bearer ${idToken}` } : {}), ...headers },
@@ -63,7 +68,11 @@ export async function call<T = unknown>(name: string, data: unknown, idToken?: s
 }
 
 /** Calls a callable with streaming: collects the chunks and the final result. */
-export async function callStreaming<T = unknown, C = unknown>(name: string, data: unknown, idToken: string): Promise<CallResult<T> & { chunks: C[] }> {
+export async function callStreaming<T = unknown, C = unknown>(
+  name: string,
+  data: unknown,
+  idToken: string,
+): Promise<CallResult<T> & { chunks: C[] }> {
   const res = await fetch(`${FUNCTIONS}/${PROJECT_ID}/us-central1/${name}`, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${idToken}` },
@@ -84,7 +93,9 @@ export async function callStreaming<T = unknown, C = unknown>(name: string, data
 /** Creates an agent owned by `userId` directly (as the owner's app would, through the rules). */
 export async function seedAgent(userId: string, fields: Record<string, unknown> = {}): Promise<string> {
   const agentId = `agent-${randomUUID().slice(0, 12)}`;
-  await adminDb().doc(`alchemist_agents/${agentId}`).set({ userId, name: "Test agent", model: "gpt-4", status: "active", ...fields });
+  await adminDb()
+    .doc(`alchemist_agents/${agentId}`)
+    .set({ userId, name: "Test agent", model: "gpt-4", status: "active", ...fields });
   return agentId;
 }
 

@@ -28,26 +28,47 @@ function webhookSecret(): string {
 
 /** Runs the scheduler's logic at `now`, with fast webhook retries. */
 const run = (now: number, deliver: AlertRunDeps["deliver"] = {}) =>
-  runBillingAlerts({ db: adminDb(), now: () => now, webhookSecret: webhookSecret(), anomalyMinTokens: 10_000, deliver: { webhookBaseDelayMs: 5, ...deliver } });
+  runBillingAlerts({
+    db: adminDb(),
+    now: () => now,
+    webhookSecret: webhookSecret(),
+    anomalyMinTokens: 10_000,
+    deliver: { webhookBaseDelayMs: 5, ...deliver },
+  });
 
 /** Pretends the previous run happened a minute before `now` (tests share the scheduler state). */
-const lastRunBefore = (now: number) => adminDb().doc("billing_alert_runs/scheduler").set({ lastRunAt: Timestamp.fromMillis(now - 60_000) });
+const lastRunBefore = (now: number) =>
+  adminDb()
+    .doc("billing_alert_runs/scheduler")
+    .set({ lastRunAt: Timestamp.fromMillis(now - 60_000) });
 
 /** Writes a daily bucket directly, as the rollup would have left it. */
-async function writeBucket(agentId: string, userId: string, at: number, figures: { costMicros?: number; tokens?: number; devTokens?: number }) {
+async function writeBucket(
+  agentId: string,
+  userId: string,
+  at: number,
+  figures: { costMicros?: number; tokens?: number; devTokens?: number },
+) {
   const day = localDay(at, "UTC");
-  await adminDb().doc(`agent_usage_daily/${agentId}_${day}`).set({
-    agentId,
-    userId,
-    day,
-    production: { messages: 1, costMicros: figures.costMicros ?? 0, totalTokens: figures.tokens ?? 0 },
-    development: { messages: 1, costMicros: 0, totalTokens: figures.devTokens ?? 0 },
-    updatedAt: Timestamp.fromMillis(at),
-  });
+  await adminDb()
+    .doc(`agent_usage_daily/${agentId}_${day}`)
+    .set({
+      agentId,
+      userId,
+      day,
+      production: { messages: 1, costMicros: figures.costMicros ?? 0, totalTokens: figures.tokens ?? 0 },
+      development: { messages: 1, costMicros: 0, totalTokens: figures.devTokens ?? 0 },
+      updatedAt: Timestamp.fromMillis(at),
+    });
 }
 
 const alertDoc = async (id: string) => (await adminDb().doc(`billing_alerts/${id}`).get()).data();
-const mailDoc = async (id: string) => (await adminDb().doc(`mail/${mailIdFor(id)}`).get()).data();
+const mailDoc = async (id: string) =>
+  (
+    await adminDb()
+      .doc(`mail/${mailIdFor(id)}`)
+      .get()
+  ).data();
 
 beforeAll(async () => {
   owner = await createUser("alerts");
@@ -67,7 +88,10 @@ describe("daily-cost", () => {
     await writeLedgerRow(adminDb(), { agentId, userId: owner.uid, prompt: 1_000, completion: 500 }, key);
     const now = Date.now();
     const day = localDay(now, "UTC");
-    await waitFor(async () => (await adminDb().doc(`agent_usage_daily/${agentId}_${day}`).get()).get("production.costMicros") === 120_000, "rollup of both rows");
+    await waitFor(
+      async () => (await adminDb().doc(`agent_usage_daily/${agentId}_${day}`).get()).get("production.costMicros") === 120_000,
+      "rollup of both rows",
+    );
 
     await lastRunBefore(now);
     const first = await run(now);
@@ -122,7 +146,13 @@ describe("delivery", () => {
     expect(request.headers["content-type"]).toBe("application/json");
     expect(verifyWebhookSignature(request.body, request.headers["x-billing-signature"] as string, webhookSecret())).toBe(true);
     expect(verifyWebhookSignature(request.body, request.headers["x-billing-signature"] as string, "another-secret")).toBe(false);
-    expect(JSON.parse(request.body)).toMatchObject({ type: "billing.alert", id, kind: "daily-cost", agentId, figures: { costMicros: 2_000_000, thresholdMicros: 1 } });
+    expect(JSON.parse(request.body)).toMatchObject({
+      type: "billing.alert",
+      id,
+      kind: "daily-cost",
+      agentId,
+      figures: { costMicros: 2_000_000, thresholdMicros: 1 },
+    });
     expect((await alertDoc(id))?.delivery).toEqual({ mail: "queued", webhook: "delivered", attempts: 1, pending: false, leaseUntil: 0 });
     expect((await mailDoc(id))?.to).toBe(alertEmail);
   });
@@ -140,7 +170,14 @@ describe("delivery", () => {
     const id = alertId(agentId, "daily-cost", localDay(now, "UTC"));
     expect(hook.received).toHaveLength(3);
     expect(new Set(hook.received.map((r) => r.body)).size).toBe(1);
-    expect((await alertDoc(id))?.delivery).toEqual({ mail: "queued", webhook: "failed", attempts: 3, lastError: "HTTP 500", pending: false, leaseUntil: 0 });
+    expect((await alertDoc(id))?.delivery).toEqual({
+      mail: "queued",
+      webhook: "failed",
+      attempts: 3,
+      lastError: "HTTP 500",
+      pending: false,
+      leaseUntil: 0,
+    });
     expect((await mailDoc(id))?.to).toBe(owner.email);
   });
 
@@ -167,15 +204,17 @@ describe("delivery", () => {
     const agentId = await seedAgent(owner.uid);
     const now = Date.now();
     const id = alertId(agentId, "daily-cost", localDay(now, "UTC"));
-    await adminDb().doc(`billing_alerts/${id}`).create({
-      agentId,
-      userId: owner.uid,
-      kind: "daily-cost",
-      window: localDay(now, "UTC"),
-      figures: { costMicros: 10, thresholdMicros: 1 },
-      createdAt: Timestamp.fromMillis(now),
-      delivery: { mail: "pending", webhook: "not-configured", attempts: 0, pending: true, leaseUntil: now + 60 * 60_000 },
-    });
+    await adminDb()
+      .doc(`billing_alerts/${id}`)
+      .create({
+        agentId,
+        userId: owner.uid,
+        kind: "daily-cost",
+        window: localDay(now, "UTC"),
+        figures: { costMicros: 10, thresholdMicros: 1 },
+        createdAt: Timestamp.fromMillis(now),
+        delivery: { mail: "pending", webhook: "not-configured", attempts: 0, pending: true, leaseUntil: now + 60 * 60_000 },
+      });
     await lastRunBefore(now);
     await run(now);
     expect(await mailDoc(id)).toBeUndefined();
@@ -192,7 +231,11 @@ describe("usage-anomaly", () => {
   async function agentWithHistory(history: number, today: number): Promise<string> {
     const agentId = await seedAgent(owner.uid);
     const now = Date.now();
-    await Promise.all(Array.from({ length: 14 }, (_, i) => writeBucket(agentId, owner.uid, now - (i + 1) * DAY_MS, { tokens: history / 2, devTokens: history / 2 })));
+    await Promise.all(
+      Array.from({ length: 14 }, (_, i) =>
+        writeBucket(agentId, owner.uid, now - (i + 1) * DAY_MS, { tokens: history / 2, devTokens: history / 2 }),
+      ),
+    );
     await writeBucket(agentId, owner.uid, now, { tokens: today });
     return agentId;
   }
@@ -230,7 +273,15 @@ describe("billing-failure", () => {
   const writeFailure = (agentId: string, at: number, charged = false) =>
     adminDb()
       .doc(`billing_failures/${agentId}:conv:${randomUUID()}:agent-call`)
-      .set({ agentId, userId: owner.uid, messageId: randomUUID(), stage: "agent-call", reason: "HTTP 500", charged, createdAt: Timestamp.fromMillis(at) });
+      .set({
+        agentId,
+        userId: owner.uid,
+        messageId: randomUUID(),
+        stage: "agent-call",
+        reason: "HTTP 500",
+        charged,
+        createdAt: Timestamp.fromMillis(at),
+      });
 
   it("reports each failure in exactly one alert per agent and run window", async () => {
     const agentId = await seedAgent(owner.uid);

@@ -31,7 +31,11 @@ async function writeRows(specs: RowSpec[]): Promise<{ id: string; row: LedgerRow
   const made = specs.map((spec) => makeLedgerRow(spec, signingKey()));
   for (let i = 0; i < made.length; i += 20) {
     await Promise.all(
-      made.slice(i, i + 20).map(({ id, row }) => db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) })),
+      made
+        .slice(i, i + 20)
+        .map(({ id, row }) =>
+          db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) }),
+        ),
     );
   }
   return made;
@@ -54,11 +58,20 @@ function traffic(agentId: string, timezone: string, count: number): RowSpec[] {
 
 beforeAll(async () => {
   [owner, stranger] = await Promise.all([createUser("history-owner"), createUser("history-stranger")]);
-  const [nyId, tokyoId] = await Promise.all([seedAgent(owner.uid, { billing: { timezone: NY } }), seedAgent(owner.uid, { billing: { timezone: TOKYO } })]);
+  const [nyId, tokyoId] = await Promise.all([
+    seedAgent(owner.uid, { billing: { timezone: NY } }),
+    seedAgent(owner.uid, { billing: { timezone: TOKYO } }),
+  ]);
   const nySpecs = traffic(nyId, NY, 70);
   // Either side of New York's midnight between Feb 28 and Mar 1 (05:00Z).
   for (const local of ["2026-02-28T23:59:59.999", "2026-03-01T00:00:00.000"]) {
-    nySpecs.push({ agentId: nyId, userId: owner.uid, timezone: NY, conversationId: "edge", at: DateTime.fromISO(local, { zone: NY }).toJSDate() });
+    nySpecs.push({
+      agentId: nyId,
+      userId: owner.uid,
+      timezone: NY,
+      conversationId: "edge",
+      at: DateTime.fromISO(local, { zone: NY }).toJSDate(),
+    });
   }
   // Two rows at the same instant: ties are ordered by document id, descending.
   const tie = new Date("2026-02-20T15:00:00Z");
@@ -99,7 +112,15 @@ describe("listBillableConversations", () => {
   it("returns client fields only, never the signature", async () => {
     const item = (await list({ agentId: tokyo.agentId, pageSize: 1 })).result!.items[0];
     const row = tokyo.rows.find((r) => r.id === item.id)!.row;
-    expect(item).toMatchObject({ costMicros: row.costMicros, cost: row.cost, model: row.model, localDay: row.localDay, priceVersion: row.priceVersion, usageSource: "provider", tokens: row.tokens });
+    expect(item).toMatchObject({
+      costMicros: row.costMicros,
+      cost: row.cost,
+      model: row.model,
+      localDay: row.localDay,
+      priceVersion: row.priceVersion,
+      usageSource: "provider",
+      tokens: row.tokens,
+    });
     expect(item).not.toHaveProperty("sig");
     expect(item).not.toHaveProperty("writer");
   });
@@ -128,7 +149,10 @@ describe("listBillableConversations", () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ agentId: tokyo.agentId, pageSize: 3, pageToken: token }, /pageToken: was issued for another agent/],
       [{ agentId: ny.agentId, pageSize: 3, billable: true, pageToken: token }, /pageToken: was issued for other filters/],
-      [{ agentId: ny.agentId, pageSize: 3, pageToken: `${token.slice(0, 10)}${token[10] === "x" ? "y" : "x"}${token.slice(11)}` }, /pageToken: /],
+      [
+        { agentId: ny.agentId, pageSize: 3, pageToken: `${token.slice(0, 10)}${token[10] === "x" ? "y" : "x"}${token.slice(11)}` },
+        /pageToken: /,
+      ],
       [{ agentId: ny.agentId, pageSize: 3, pageToken: "not-a-token" }, /pageToken: /],
     ];
     for (const [request, message] of cases) {

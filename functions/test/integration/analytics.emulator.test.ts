@@ -63,7 +63,11 @@ async function writeRows(specs: RowSpec[]): Promise<{ id: string; row: LedgerRow
   const made = specs.map((spec) => makeLedgerRow(spec, signingKey()));
   for (let i = 0; i < made.length; i += 20) {
     await Promise.all(
-      made.slice(i, i + 20).map(({ id, row }) => db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) })),
+      made
+        .slice(i, i + 20)
+        .map(({ id, row }) =>
+          db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) }),
+        ),
     );
   }
   return made;
@@ -117,7 +121,10 @@ const analytics = (data: unknown, user: TestUser | null = owner) => call<UsageAn
 
 beforeAll(async () => {
   [owner, stranger] = await Promise.all([createUser("analytics-owner"), createUser("analytics-stranger")]);
-  const [nyId, tokyoId] = await Promise.all([seedAgent(owner.uid, { billing: { timezone: NY } }), seedAgent(owner.uid, { billing: { timezone: TOKYO } })]);
+  const [nyId, tokyoId] = await Promise.all([
+    seedAgent(owner.uid, { billing: { timezone: NY } }),
+    seedAgent(owner.uid, { billing: { timezone: TOKYO } }),
+  ]);
   // New York: Feb 28 -> Mar 1 (a month edge, EST), Sunday Mar 8 -> Monday Mar 9 (a week edge, on the DST day).
   const nyEdges = ["2026-02-28T23:59:59.999", "2026-03-01T00:00:00.000", "2026-03-08T23:59:59.999", "2026-03-09T00:00:00.000"];
   // Tokyo: Mar 31 -> Apr 1 (a month edge, 15:00Z), Sunday Apr 5 -> Monday Apr 6 (a week edge).
@@ -128,26 +135,43 @@ beforeAll(async () => {
 }, 300_000);
 
 describe("getUsageAnalytics", () => {
-  it.each(["day", "week", "month"] as const)("sums every %s series to the ledger, period by period, in each agent's timezone", async (granularity) => {
-    for (const seeded of [ny, tokyo]) {
-      const res = await analytics({ agentId: seeded.agentId, granularity, from: "2025-12-31", to: "2026-05-02" });
-      expect(res.error).toBeUndefined();
-      const body = res.result as UsageAnalyticsResponse;
-      const expected = expectedByPeriod(seeded, granularity);
-      for (const point of body.series) {
-        const e = expected.get(point.period) ?? { messages: 0, costMicros: 0, totalTokens: 0, devMessages: 0, devShadow: 0 };
-        expect([point.period, point.messages, point.costMicros, point.totalTokens]).toEqual([point.period, e.messages, e.costMicros, e.totalTokens]);
-        expect([point.period, point.development.messages, point.development.shadowCostMicros]).toEqual([point.period, e.devMessages, e.devShadow]);
-        expect(point.cost).toBeCloseTo(point.costMicros / 1e6, 9);
+  it.each(["day", "week", "month"] as const)(
+    "sums every %s series to the ledger, period by period, in each agent's timezone",
+    async (granularity) => {
+      for (const seeded of [ny, tokyo]) {
+        const res = await analytics({ agentId: seeded.agentId, granularity, from: "2025-12-31", to: "2026-05-02" });
+        expect(res.error).toBeUndefined();
+        const body = res.result as UsageAnalyticsResponse;
+        const expected = expectedByPeriod(seeded, granularity);
+        for (const point of body.series) {
+          const e = expected.get(point.period) ?? { messages: 0, costMicros: 0, totalTokens: 0, devMessages: 0, devShadow: 0 };
+          expect([point.period, point.messages, point.costMicros, point.totalTokens]).toEqual([
+            point.period,
+            e.messages,
+            e.costMicros,
+            e.totalTokens,
+          ]);
+          expect([point.period, point.development.messages, point.development.shadowCostMicros]).toEqual([
+            point.period,
+            e.devMessages,
+            e.devShadow,
+          ]);
+          expect(point.cost).toBeCloseTo(point.costMicros / 1e6, 9);
+        }
+        // Every period with usage is in the series, and empty ones are too (the range starts before any).
+        expect(
+          body.series
+            .filter((p) => p.messages + p.development.messages > 0)
+            .map((p) => p.period)
+            .sort(),
+        ).toEqual([...expected.keys()].sort());
+        const production = seeded.rows.filter((r) => r.row.billable);
+        expect(body.totals.messages).toBe(production.length);
+        expect(body.totals.costMicros).toBe(production.reduce((s, r) => s + r.row.costMicros, 0));
+        expect(body.series.reduce((s, p) => s + p.costMicros, 0)).toBe(body.totals.costMicros);
       }
-      // Every period with usage is in the series, and empty ones are too (the range starts before any).
-      expect(body.series.filter((p) => p.messages + p.development.messages > 0).map((p) => p.period).sort()).toEqual([...expected.keys()].sort());
-      const production = seeded.rows.filter((r) => r.row.billable);
-      expect(body.totals.messages).toBe(production.length);
-      expect(body.totals.costMicros).toBe(production.reduce((s, r) => s + r.row.costMicros, 0));
-      expect(body.series.reduce((s, p) => s + p.costMicros, 0)).toBe(body.totals.costMicros);
-    }
-  });
+    },
+  );
 
   it("names weeks by their Monday and months YYYY-MM, with empty periods", async () => {
     const weeks = (await analytics({ agentId: ny.agentId, granularity: "week", from: "2026-01-01", to: "2026-01-20" })).result!;
@@ -160,21 +184,24 @@ describe("getUsageAnalytics", () => {
   it.each([
     ["New York", () => ny, "2026-02-28", "2026-03-01", "2026-03-09"],
     ["Tokyo", () => tokyo, "2026-03-31", "2026-04-01", "2026-04-06"],
-  ])("puts %s rows either side of local midnight on the right day, week and month", async (_zone, seeded, lastOfMonth, firstOfMonth, monday) => {
-    const edgeMessages = async (from: string, to: string, granularity: "day" | "week" | "month" = "day") => {
-      const res = await analytics({ agentId: seeded().agentId, granularity, from, to });
-      return res.result!.breakdown.byModel.find((m) => m.model === EDGE_MODEL)?.production.messages ?? 0;
-    };
-    expect(await edgeMessages(lastOfMonth, lastOfMonth)).toBe(1);
-    expect(await edgeMessages(firstOfMonth, firstOfMonth)).toBe(1);
-    const sunday = DateTime.fromISO(monday).minus({ days: 1 }).toISODate() as string;
-    expect(await edgeMessages(sunday, sunday)).toBe(1);
-    expect(await edgeMessages(monday, monday)).toBe(1);
-    const month = (await analytics({ agentId: seeded().agentId, granularity: "month", from: lastOfMonth, to: firstOfMonth })).result!;
-    const week = (await analytics({ agentId: seeded().agentId, granularity: "week", from: sunday, to: monday })).result!;
-    expect(month.series.map((p) => p.period)).toEqual([lastOfMonth.slice(0, 7), firstOfMonth.slice(0, 7)]);
-    expect(week.series.map((p) => p.period)).toEqual([DateTime.fromISO(sunday).startOf("week").toISODate(), monday]);
-  });
+  ])(
+    "puts %s rows either side of local midnight on the right day, week and month",
+    async (_zone, seeded, lastOfMonth, firstOfMonth, monday) => {
+      const edgeMessages = async (from: string, to: string, granularity: "day" | "week" | "month" = "day") => {
+        const res = await analytics({ agentId: seeded().agentId, granularity, from, to });
+        return res.result!.breakdown.byModel.find((m) => m.model === EDGE_MODEL)?.production.messages ?? 0;
+      };
+      expect(await edgeMessages(lastOfMonth, lastOfMonth)).toBe(1);
+      expect(await edgeMessages(firstOfMonth, firstOfMonth)).toBe(1);
+      const sunday = DateTime.fromISO(monday).minus({ days: 1 }).toISODate() as string;
+      expect(await edgeMessages(sunday, sunday)).toBe(1);
+      expect(await edgeMessages(monday, monday)).toBe(1);
+      const month = (await analytics({ agentId: seeded().agentId, granularity: "month", from: lastOfMonth, to: firstOfMonth })).result!;
+      const week = (await analytics({ agentId: seeded().agentId, granularity: "week", from: sunday, to: monday })).result!;
+      expect(month.series.map((p) => p.period)).toEqual([lastOfMonth.slice(0, 7), firstOfMonth.slice(0, 7)]);
+      expect(week.series.map((p) => p.period)).toEqual([DateTime.fromISO(sunday).startOf("week").toISODate(), monday]);
+    },
+  );
 
   it("breaks usage down by model and mode and reports efficiency from the same figures", async () => {
     const body = (await analytics({ agentId: tokyo.agentId, granularity: "month", from: "2026-01-01", to: "2026-05-31" })).result!;
@@ -185,7 +212,11 @@ describe("getUsageAnalytics", () => {
       expect(entry?.production.costMicros ?? 0).toBe(rows.reduce((s, r) => s + r.row.costMicros, 0));
     }
     const dev = tokyo.rows.filter((r) => !r.row.billable);
-    expect(body.breakdown.byMode.development).toMatchObject({ messages: dev.length, costMicros: 0, shadowCostMicros: dev.reduce((s, r) => s + r.row.shadowCostMicros, 0) });
+    expect(body.breakdown.byMode.development).toMatchObject({
+      messages: dev.length,
+      costMicros: 0,
+      shadowCostMicros: dev.reduce((s, r) => s + r.row.shadowCostMicros, 0),
+    });
     const t = body.totals;
     const halfUp = (n: number, d: number) => Number((BigInt(n) * 2n + BigInt(d)) / (2n * BigInt(d)));
     expect(body.efficiency.costPerMessageMicros).toBe(halfUp(t.costMicros, t.messages));
@@ -208,7 +239,9 @@ describe("getUsageAnalytics", () => {
   });
 
   it("accepts 366 days and refuses 367 naming the field", async () => {
-    expect((await analytics({ agentId: ny.agentId, granularity: "month", from: "2024-01-01", to: "2024-12-31" })).result?.series).toHaveLength(12);
+    expect(
+      (await analytics({ agentId: ny.agentId, granularity: "month", from: "2024-01-01", to: "2024-12-31" })).result?.series,
+    ).toHaveLength(12);
     const res = await analytics({ agentId: ny.agentId, granularity: "month", from: "2025-01-01", to: "2026-01-02" });
     expect(res.error?.status).toBe("INVALID_ARGUMENT");
     expect(res.error?.message).toMatch(/^to: .*366 days/);
@@ -216,7 +249,9 @@ describe("getUsageAnalytics", () => {
 
   it("refuses bad input and other people's agents, writing nothing", async () => {
     const db = adminDb();
-    const before = (await db.collection("agent_usage_daily").where("agentId", "==", ny.agentId).get()).docs.map((d) => d.updateTime.toMillis());
+    const before = (await db.collection("agent_usage_daily").where("agentId", "==", ny.agentId).get()).docs.map((d) =>
+      d.updateTime.toMillis(),
+    );
     const ok = { agentId: ny.agentId, granularity: "day", from: "2026-01-01", to: "2026-01-31" };
     const cases: [unknown, TestUser | null, string, RegExp][] = [
       [{ ...ok, granularity: "year" }, owner, "INVALID_ARGUMENT", /^granularity: /],
@@ -234,8 +269,12 @@ describe("getUsageAnalytics", () => {
       expect([JSON.stringify(data), res.error?.status]).toEqual([JSON.stringify(data), status]);
       expect(res.error?.message).toMatch(message);
     }
-    const after = (await db.collection("agent_usage_daily").where("agentId", "==", ny.agentId).get()).docs.map((d) => d.updateTime.toMillis());
+    const after = (await db.collection("agent_usage_daily").where("agentId", "==", ny.agentId).get()).docs.map((d) =>
+      d.updateTime.toMillis(),
+    );
     expect(after).toEqual(before);
-    expect((await db.collection("billable_conversations").where("agentId", "==", ny.agentId).count().get()).data().count).toBe(ny.rows.length);
+    expect((await db.collection("billable_conversations").where("agentId", "==", ny.agentId).count().get()).data().count).toBe(
+      ny.rows.length,
+    );
   });
 });

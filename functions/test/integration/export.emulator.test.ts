@@ -30,7 +30,13 @@ interface Report {
   series: { period: string; messages: number; costMicros: number; development: { messages: number } }[];
   rows: ConversationItem[];
   rowCount: number;
-  summary: { rowCount: number; messages: number; costMicros: number; totalTokens: number; development: { messages: number; shadowCostMicros: number } };
+  summary: {
+    rowCount: number;
+    messages: number;
+    costMicros: number;
+    totalTokens: number;
+    development: { messages: number; shadowCostMicros: number };
+  };
   checksum: { algorithm: string; value: string };
 }
 
@@ -56,7 +62,11 @@ async function writeAll(made: { id: string; row: LedgerRow }[]): Promise<void> {
   const db = adminDb();
   for (let i = 0; i < made.length; i += 20) {
     await Promise.all(
-      made.slice(i, i + 20).map(({ id, row }) => db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) })),
+      made
+        .slice(i, i + 20)
+        .map(({ id, row }) =>
+          db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) }),
+        ),
     );
   }
 }
@@ -84,14 +94,21 @@ beforeAll(async () => {
   // userMessage is not signed: rows with commas, quotes and newlines stay countable.
   NASTY.forEach((text, i) => (rows[i].row.userMessage = text));
   // A row the backend did not sign (its cost was altered): the rollup refuses it, the export leaves it out.
-  const forged = makeLedgerRow({ agentId, userId: owner.uid, timezone: NY, conversationId: "forged", at: new Date("2026-02-25T12:00:00Z") }, signingKey());
+  const forged = makeLedgerRow(
+    { agentId, userId: owner.uid, timezone: NY, conversationId: "forged", at: new Date("2026-02-25T12:00:00Z") },
+    signingKey(),
+  );
   forgedId = forged.id;
   await writeAll([...rows, { id: forged.id, row: { ...forged.row, costMicros: 1 } }]);
   const production = rows.filter((r) => r.row.billable).length;
-  await waitFor(async () => {
-    const summary = await adminDb().doc(`agent_billing_summary/${agentId}`).get();
-    return summary.get("totalMessages") === production && summary.get("devMessages") === rows.length - production;
-  }, "rollup of the export rows", 240_000);
+  await waitFor(
+    async () => {
+      const summary = await adminDb().doc(`agent_billing_summary/${agentId}`).get();
+      return summary.get("totalMessages") === production && summary.get("devMessages") === rows.length - production;
+    },
+    "rollup of the export rows",
+    240_000,
+  );
 }, 300_000);
 
 const RANGE = { from: "2026-02-01", to: "2026-03-31" };
@@ -128,7 +145,9 @@ describe("exportBillingReport formats", () => {
     expect(report.summary.messages).toBe(billable.length);
     expect(report.summary.costMicros).toBe(billable.reduce((s, r) => s + r.costMicros, 0));
     expect(report.summary.totalTokens).toBe(billable.reduce((s, r) => s + r.tokens.total, 0));
-    expect(report.summary.development.shadowCostMicros).toBe(report.rows.filter((r) => !r.billable).reduce((s, r) => s + r.shadowCostMicros, 0));
+    expect(report.summary.development.shadowCostMicros).toBe(
+      report.rows.filter((r) => !r.billable).reduce((s, r) => s + r.shadowCostMicros, 0),
+    );
     expect(report.summary.costMicros).toBe(rows.filter((r) => r.row.billable).reduce((s, r) => s + r.row.costMicros, 0));
   });
 
@@ -148,7 +167,12 @@ describe("exportBillingReport formats", () => {
     expect(res.headers.get("content-type")).toMatch(/^application\/x-ndjson/);
     expect(res.headers.get("content-disposition")).toMatch(/\.ndjson"$/);
     expect(sha256(res.text)).toBe(report.checksum.value);
-    expect(res.text.trimEnd().split("\n").map((line) => JSON.parse(line))).toEqual(report.rows);
+    expect(
+      res.text
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual(report.rows);
   });
 
   it("streams RFC 4180 CSV that parses back to the same rows", async () => {
@@ -189,7 +213,13 @@ describe("exportBillingReport ranges and paging", () => {
 
   it("writes page by page: the handler with 7-row pages gives the same report as the function", async () => {
     const writes: string[] = [];
-    const sink = { status: jest.fn(), header: jest.fn(), write: async (chunk: string) => void writes.push(chunk), end: jest.fn(async () => {}), abort: jest.fn() };
+    const sink = {
+      status: jest.fn(),
+      header: jest.fn(),
+      write: async (chunk: string) => void writes.push(chunk),
+      end: jest.fn(async () => {}),
+      abort: jest.fn(),
+    };
     const deps = { db: adminDb(), signingKey: signingKey(), verifyIdToken: async () => ({ uid: owner.uid }), now: () => 0, pageSize: 7 };
     // The forged row is left out, with a warning that names it.
     const warn = jest.spyOn(logger, "warn").mockImplementation(() => undefined);

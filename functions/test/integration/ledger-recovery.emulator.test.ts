@@ -17,7 +17,9 @@ function withFailingLedger(db: Firestore): Firestore {
       return (path: string) => {
         const ref = target.doc(path);
         if (!path.startsWith("billable_conversations/")) return ref;
-        return new Proxy(ref, { get: (r, p) => (p === "create" ? () => Promise.reject(new Error("UNAVAILABLE: outage")) : Reflect.get(r, p, r)) });
+        return new Proxy(ref, {
+          get: (r, p) => (p === "create" ? () => Promise.reject(new Error("UNAVAILABLE: outage")) : Reflect.get(r, p, r)),
+        });
       };
     },
   });
@@ -36,7 +38,13 @@ it("keeps the row of a failed ledger write and writes it on the retry, calling t
     devDailyMessageCap: 500,
     sleep: async () => undefined,
   });
-  const request = { agentId, conversationId: "c", message: "Remember me [[tokens:9]]", testMode: "production" as const, messageId: "m-outage" };
+  const request = {
+    agentId,
+    conversationId: "c",
+    message: "Remember me [[tokens:9]]",
+    testMode: "production" as const,
+    messageId: "m-outage",
+  };
   const before = await agentCompletions();
 
   await expect(handleSendMessage(deps(withFailingLedger(adminDb())), owner.uid, request)).rejects.toMatchObject({ code: "internal" });

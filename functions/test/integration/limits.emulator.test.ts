@@ -8,7 +8,17 @@ import type { GetBillingInfoResponse } from "../../src/contract/billing-info";
 import type { SendMessageResponse } from "../../src/contract/send-message";
 import { countChatTokens } from "../../src/domain/tokens";
 import { handleSendMessage } from "../../src/handlers/send-message";
-import { adminDb, agentCompletions, call, createUser, LOCAL_AGENT, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
+import {
+  adminDb,
+  agentCompletions,
+  call,
+  createUser,
+  LOCAL_AGENT,
+  seedAgent,
+  signingKey,
+  waitFor,
+  type TestUser,
+} from "../helpers/emulator";
 
 let owner: TestUser;
 beforeAll(async () => {
@@ -40,13 +50,22 @@ it("never lets concurrent production messages spend past the daily limit, nor ca
   expect(billed).toBeLessThanOrEqual(limit);
 
   const info = await call<GetBillingInfoResponse>("getBillingInfo", { agentId }, owner.idToken);
-  expect(info.result!.limits.daily).toMatchObject({ limitMicros: limit, spentMicros: 3 * COST, reservedMicros: 0, remainingMicros: limit - 3 * COST });
+  expect(info.result!.limits.daily).toMatchObject({
+    limitMicros: limit,
+    spentMicros: 3 * COST,
+    reservedMicros: 0,
+    remainingMicros: limit - 3 * COST,
+  });
   expect(info.result!.limits.timezone).toBe("Asia/Tokyo");
 });
 
 it("releases the hold of a message whose agent call failed", async () => {
   const agentId = await seedAgent(owner.uid, { billing: { dailyLimitMicros: 10 * COST } });
-  const failed = await call("sendMessage", { agentId, conversationId: "f", message: "[[fail:500]]", testMode: "production", maxTokens: 10 }, owner.idToken);
+  const failed = await call(
+    "sendMessage",
+    { agentId, conversationId: "f", message: "[[fail:500]]", testMode: "production", maxTokens: 10 },
+    owner.idToken,
+  );
   expect(failed.error?.status).toBe("UNAVAILABLE");
   const info = await call<GetBillingInfoResponse>("getBillingInfo", { agentId }, owner.idToken);
   expect(info.result!.limits.daily).toMatchObject({ spentMicros: 0, reservedMicros: 0, remainingMicros: 10 * COST });
@@ -63,7 +82,8 @@ it("caps development messages per local day so free mode is not a loophole", asy
     claimTtlMs: 240_000,
     devDailyMessageCap: 3,
   };
-  const send = () => handleSendMessage(deps, owner.uid, { agentId, conversationId: "dev", message: "free [[tokens:2]]", testMode: "development" });
+  const send = () =>
+    handleSendMessage(deps, owner.uid, { agentId, conversationId: "dev", message: "free [[tokens:2]]", testMode: "development" });
   for (let i = 0; i < 3; i++) await send();
   const before = await agentCompletions();
   await expect(send()).rejects.toMatchObject({ code: "resource-exhausted", message: expect.stringContaining("development message cap") });

@@ -16,7 +16,11 @@ async function flood(user: TestUser, agentId: string, count = BURST): Promise<st
   let next = 0;
   const worker = async () => {
     while (next++ < count) {
-      const res = await call("sendMessage", { agentId, conversationId: "flood", message: "spam [[tokens:1]]", testMode: "production" }, user.idToken);
+      const res = await call(
+        "sendMessage",
+        { agentId, conversationId: "flood", message: "spam [[tokens:1]]", testMode: "production" },
+        user.idToken,
+      );
       statuses.push(res.error?.status ?? "OK");
     }
   };
@@ -46,7 +50,11 @@ it("refuses one user's flood with resource-exhausted and leaves other users unaf
   expect((await agentCompletions()) - before).toBe(admitted);
 
   const other = await seedAgent(neighbour.uid);
-  const res = await call("sendMessage", { agentId: other, conversationId: "c", message: "hello", testMode: "production" }, neighbour.idToken);
+  const res = await call(
+    "sendMessage",
+    { agentId: other, conversationId: "c", message: "hello", testMode: "production" },
+    neighbour.idToken,
+  );
   expect(res.error).toBeUndefined();
 });
 

@@ -42,10 +42,14 @@ async function ledgerSums(agentId: string) {
 }
 
 async function waitForRollup(agentId: string, production: number, development: number) {
-  await waitFor(async () => {
-    const s = await summaryOf(agentId);
-    return (s.totalMessages ?? 0) === production && (s.devMessages ?? 0) === development;
-  }, `summary of ${agentId} to count ${production}+${development} messages`, 60_000);
+  await waitFor(
+    async () => {
+      const s = await summaryOf(agentId);
+      return (s.totalMessages ?? 0) === production && (s.devMessages ?? 0) === development;
+    },
+    `summary of ${agentId} to count ${production}+${development} messages`,
+    60_000,
+  );
 }
 
 async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<unknown>) {
@@ -71,7 +75,12 @@ describe("concurrent traffic", () => {
     const day = rows[0].localDay as string;
     const daily = (await db.doc(`agent_usage_daily/${agentId}_${day}`).get()).data()!;
     expect(daily.production).toMatchObject({ messages: 18, totalTokens: ledger.totalTokens, costMicros: ledger.totalCostMicros });
-    expect(daily.development).toMatchObject({ messages: 6, totalTokens: ledger.devTokens, costMicros: 0, shadowCostMicros: ledger.devShadowCostMicros });
+    expect(daily.development).toMatchObject({
+      messages: 6,
+      totalTokens: ledger.devTokens,
+      costMicros: 0,
+      shadowCostMicros: ledger.devShadowCostMicros,
+    });
     expect(daily.byModel["gpt-4"].production.costMicros).toBe(ledger.totalCostMicros);
 
     for (const conv of ["conv-0", "conv-1", "conv-2"]) {
@@ -163,15 +172,32 @@ describe("saveBillingSession", () => {
     const agentId = await seedAgent(owner.uid);
     const sent: SendMessageResponse[] = [];
     for (const n of [4, 9]) {
-      const res = await call<SendMessageResponse>("sendMessage", { agentId, conversationId: "s", message: `hi [[tokens:${n}]]`, testMode: "production" }, owner.idToken);
+      const res = await call<SendMessageResponse>(
+        "sendMessage",
+        { agentId, conversationId: "s", message: `hi [[tokens:${n}]]`, testMode: "production" },
+        owner.idToken,
+      );
       sent.push(res.result!);
     }
     const micros = sent.reduce((a, r) => a + r.costMicros, 0);
     const tokens = sent.reduce((a, r) => a + r.tokens.total, 0);
-    const forged = { agentId, conversationId: "s", messages: 99, totalTokens: 1, totalCost: 0, testMode: "production", endedAt: "2026-11-26T10:00:00Z" };
+    const forged = {
+      agentId,
+      conversationId: "s",
+      messages: 99,
+      totalTokens: 1,
+      totalCost: 0,
+      testMode: "production",
+      endedAt: "2026-11-26T10:00:00Z",
+    };
     const first = await call<SaveBillingSessionResponse>("saveBillingSession", forged, owner.idToken);
     expect(first.error).toBeUndefined();
-    expect(first.result!.session).toMatchObject({ messageCount: 2, totalTokens: tokens, totalCostMicros: micros, endedAt: "2026-11-26T10:00:00.000Z" });
+    expect(first.result!.session).toMatchObject({
+      messageCount: 2,
+      totalTokens: tokens,
+      totalCostMicros: micros,
+      endedAt: "2026-11-26T10:00:00.000Z",
+    });
     expect(first.result!.mismatches.map((m) => m.field).sort()).toEqual(["messages", "totalCost", "totalTokens"]);
 
     const honest = { ...forged, messages: 2, totalTokens: tokens, totalCost: micros / 1e6 };

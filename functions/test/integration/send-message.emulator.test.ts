@@ -4,7 +4,17 @@
 import { countChatTokens, countTextTokens } from "../../src/domain/tokens";
 import { resolvePrice } from "../../src/domain/pricing";
 import type { SendMessageResponse } from "../../src/contract/send-message";
-import { adminDb, agentCompletions, call, callStreaming, countWhere, createUser, seedAgent, waitFor, type TestUser } from "../helpers/emulator";
+import {
+  adminDb,
+  agentCompletions,
+  call,
+  callStreaming,
+  countWhere,
+  createUser,
+  seedAgent,
+  waitFor,
+  type TestUser,
+} from "../helpers/emulator";
 
 type Send = SendMessageResponse;
 let owner: TestUser;
@@ -24,7 +34,11 @@ describe("pricing and recording", () => {
   it("bills a production message in exact micro-USD and records the ledger row", async () => {
     const agentId = await seedAgent(owner.uid);
     const message = "What is the weather? [[tokens:50]]";
-    const res = await call<Send>("sendMessage", { agentId, conversationId: "c1", message, testMode: "production", messageId: "m-1" }, owner.idToken);
+    const res = await call<Send>(
+      "sendMessage",
+      { agentId, conversationId: "c1", message, testMode: "production", messageId: "m-1" },
+      owner.idToken,
+    );
     expect(res.error).toBeUndefined();
     const prompt = promptTokens(message);
     const expectedMicros = prompt * 30 + 50 * 60; // gpt-4: $30 and $60 per 1M tokens
@@ -92,7 +106,12 @@ describe("pricing and recording", () => {
   });
 
   it("uses the agent's own price over the price book", async () => {
-    const pricing = { model: "house-model", inputMicrosPerMTok: 1_000_000, cachedInputMicrosPerMTok: 1_000_000, outputMicrosPerMTok: 2_000_000 };
+    const pricing = {
+      model: "house-model",
+      inputMicrosPerMTok: 1_000_000,
+      cachedInputMicrosPerMTok: 1_000_000,
+      outputMicrosPerMTok: 2_000_000,
+    };
     const agentId = await seedAgent(owner.uid, { model: "house-model", pricing });
     const message = "Custom price [[tokens:3]]";
     const res = await call<Send>("sendMessage", { agentId, conversationId: "c1", message, testMode: "production" }, owner.idToken);
@@ -120,7 +139,11 @@ describe("pricing and recording", () => {
   it("bills the text already streamed when the agent's stream breaks, counted locally", async () => {
     const agentId = await seedAgent(owner.uid);
     const message = "Break midway [[tokens:40]] [[cut:2]]";
-    const res = await callStreaming<Send, { delta: string }>("sendMessage", { agentId, conversationId: "cut", message, testMode: "production" }, owner.idToken);
+    const res = await callStreaming<Send, { delta: string }>(
+      "sendMessage",
+      { agentId, conversationId: "cut", message, testMode: "production" },
+      owner.idToken,
+    );
     const delivered = res.chunks.map((c) => c.delta).join("");
     expect(delivered.length).toBeGreaterThan(0);
     expect(res.result).toMatchObject({ response: delivered, usageSource: "estimated", billable: true });
@@ -136,7 +159,11 @@ describe("streaming", () => {
   it("streams text deltas as chunks and ends with the billed result", async () => {
     const agentId = await seedAgent(owner.uid);
     const message = "Stream this answer to me word by word please";
-    const res = await callStreaming<Send, { delta: string }>("sendMessage", { agentId, conversationId: "s1", message, testMode: "production" }, owner.idToken);
+    const res = await callStreaming<Send, { delta: string }>(
+      "sendMessage",
+      { agentId, conversationId: "s1", message, testMode: "production" },
+      owner.idToken,
+    );
     expect(res.error).toBeUndefined();
     expect(res.chunks.length).toBeGreaterThan(1);
     expect(res.chunks.map((c) => c.delta).join("")).toBe(res.result!.response);
@@ -148,15 +175,21 @@ describe("streaming", () => {
     const agentId = await seedAgent(owner.uid);
     const message = "Slow answer [[sleep:800]] [[tokens:30]]";
     const abort = new AbortController();
-    const request = fetch(`${process.env.FUNCTIONS_EMULATOR_ORIGIN ?? "http://127.0.0.1:5001"}/demo-agent-billing/us-central1/sendMessage`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${owner.idToken}` },
-      body: JSON.stringify({ data: { agentId, conversationId: "gone", message, testMode: "production", messageId: "gone-1" } }),
-      signal: abort.signal,
-    });
+    const request = fetch(
+      `${process.env.FUNCTIONS_EMULATOR_ORIGIN ?? "http://127.0.0.1:5001"}/demo-agent-billing/us-central1/sendMessage`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${owner.idToken}` },
+        body: JSON.stringify({ data: { agentId, conversationId: "gone", message, testMode: "production", messageId: "gone-1" } }),
+        signal: abort.signal,
+      },
+    );
     setTimeout(() => abort.abort(), 300);
     await expect(request.then((r) => r.text())).rejects.toThrow();
-    const row = await waitFor(async () => (await adminDb().doc(`billable_conversations/${agentId}:gone:gone-1`).get()).data(), "the ledger row");
+    const row = await waitFor(
+      async () => (await adminDb().doc(`billable_conversations/${agentId}:gone:gone-1`).get()).data(),
+      "the ledger row",
+    );
     expect(row.tokens).toMatchObject({ prompt: promptTokens(message), completion: 30 });
     expect(row.costMicros).toBe(promptTokens(message) * 30 + 30 * 60);
   });
@@ -176,7 +209,13 @@ describe("idempotency", () => {
 
   it("calls the agent at most once for concurrent duplicates and writes one row", async () => {
     const agentId = await seedAgent(owner.uid);
-    const request = { agentId, conversationId: "c1", message: "Concurrent [[sleep:400]] [[tokens:8]]", testMode: "production", messageId: "dup-1" };
+    const request = {
+      agentId,
+      conversationId: "c1",
+      message: "Concurrent [[sleep:400]] [[tokens:8]]",
+      testMode: "production",
+      messageId: "dup-1",
+    };
     const before = await agentCompletions();
     const results = await Promise.all(Array.from({ length: 6 }, () => call<Send>("sendMessage", request, owner.idToken)));
     expect(results.map((r) => r.error)).toEqual(Array(6).fill(undefined));
@@ -263,8 +302,18 @@ describe("errors write nothing", () => {
     const res = await call("sendMessage", { ...valid, agentId, message: "break [[fail:500]]", messageId: "f-1" }, owner.idToken);
     expect(res.error?.status).toBe("UNAVAILABLE");
     expect(await ledgerRows(agentId)).toBe(0);
-    const failure = await waitFor(async () => (await adminDb().doc(`billing_failures/${agentId}:c1:f-1:agent-call`).get()).data(), "failure row");
-    expect(failure).toMatchObject({ agentId, userId: owner.uid, messageId: "f-1", stage: "agent-call", charged: false, reason: "agent answered HTTP 500" });
+    const failure = await waitFor(
+      async () => (await adminDb().doc(`billing_failures/${agentId}:c1:f-1:agent-call`).get()).data(),
+      "failure row",
+    );
+    expect(failure).toMatchObject({
+      agentId,
+      userId: owner.uid,
+      messageId: "f-1",
+      stage: "agent-call",
+      charged: false,
+      reason: "agent answered HTTP 500",
+    });
     expect(await failures(agentId)).toBe(1);
   });
 });

@@ -55,7 +55,9 @@ describe("setAgentBillingSettings: valid input", () => {
   });
 
   it("touches only the given fields, and null clears one", async () => {
-    const agentId = await seedAgent(owner.uid, { billing: { dailyLimitMicros: 5_000_000, timezone: "Asia/Tokyo", alertEmail: "a@example.com" } });
+    const agentId = await seedAgent(owner.uid, {
+      billing: { dailyLimitMicros: 5_000_000, timezone: "Asia/Tokyo", alertEmail: "a@example.com" },
+    });
     await call(NAME, { agentId, monthlyLimitUsd: 50 }, owner.idToken);
     expect((await agentDoc(agentId))?.billing).toEqual({
       dailyLimitMicros: 5_000_000,
@@ -121,7 +123,7 @@ describe("setAgentBillingSettings: refusals write nothing", () => {
   it("answers not-found for an agent that does not exist", async () => {
     const res = await call(NAME, { agentId: "agent-does-not-exist", dailyLimitUsd: 1 }, owner.idToken);
     expect(res.error?.status).toBe("NOT_FOUND");
-    expect((await agentDoc("agent-does-not-exist"))).toBeUndefined();
+    expect(await agentDoc("agent-does-not-exist")).toBeUndefined();
   });
 
   it("refuses a caller who is not signed in", async () => {

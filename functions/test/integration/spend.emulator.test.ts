@@ -35,7 +35,9 @@ describe("reserveSpend under concurrency", () => {
     const agentId = newAgent();
     const amount = 250_000;
     const limit = 1_100_000; // 4 worst cases fit, a 5th does not
-    const requests = Array.from({ length: 30 }, () => request(agentId, { amountMicros: amount, limits: { dailyMicros: limit, monthlyMicros: 10_000_000 } }));
+    const requests = Array.from({ length: 30 }, () =>
+      request(agentId, { amountMicros: amount, limits: { dailyMicros: limit, monthlyMicros: 10_000_000 } }),
+    );
     const outcomes = await mapWithConcurrency(requests, 10, (r) => reserveSpend(db, r));
 
     const admitted = requests.filter((_, i) => outcomes[i].ok);
@@ -75,13 +77,21 @@ describe("reserveSpend under concurrency", () => {
     await releaseSpend(db, { ...first, reservedMicros: 0 });
     expect((await readSpend(db, agentId, windows, NOW)).devMessagesToday).toBe(4);
     expect(await reserveSpend(db, request(agentId, { mode: "development", devDailyMessageCap: 5 }))).toEqual({ ok: true });
-    expect(await reserveSpend(db, request(agentId, { mode: "development", devDailyMessageCap: 5 }))).toMatchObject({ ok: false, reason: "dev-daily-cap" });
+    expect(await reserveSpend(db, request(agentId, { mode: "development", devDailyMessageCap: 5 }))).toMatchObject({
+      ok: false,
+      reason: "dev-daily-cap",
+    });
   });
 
   it("refuses everything billable under a limit of 0", async () => {
     const db = adminDb();
     const agentId = newAgent();
-    expect(await reserveSpend(db, request(agentId, { amountMicros: 0, limits: { dailyMicros: 0 } }))).toEqual({ ok: false, reason: "daily-limit", limit: 0, used: 0 });
+    expect(await reserveSpend(db, request(agentId, { amountMicros: 0, limits: { dailyMicros: 0 } }))).toEqual({
+      ok: false,
+      reason: "daily-limit",
+      limit: 0,
+      used: 0,
+    });
     expect(await spendDoc(agentId)).toBeUndefined();
   });
 });
@@ -149,6 +159,10 @@ describe("expired reservations", () => {
     await reserveSpend(db, r);
     await sweepExpiredReservations(db, NOW + TTL);
     await settleSpend(db, { ...r, reservedMicros: 300_000, actualMicros: 200_000 });
-    expect(await readSpend(db, agentId, windows, NOW + TTL)).toMatchObject({ daySpentMicros: 200_000, dayReservedMicros: 0, monthSpentMicros: 200_000 });
+    expect(await readSpend(db, agentId, windows, NOW + TTL)).toMatchObject({
+      daySpentMicros: 200_000,
+      dayReservedMicros: 0,
+      monthSpentMicros: 200_000,
+    });
   });
 });

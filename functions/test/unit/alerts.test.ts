@@ -22,7 +22,10 @@ const history = (counts: number[]) =>
 
 describe("bucketUsage", () => {
   it("takes billable cost from production and tokens from both modes", () => {
-    const data = { production: { costMicros: 1_500, totalTokens: 300 }, development: { costMicros: 0, totalTokens: 200, shadowCostMicros: 99 } };
+    const data = {
+      production: { costMicros: 1_500, totalTokens: 300 },
+      development: { costMicros: 0, totalTokens: 200, shadowCostMicros: 99 },
+    };
     expect(bucketUsage(TODAY, data)).toEqual({ day: TODAY, costMicros: 1_500, totalTokens: 500 });
   });
 
@@ -60,7 +63,12 @@ describe("usageAnomaly", () => {
     ["a new agent: no history", 500_000, [], false],
     ["a new agent: two days of history", 500_000, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1_000, 1_000], false],
     ["three days of history is enough", 500_000, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1_000, 1_000, 1_000], true],
-    ["weekday-only usage judged on active days", 70_000, [20_000, 20_000, 20_000, 20_000, 20_000, 0, 0, 20_000, 20_000, 20_000, 20_000, 20_000, 0, 0], true],
+    [
+      "weekday-only usage judged on active days",
+      70_000,
+      [20_000, 20_000, 20_000, 20_000, 20_000, 0, 0, 20_000, 20_000, 20_000, 20_000, 20_000, 0, 0],
+      true,
+    ],
   ])("%s", (_label, todayTokens, counts, fires) => {
     expect(usageAnomaly(usage(TODAY, todayTokens), history(counts)) !== null).toBe(fires);
   });
@@ -147,9 +155,19 @@ describe("alert messages", () => {
   });
 
   it("describes anomalies and failures", () => {
-    const anomaly = alertMail({ ...alert, kind: "usage-anomaly", figures: { todayTokens: 90_000, baselineMeanTokens: 20_000, multiplier: 3, baselineActiveDays: 5 } }, "A");
+    const anomaly = alertMail(
+      {
+        ...alert,
+        kind: "usage-anomaly",
+        figures: { todayTokens: 90_000, baselineMeanTokens: 20_000, multiplier: 3, baselineActiveDays: 5 },
+      },
+      "A",
+    );
     expect(anomaly.text).toContain("90,000 tokens");
-    const failure = alertMail({ ...alert, kind: "billing-failure", window: "20261126T1015Z", figures: { failures: 2, charged: 0 } }, undefined);
+    const failure = alertMail(
+      { ...alert, kind: "billing-failure", window: "20261126T1015Z", figures: { failures: 2, charged: 0 } },
+      undefined,
+    );
     expect(failure.subject).toBe('Agent "agent-1": 2 failed billing transaction(s)');
   });
 

@@ -34,14 +34,24 @@ function item(overrides: Partial<ConversationItem> = {}): ConversationItem {
 describe("CSV", () => {
   it("round-trips commas, quotes, CR, LF and CRLF through csv-parse", () => {
     const nasty = 'He said "hi, there",\nthen left\r\nand\rcame back; =SUM(A1)';
-    const rows = [item({ userMessage: nasty, agentResponse: '""' }), item({ id: "x", billable: false, mode: "development", costMicros: 0, cost: 0 })];
+    const rows = [
+      item({ userMessage: nasty, agentResponse: '""' }),
+      item({ id: "x", billable: false, mode: "development", costMicros: 0, cost: 0 }),
+    ];
     const text = csvHeader() + csvRows(rows);
     const records = parse(text, { columns: true }) as Record<string, string>[];
     expect(records).toHaveLength(2);
     expect(Object.keys(records[0])).toEqual([...CSV_COLUMNS]);
     expect(records[0].userMessage).toBe(nasty);
     expect(records[0].agentResponse).toBe('""');
-    expect(records[0]).toMatchObject({ billable: "true", promptTokens: "100", cachedTokens: "10", costMicros: "6000", cost: "0.006", model: "gpt-4.1" });
+    expect(records[0]).toMatchObject({
+      billable: "true",
+      promptTokens: "100",
+      cachedTokens: "10",
+      costMicros: "6000",
+      cost: "0.006",
+      model: "gpt-4.1",
+    });
     expect(records[1]).toMatchObject({ id: "x", billable: "false", mode: "development", costMicros: "0" });
   });
 
@@ -54,7 +64,10 @@ describe("CSV", () => {
   it("round-trips any text (property)", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary" }), fc.string(), (message, response) => {
-        const records = parse(csvHeader() + csvRows([item({ userMessage: message, agentResponse: response })]), { columns: true, relax_column_count: false }) as Record<string, string>[];
+        const records = parse(csvHeader() + csvRows([item({ userMessage: message, agentResponse: response })]), {
+          columns: true,
+          relax_column_count: false,
+        }) as Record<string, string>[];
         expect(records[0].userMessage).toBe(message);
         expect(records[0].agentResponse).toBe(response);
       }),
@@ -94,7 +107,9 @@ describe("RowTally", () => {
 
 describe("contentDisposition", () => {
   it("names the file after the agent and the range", () => {
-    expect(contentDisposition("agent_1", "2026-01-01", "2026-01-31", "ndjson")).toBe('attachment; filename="billing-agent_1-2026-01-01-2026-01-31.ndjson"');
+    expect(contentDisposition("agent_1", "2026-01-01", "2026-01-31", "ndjson")).toBe(
+      'attachment; filename="billing-agent_1-2026-01-01-2026-01-31.ndjson"',
+    );
   });
 });
 
@@ -112,8 +127,23 @@ describe("handleExportRequest before any read", () => {
     return { sent, sink };
   }
   // Any read would throw: these requests must be answered before Firestore is touched.
-  const db = new Proxy({}, { get: () => { throw new Error("Firestore must not be read"); } }) as unknown as Firestore;
-  const deps = { db, signingKey: "k", now: () => 0, verifyIdToken: async (token: string) => { if (token !== "good") throw new Error("bad token"); return { uid: "u1" }; } };
+  const db = new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error("Firestore must not be read");
+      },
+    },
+  ) as unknown as Firestore;
+  const deps = {
+    db,
+    signingKey: "k",
+    now: () => 0,
+    verifyIdToken: async (token: string) => {
+      if (token !== "good") throw new Error("bad token");
+      return { uid: "u1" };
+    },
+  };
   const query = { agentId: "agent-1", from: "2026-01-01", to: "2026-01-31", format: "csv" };
 
   it.each([

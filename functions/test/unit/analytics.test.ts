@@ -55,7 +55,14 @@ describe("buildAnalytics series", () => {
       ["2026-03-05", 0, 0],
     ]);
     expect(result.series[1].cost).toBe(0.0005);
-    expect(result.totals).toMatchObject({ messages: 3, costMicros: 507, cost: 0.000507, promptTokens: 300, completionTokens: 150, totalTokens: 450 });
+    expect(result.totals).toMatchObject({
+      messages: 3,
+      costMicros: 507,
+      cost: 0.000507,
+      promptTokens: 300,
+      completionTokens: 150,
+      totalTokens: 450,
+    });
   });
 
   it("names ISO weeks by their Monday across New Year and counts only days in range", () => {
@@ -82,9 +89,16 @@ describe("buildAnalytics series", () => {
   });
 
   it("keeps development usage apart from billable figures", () => {
-    const dev = readDayUsage("2026-05-01", { development: { ...figures(3, 0), shadowCostMicros: 900 }, byModel: { "gpt-4": { development: { ...figures(3, 0), shadowCostMicros: 900 } } } });
+    const dev = readDayUsage("2026-05-01", {
+      development: { ...figures(3, 0), shadowCostMicros: 900 },
+      byModel: { "gpt-4": { development: { ...figures(3, 0), shadowCostMicros: 900 } } },
+    });
     const result = buildAnalytics([dev], "2026-05-01", "2026-05-01", "day");
-    expect(result.series[0]).toMatchObject({ messages: 0, costMicros: 0, development: { messages: 3, totalTokens: 450, shadowCostMicros: 900, shadowCost: 0.0009 } });
+    expect(result.series[0]).toMatchObject({
+      messages: 0,
+      costMicros: 0,
+      development: { messages: 3, totalTokens: 450, shadowCostMicros: 900, shadowCost: 0.0009 },
+    });
     expect(result.breakdown.byMode.development).toMatchObject({ messages: 3, costMicros: 0, shadowCostMicros: 900 });
     expect(result.efficiency.developmentShadowCostMicros).toBe(900);
     expect(result.efficiency.costPerMessageMicros).toBeNull();
@@ -112,7 +126,9 @@ describe("buildAnalytics series", () => {
       fc.property(
         fc.integer({ min: 0, max: 1200 }),
         fc.integer({ min: 0, max: 365 }),
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 365 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 10_000_000 })), { maxLength: 40 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 365 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 10_000_000 })), {
+          maxLength: 40,
+        }),
         (offset, length, traffic) => {
           const from = dayAt(offset);
           const to = dayAt(offset + length);
@@ -154,7 +170,13 @@ describe("efficiency", () => {
 
   it("gives null where there is nothing to divide by", () => {
     const e = efficiency(emptyModes());
-    expect(e).toMatchObject({ costPerMessageMicros: null, costPerMessage: null, tokensPerMessage: null, completionPromptRatio: null, costPer1kTokensMicros: null });
+    expect(e).toMatchObject({
+      costPerMessageMicros: null,
+      costPerMessage: null,
+      tokensPerMessage: null,
+      completionPromptRatio: null,
+      costPer1kTokensMicros: null,
+    });
     expect(e.developmentShadowCostMicros).toBe(0);
   });
 

@@ -21,14 +21,31 @@ interface QueryShape {
 }
 
 const QUERIES: QueryShape[] = [
-  { file: "functions/src/store/sessions.ts", what: "session totals from the ledger", collection: "billable_conversations", equality: ["userId", "agentId", "conversationId"], ordered: [], index: "composite" },
-  { file: "functions/src/store/daily.ts", what: "daily buckets in a range", collection: "agent_usage_daily", equality: ["agentId", "userId"], ordered: [["day", "ASCENDING"]], index: "composite" },
+  {
+    file: "functions/src/store/sessions.ts",
+    what: "session totals from the ledger",
+    collection: "billable_conversations",
+    equality: ["userId", "agentId", "conversationId"],
+    ordered: [],
+    index: "composite",
+  },
+  {
+    file: "functions/src/store/daily.ts",
+    what: "daily buckets in a range",
+    collection: "agent_usage_daily",
+    equality: ["agentId", "userId"],
+    ordered: [["day", "ASCENDING"]],
+    index: "composite",
+  },
   {
     file: "functions/src/store/ledger-queries.ts",
     what: "history and export, all rows",
     collection: "billable_conversations",
     equality: ["agentId", "userId"],
-    ordered: [["createdAt", "DESCENDING"], ["localDay", "DESCENDING"]],
+    ordered: [
+      ["createdAt", "DESCENDING"],
+      ["localDay", "DESCENDING"],
+    ],
     index: "composite",
   },
   {
@@ -36,26 +53,66 @@ const QUERIES: QueryShape[] = [
     what: "history and export, billable filter",
     collection: "billable_conversations",
     equality: ["agentId", "userId", "billable"],
-    ordered: [["createdAt", "DESCENDING"], ["localDay", "DESCENDING"]],
+    ordered: [
+      ["createdAt", "DESCENDING"],
+      ["localDay", "DESCENDING"],
+    ],
     index: "composite",
   },
-  { file: "functions/src/store/alerts.ts", what: "recent daily buckets / failures, pending deliveries", collection: "*", equality: [], ordered: [], index: "automatic" },
-  { file: "functions/src/store/spend.ts", what: "reservations due for a sweep", collection: "billing_spend", equality: [], ordered: [], index: "automatic" },
-  { file: "scripts/reconcile.ts", what: "the ledger by agent, in document-id pages", collection: "billable_conversations", equality: ["agentId"], ordered: [], index: "automatic" },
-  { file: "scripts/demo-history.ts", what: "the demo agent's rows by mode", collection: "billable_conversations", equality: ["agentId", "billable"], ordered: [], index: "automatic" },
+  {
+    file: "functions/src/store/alerts.ts",
+    what: "recent daily buckets / failures, pending deliveries",
+    collection: "*",
+    equality: [],
+    ordered: [],
+    index: "automatic",
+  },
+  {
+    file: "functions/src/store/spend.ts",
+    what: "reservations due for a sweep",
+    collection: "billing_spend",
+    equality: [],
+    ordered: [],
+    index: "automatic",
+  },
+  {
+    file: "scripts/reconcile.ts",
+    what: "the ledger by agent, in document-id pages",
+    collection: "billable_conversations",
+    equality: ["agentId"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
+    file: "scripts/demo-history.ts",
+    what: "the demo agent's rows by mode",
+    collection: "billable_conversations",
+    equality: ["agentId", "billable"],
+    ordered: [],
+    index: "automatic",
+  },
 ];
 
 interface IndexField {
   fieldPath: string;
   order?: string;
 }
-const indexes = (JSON.parse(fs.readFileSync(path.join(ROOT, "firestore.indexes.json"), "utf8")) as { indexes: { collectionGroup: string; fields: IndexField[] }[] }).indexes;
+const indexes = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, "firestore.indexes.json"), "utf8")) as {
+    indexes: { collectionGroup: string; fields: IndexField[] }[];
+  }
+).indexes;
 
 function serves(index: { collectionGroup: string; fields: IndexField[] }, q: QueryShape): boolean {
   const n = q.equality.length;
   const head = index.fields.slice(0, n).map((f) => f.fieldPath);
   const tail = index.fields.slice(n).map((f) => [f.fieldPath, f.order]);
-  return index.collectionGroup === q.collection && head.length === n && q.equality.every((f) => head.includes(f)) && JSON.stringify(tail) === JSON.stringify(q.ordered);
+  return (
+    index.collectionGroup === q.collection &&
+    head.length === n &&
+    q.equality.every((f) => head.includes(f)) &&
+    JSON.stringify(tail) === JSON.stringify(q.ordered)
+  );
 }
 
 const composite = QUERIES.filter((q) => q.index === "composite");
@@ -83,7 +140,9 @@ describe("query sites", () => {
     });
 
   it("lists every source file that queries Firestore", () => {
-    const querying = [...sources("functions/src"), ...sources("scripts")].filter((f) => /\.(where|orderBy)\(|collectionGroup\(/.test(fs.readFileSync(path.join(ROOT, f), "utf8")));
+    const querying = [...sources("functions/src"), ...sources("scripts")].filter((f) =>
+      /\.(where|orderBy)\(|collectionGroup\(/.test(fs.readFileSync(path.join(ROOT, f), "utf8")),
+    );
     expect(querying.sort()).toEqual([...new Set(QUERIES.map((q) => q.file))].sort());
   });
 });

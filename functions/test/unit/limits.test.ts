@@ -43,7 +43,10 @@ describe("decideReservation: production", () => {
     ["over the monthly limit", { monthlyMicros: 950 }, 900, false],
     ["a null limit is no limit", { dailyMicros: null, monthlyMicros: null }, 10_000_000, true],
   ])("%s", (_label, limits, spentToday, admitted) => {
-    const state = stateWith({ days: { [windows.day]: { spentMicros: spentToday, devMessages: 0 } }, months: { [windows.month]: { spentMicros: spentToday } } });
+    const state = stateWith({
+      days: { [windows.day]: { spentMicros: spentToday, devMessages: 0 } },
+      months: { [windows.month]: { spentMicros: spentToday } },
+    });
     const { outcome } = decideReservation(state, input({ limits }));
     expect(outcome.ok).toBe(admitted);
   });
@@ -72,8 +75,20 @@ describe("decideReservation: production", () => {
   it("records the reservation with its windows, amount and expiry", () => {
     const { outcome, state } = decideReservation(emptySpendState(), input({ amountMicros: 123, limits: { dailyMicros: 1_000 } }));
     expect(outcome).toEqual({ ok: true });
-    expect(state.reservations.r1).toEqual({ day: windows.day, month: windows.month, mode: "production", amountMicros: 123, expiresAt: NOW + TTL });
-    expect(windowUsage(state, windows)).toEqual({ daySpentMicros: 0, dayReservedMicros: 123, monthSpentMicros: 0, monthReservedMicros: 123, devMessagesToday: 0 });
+    expect(state.reservations.r1).toEqual({
+      day: windows.day,
+      month: windows.month,
+      mode: "production",
+      amountMicros: 123,
+      expiresAt: NOW + TTL,
+    });
+    expect(windowUsage(state, windows)).toEqual({
+      daySpentMicros: 0,
+      dayReservedMicros: 123,
+      monthSpentMicros: 0,
+      monthReservedMicros: 123,
+      devMessagesToday: 0,
+    });
   });
 
   it("holds open reservations against the limit, so the next message is refused", () => {
@@ -90,7 +105,9 @@ describe("decideReservation: production", () => {
   });
 
   it("counts a reservation of yesterday against the month but not against today", () => {
-    const state = stateWith({ reservations: { old: { day: "2026-11-25", month: "2026-11", mode: "production", amountMicros: 700, expiresAt: NOW + 1 } } });
+    const state = stateWith({
+      reservations: { old: { day: "2026-11-25", month: "2026-11", mode: "production", amountMicros: 700, expiresAt: NOW + 1 } },
+    });
     expect(decideReservation(state, input({ amountMicros: 400, limits: { dailyMicros: 1_000 } })).outcome.ok).toBe(true);
     expect(decideReservation(state, input({ amountMicros: 400, limits: { monthlyMicros: 1_000 } })).outcome).toEqual({
       ok: false,
@@ -169,7 +186,12 @@ describe("expiry", () => {
 describe("pruneWindows", () => {
   it("drops days and months before the current ones and keeps current and later keys", () => {
     const state = stateWith({
-      days: { "2026-10-31": { spentMicros: 1, devMessages: 0 }, "2026-11-25": { spentMicros: 2, devMessages: 0 }, "2026-11-26": { spentMicros: 3, devMessages: 0 }, "2026-11-27": { spentMicros: 4, devMessages: 0 } },
+      days: {
+        "2026-10-31": { spentMicros: 1, devMessages: 0 },
+        "2026-11-25": { spentMicros: 2, devMessages: 0 },
+        "2026-11-26": { spentMicros: 3, devMessages: 0 },
+        "2026-11-27": { spentMicros: 4, devMessages: 0 },
+      },
       months: { "2026-10": { spentMicros: 1 }, "2026-11": { spentMicros: 9 }, "2026-12": { spentMicros: 0 } },
     });
     const pruned = pruneWindows(state, windows);
@@ -214,7 +236,10 @@ describe("the limit holds under any interleaving of reserves and settles", () =>
         let state = emptySpendState();
         ops.forEach((o, i) => {
           if (o.kind === "reserve") {
-            state = decideReservation(state, input({ reservationId: `r${i}`, amountMicros: o.amount, limits: { dailyMicros: limit } })).state;
+            state = decideReservation(
+              state,
+              input({ reservationId: `r${i}`, amountMicros: o.amount, limits: { dailyMicros: limit } }),
+            ).state;
             return;
           }
           const [id, r] = Object.entries(state.reservations)[0] ?? [];
@@ -222,7 +247,11 @@ describe("the limit holds under any interleaving of reserves and settles", () =>
           const { [id]: _settled, ...rest } = state.reservations;
           const day = state.days[windows.day];
           const actual = Math.floor(r.amountMicros * o.fraction);
-          state = { ...state, reservations: rest, days: { ...state.days, [windows.day]: { ...day, spentMicros: day.spentMicros + actual } } };
+          state = {
+            ...state,
+            reservations: rest,
+            days: { ...state.days, [windows.day]: { ...day, spentMicros: day.spentMicros + actual } },
+          };
         });
         const usage = windowUsage(state, windows);
         expect(usage.daySpentMicros + usage.dayReservedMicros).toBeLessThanOrEqual(limit);

@@ -152,11 +152,8 @@ describe("assertMicros", () => {
     expect(assertMicros(value, "costMicros")).toBe(value);
   });
 
-  it.each([-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, "5" as unknown as number])(
-    "refuses %p, naming the field",
-    (value) => {
-      expect(() => assertMicros(value, "totalCostMicros")).toThrow(RangeError);
-      expect(() => assertMicros(value, "totalCostMicros")).toThrow(/totalCostMicros/);
-    },
-  );
+  it.each([-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, "5" as unknown as number])("refuses %p, naming the field", (value) => {
+    expect(() => assertMicros(value, "totalCostMicros")).toThrow(RangeError);
+    expect(() => assertMicros(value, "totalCostMicros")).toThrow(/totalCostMicros/);
+  });
 });

@@ -1,4 +1,11 @@
-import { decodePageToken, encodePageToken, PageTokenError, type PageCursor, type PageScope, type PageTokenProblem } from "../../src/domain/page-token";
+import {
+  decodePageToken,
+  encodePageToken,
+  PageTokenError,
+  type PageCursor,
+  type PageScope,
+  type PageTokenProblem,
+} from "../../src/domain/page-token";
 
 const KEY = "test-key-1";
 const scope: PageScope = { agentId: "agent-a", userId: "user-1", filters: { from: "2026-01-01", to: "2026-03-31", billable: true } };

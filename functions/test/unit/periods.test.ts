@@ -171,18 +171,13 @@ describe("periodsInRange", () => {
   it("gives every period exactly once, in order, matching periodOf of each day", () => {
     const granularities: Granularity[] = ["day", "week", "month"];
     fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 20_000 }),
-        fc.nat(400),
-        fc.constantFrom(...granularities),
-        (offset, length, granularity) => {
-          const start = Date.UTC(2000, 0, 1) + offset * 86_400_000;
-          const from = new Date(start).toISOString().slice(0, 10);
-          const to = new Date(start + length * 86_400_000).toISOString().slice(0, 10);
-          const expected = [...new Set(daysInRange(from, to).map((day) => periodOf(day, granularity)))];
-          expect(periodsInRange(from, to, granularity)).toEqual(expected);
-        },
-      ),
+      fc.property(fc.integer({ min: 0, max: 20_000 }), fc.nat(400), fc.constantFrom(...granularities), (offset, length, granularity) => {
+        const start = Date.UTC(2000, 0, 1) + offset * 86_400_000;
+        const from = new Date(start).toISOString().slice(0, 10);
+        const to = new Date(start + length * 86_400_000).toISOString().slice(0, 10);
+        const expected = [...new Set(daysInRange(from, to).map((day) => periodOf(day, granularity)))];
+        expect(periodsInRange(from, to, granularity)).toEqual(expected);
+      }),
     );
   });
 });
@@ -208,15 +203,7 @@ describe("dayBounds", () => {
   });
 
   it("agrees with localDay at both edges, in any zone", () => {
-    const zones = [
-      "America/New_York",
-      "Europe/Paris",
-      "Asia/Tokyo",
-      "America/Los_Angeles",
-      "Australia/Lord_Howe",
-      "Asia/Kolkata",
-      "UTC",
-    ];
+    const zones = ["America/New_York", "Europe/Paris", "Asia/Tokyo", "America/Los_Angeles", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"];
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 40_000 }), fc.constantFrom(...zones), (offset, tz) => {
         const day = new Date(Date.UTC(2000, 0, 1) + offset * 86_400_000).toISOString().slice(0, 10);

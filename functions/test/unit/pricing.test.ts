@@ -111,12 +111,9 @@ describe("libraryModelPrice", () => {
     expect(libraryModelPrice("gpt-5.4", at)).toEqual(mtokPrice(2_500_000, 250_000, 15_000_000));
   });
 
-  it.each(["no-such-model", "gpt-4o-2024-08-06", ""])(
-    "does not price %p (unknown, or only an alias of another id)",
-    (model) => {
-      expect(libraryModelPrice(model, at)).toBeNull();
-    },
-  );
+  it.each(["no-such-model", "gpt-4o-2024-08-06", ""])("does not price %p (unknown, or only an alias of another id)", (model) => {
+    expect(libraryModelPrice(model, at)).toBeNull();
+  });
 });
 
 describe("resolvePrice", () => {
@@ -216,9 +213,7 @@ describe("costMicros", () => {
   });
 
   const tokens = fc.nat(10_000_000);
-  const usageArb = fc
-    .tuple(tokens, tokens, tokens)
-    .map(([uncached, cached, completion]) => usage(uncached + cached, completion, cached));
+  const usageArb = fc.tuple(tokens, tokens, tokens).map(([uncached, cached, completion]) => usage(uncached + cached, completion, cached));
 
   it("equals an independent BigInt reference", () => {
     fc.assert(
@@ -287,9 +282,7 @@ describe("worstCaseCostMicros", () => {
         (prompt, cachedSeed, max, usedSeed, price) => {
           const cached = cachedSeed % (prompt + 1);
           const completion = usedSeed % (max + 1);
-          expect(worstCaseCostMicros(prompt, max, price)).toBeGreaterThanOrEqual(
-            costMicros(usage(prompt, completion, cached), price),
-          );
+          expect(worstCaseCostMicros(prompt, max, price)).toBeGreaterThanOrEqual(costMicros(usage(prompt, completion, cached), price));
         },
       ),
     );

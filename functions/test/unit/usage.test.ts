@@ -13,11 +13,7 @@ describe("normalizeUsage", () => {
       },
       { prompt: 1200, completion: 300, total: 1500, cached: 1024 },
     ],
-    [
-      "no details: nothing cached",
-      { prompt_tokens: 10, completion_tokens: 5 },
-      { prompt: 10, completion: 5, total: 15, cached: 0 },
-    ],
+    ["no details: nothing cached", { prompt_tokens: 10, completion_tokens: 5 }, { prompt: 10, completion: 5, total: 15, cached: 0 }],
     [
       "null details",
       { prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: null },

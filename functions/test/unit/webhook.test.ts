@@ -4,7 +4,9 @@ import { webhookUrlProblem } from "../../src/domain/webhook-url";
 
 describe("webhook signature", () => {
   it("matches the RFC 4231 HMAC-SHA256 test vector (test case 2)", () => {
-    expect(signWebhookBody("what do ya want for nothing?", "Jefe")).toBe("sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    expect(signWebhookBody("what do ya want for nothing?", "Jefe")).toBe(
+      "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    );
   });
 
   it("signs the raw bytes: the same JSON with other spacing has another signature", () => {
