@@ -1,8 +1,14 @@
 /**
- * The demo that `npm start` runs once everything is up: it seeds a demo owner and agent, then
- * prints what is running and how to call it.
+ * The demo that `npm start` runs once everything is up. It seeds the demo owner and agent, then
+ * drives the system through the client SDK as that owner: a development and a production
+ * conversation streamed to the terminal, the saved session, the live summary, a month of earlier
+ * traffic (seeded idempotently and rolled up by the real trigger), an analytics table, a chart of
+ * daily cost and an export file. Then it prints what is running and how to call it.
  */
-import { DEMO, seedDemoIdentities } from "./demo-setup";
+import type { BillingClient } from "../client/src";
+import { converse, printSummary, saveSession, signInDemoOwner } from "./demo-client";
+import { historyRange, printAnalytics, printDailyChart, seedMonth, waitForRollups, writeExport, HISTORY_DAYS } from "./demo-history";
+import { adminClients, DEMO, seedDemoIdentities } from "./demo-setup";
 import { CLIENT_ENV, PROJECT_ID } from "./emulators";
 
 function instructions(): string {
@@ -28,8 +34,53 @@ Demo owner ${DEMO.email} / ${DEMO.password} owns agent "${DEMO.agentId}". Call i
 Press Ctrl-C to stop everything.`;
 }
 
-/** Runs the demo against the running emulators. */
+const heading = (text: string) => console.log(`\n━━ ${text}`);
+
+/** Each run has its own conversations, so its saved sessions are its own. */
+const runStamp = () => Date.now().toString(36);
+
+/** The live part: two conversations, the saved session and the summary. */
+async function liveConversations(client: BillingClient): Promise<void> {
+  const stamp = runStamp();
+  heading(`Development conversation (free, metered) as ${DEMO.email}`);
+  await converse(client, `dev-${stamp}`, "development", [
+    "Hi! Can you check the staging order flow?",
+    "Now try a refund of order 1042, please.",
+  ]);
+  heading("Production conversation (billed)");
+  const conversationId = `prod-${stamp}`;
+  const tally = await converse(client, conversationId, "production", [
+    "Where can I download last month's invoice?",
+    "And can I get it as a PDF with our VAT number on it?",
+    "Thanks! What does the premium plan include?",
+  ]);
+  await saveSession(client, conversationId, "production", tally);
+  heading("Live summary (getBillingInfo)");
+  await waitForRollups(adminClients().db, client);
+  printSummary(await client.getBillingInfo(DEMO.agentId));
+}
+
+/** The history: a month seeded and rolled up, then analytics, a chart and an export. */
+async function history(client: BillingClient): Promise<void> {
+  const { db } = adminClients();
+  const range = historyRange();
+  heading(`A month of earlier traffic (${HISTORY_DAYS} days before today, ${DEMO.timezone})`);
+  await seedMonth(db);
+  await waitForRollups(db, client, "rolling up (trigger)");
+  printSummary(await client.getBillingInfo(DEMO.agentId));
+  heading(`Usage analytics, ${range.from} to ${range.to} (getUsageAnalytics)`);
+  await printAnalytics(client, range);
+  heading("Billed cost per day");
+  await printDailyChart(client, range);
+  heading("Export (exportBillingReport, CSV)");
+  await writeExport(client, range);
+}
+
+/** Runs the demo against the running emulators, then prints how to call them. */
 export async function runDemo(): Promise<void> {
   await seedDemoIdentities();
+  const client = await signInDemoOwner();
+  await liveConversations(client);
+  await history(client);
   console.log(instructions());
 }

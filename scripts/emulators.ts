@@ -170,7 +170,8 @@ async function functionsReady(exited: Promise<number>, timeoutMs = 180_000): Pro
  */
 export async function serveEmulators(onReady: () => Promise<void>): Promise<number> {
   const support = await startSupport();
-  Object.assign(process.env, CLIENT_ENV, { AGENT_API_KEY: support.env.AGENT_API_KEY });
+  const { AGENT_API_KEY, LEDGER_SIGNING_KEY, WEBHOOK_SIGNING_SECRET } = support.env;
+  Object.assign(process.env, CLIENT_ENV, { AGENT_API_KEY, LEDGER_SIGNING_KEY, WEBHOOK_SIGNING_SECRET });
   const child = spawn(FIREBASE, ["emulators:start", ...ONLY], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "inherit"],

@@ -6,8 +6,6 @@
  * Against the emulators by default (project demo-agent-billing, Firestore on 127.0.0.1:8080); for a
  * real project pass --project and use Application Default Credentials.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { Command } from "commander";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { FieldPath, getFirestore, type Firestore, type Query } from "firebase-admin/firestore";
@@ -16,6 +14,7 @@ import { dailyDeltas, sessionDeltas, summaryDeltas, type Deltas, type LedgerRow 
 import { rowProblem } from "../functions/src/domain/ledger-schema";
 import { COLLECTIONS } from "../functions/src/store/collections";
 import { isPlainMap } from "../functions/src/store/rollups";
+import { emulatorSigningKey } from "./seed-traffic";
 
 /** One field whose stored total differs from the ledger. */
 export interface Drift {
@@ -167,14 +166,8 @@ function report(result: Awaited<ReturnType<typeof reconcile>>): void {
  * wrote to functions/.secret.local (it changes every run).
  */
 function signingKey(project: string): string {
-  if (process.env.LEDGER_SIGNING_KEY) return process.env.LEDGER_SIGNING_KEY;
-  const local = path.join(__dirname, "..", "functions", ".secret.local");
-  const fromFile =
-    project.startsWith("demo-") && fs.existsSync(local)
-      ? /^LEDGER_SIGNING_KEY=(.+)$/m.exec(fs.readFileSync(local, "utf8"))?.[1]
-      : undefined;
-  if (!fromFile) throw new Error("set LEDGER_SIGNING_KEY (the functions' secret) so rows can be verified as the rollup verifies them");
-  return fromFile;
+  if (process.env.LEDGER_SIGNING_KEY || project.startsWith("demo-")) return emulatorSigningKey();
+  throw new Error("set LEDGER_SIGNING_KEY (the functions' secret) so rows can be verified as the rollup verifies them");
 }
 
 async function main(): Promise<number> {

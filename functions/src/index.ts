@@ -13,6 +13,9 @@ export { sendMessage } from "./triggers/send-message";
 export { rollupBillableConversation } from "./triggers/rollup";
 export { getBillingInfo, saveBillingSession } from "./triggers/sessions";
 
+// the benchmark's baseline: a callable that only proxies to the agent (Functions emulator only)
+export { benchBaseline } from "./triggers/bench-baseline";
+
 // analytics, history and export
 export { getUsageAnalytics, listBillableConversations } from "./triggers/analytics";
 export { exportBillingReport } from "./triggers/export";

@@ -99,16 +99,20 @@ export interface SeriesPoint extends UsageFigures {
   period: string;
 }
 
-/** Every figure of one mode. `costMicros` is 0 for development; `shadowCostMicros` is the list price. */
-export interface ModeFigures {
+/** The integer figures of one mode (as the daily buckets hold them). `costMicros` is 0 for development; `shadowCostMicros` is the list price. */
+export interface Figures {
   messages: number;
   promptTokens: number;
   completionTokens: number;
   cachedTokens: number;
   totalTokens: number;
   costMicros: number;
-  cost: number;
   shadowCostMicros: number;
+}
+
+/** Every figure of one mode, with display numbers (micros / 1e6). */
+export interface ModeFigures extends Figures {
+  cost: number;
   shadowCost: number;
 }
 

@@ -5,6 +5,7 @@
  * its name says.
  */
 import type {
+  Figures,
   Granularity,
   ModeFigures,
   ModelBreakdown,
@@ -19,15 +20,7 @@ import { divRoundHalfUp, microsToUsd } from "./money";
 import { periodOf, periodsInRange } from "./periods";
 
 /** The integer figures of one mode in a bucket (as `dailyDeltas` in ledger.ts writes them). */
-export interface Figures {
-  messages: number;
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  totalTokens: number;
-  costMicros: number;
-  shadowCostMicros: number;
-}
+export type { Figures } from "../contract/analytics";
 
 export type ModeTotals = Record<TestMode, Figures>;
 

@@ -36,8 +36,8 @@ import {
   sweepExpired,
   windowUsage,
   type Reservation,
+  type ReserveDecisionInput,
   type ReserveOutcome,
-  type SpendLimits,
   type SpendMode,
   type SpendState,
   type SpendUsage,
@@ -48,24 +48,12 @@ import { COLLECTIONS } from "./collections";
 
 export type { ReserveOutcome, SpendUsage, SpendWindowKeys } from "../domain/limits";
 
-/** A request to hold a message's worst case (production) or count it (development). */
-export interface ReserveRequest {
-  agentId: string;
-  /** The ledger id of the message: settle and release name the reservation by it. */
-  reservationId: string;
-  mode: SpendMode;
-  /** Worst-case cost of a production message (ignored for development). */
-  amountMicros: number;
-  /** The agent's limits; null or absent means no limit on that window. */
-  limits: SpendLimits;
-  /** Development messages allowed per local day (hard). */
-  devDailyMessageCap: number;
-  windows: SpendWindowKeys;
-  /** Epoch ms (injected clock). */
-  now: number;
-  /** Lifetime of the reservation; must exceed the caller's function timeout (see the module doc). */
-  ttlMs: number;
-}
+/**
+ * A request to hold a message's worst case (production) or count it (development): the decision's
+ * input (domain/limits.ts) plus the agent it is for. `ttlMs` must exceed the caller's function
+ * timeout (see the module doc).
+ */
+export type ReserveRequest = ReserveDecisionInput & { agentId: string };
 
 /** The end of a reservation; `mode` and `windows` must be those it was reserved with. */
 export interface SettleRequest {

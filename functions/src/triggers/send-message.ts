@@ -1,38 +1,20 @@
 /** sendMessage: meter, price and record one message exchange with an agent. */
 import { randomUUID } from "node:crypto";
-import { openAiAgentClient, type AgentClient } from "../agent/agent-client";
+import { configuredAgentClient } from "../agent/configured-agent";
 import {
   AGENT_API_KEY,
-  AGENT_MAX_RETRIES,
-  AGENT_TIMEOUT_MS,
   DEV_DAILY_MESSAGE_CAP,
   DEV_DAILY_USER_MESSAGE_CAP,
   LEDGER_SIGNING_KEY,
   RATE_LIMIT_BURST,
   RATE_LIMIT_PER_MINUTE,
   SEND_MESSAGE_TIMEOUT_SECONDS,
-  UNIVERSAL_AGENT_URL,
 } from "../config";
 import { sendMessageRequestSchema, type SendMessageChunk } from "../contract/send-message";
 import { handleSendMessage } from "../handlers/send-message";
 import { db } from "../store/db";
 import { enforceDevUserCap, enforceRateLimit } from "../store/rate-limit";
 import { billingCallable } from "./callable";
-
-let cached: { key: string; client: AgentClient } | undefined;
-
-/** One agent client per instance, rebuilt only if its configuration changes. */
-function agentClient(): AgentClient {
-  const options = {
-    baseURL: UNIVERSAL_AGENT_URL.value(),
-    apiKey: AGENT_API_KEY.value(),
-    timeoutMs: Math.min(AGENT_TIMEOUT_MS.value(), (SEND_MESSAGE_TIMEOUT_SECONDS - 10) * 1000),
-    maxRetries: AGENT_MAX_RETRIES.value(),
-  };
-  const key = JSON.stringify(options);
-  if (cached?.key !== key) cached = { key, client: openAiAgentClient(options) };
-  return cached.client;
-}
 
 export const sendMessage = billingCallable<
   typeof sendMessageRequestSchema,
@@ -45,7 +27,7 @@ export const sendMessage = billingCallable<
     handleSendMessage(
       {
         db: db(),
-        agent: agentClient(),
+        agent: configuredAgentClient(),
         signingKey: LEDGER_SIGNING_KEY.value(),
         now: Date.now,
         newMessageId: randomUUID,

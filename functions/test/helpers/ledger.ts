@@ -66,6 +66,19 @@ export function makeLedgerRow(spec: RowSpec, key: string): { id: string; row: Le
   return { id: ledgerId(spec.agentId, conversationId, messageId), row };
 }
 
+/** Writes made rows to the ledger, 20 at a time (the rollup trigger fires for each, as for real messages). */
+export async function writeMadeRows(db: Firestore, made: { id: string; row: LedgerRow }[]): Promise<void> {
+  for (let i = 0; i < made.length; i += 20) {
+    await Promise.all(
+      made
+        .slice(i, i + 20)
+        .map(({ id, row }) =>
+          db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) }),
+        ),
+    );
+  }
+}
+
 /** Writes a signed row to the ledger (the rollup trigger then fires as for a real message). */
 export async function writeLedgerRow(db: Firestore, spec: RowSpec, key: string): Promise<{ id: string; row: LedgerRow }> {
   const made = makeLedgerRow(spec, key);

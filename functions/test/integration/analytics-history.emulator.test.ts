@@ -2,12 +2,11 @@
  * listBillableConversations over HTTP: the owner's ledger rows of an agent, newest first, page by
  * page, filtered by local day in the agent's timezone, with page tokens that cannot be replayed.
  */
-import { Timestamp } from "firebase-admin/firestore";
 import { DateTime } from "luxon";
 import type { ConversationItem, ListConversationsResponse } from "../../src/contract/analytics";
 import type { LedgerRow } from "../../src/domain/ledger";
 import { adminDb, call, createUser, seedAgent, signingKey, type TestUser } from "../helpers/emulator";
-import { makeLedgerRow, type RowSpec } from "../helpers/ledger";
+import { makeLedgerRow, type RowSpec, writeMadeRows } from "../helpers/ledger";
 
 jest.setTimeout(120_000);
 
@@ -29,15 +28,7 @@ const list = (data: unknown, user: TestUser = owner) => call<ListConversationsRe
 async function writeRows(specs: RowSpec[]): Promise<{ id: string; row: LedgerRow }[]> {
   const db = adminDb();
   const made = specs.map((spec) => makeLedgerRow(spec, signingKey()));
-  for (let i = 0; i < made.length; i += 20) {
-    await Promise.all(
-      made
-        .slice(i, i + 20)
-        .map(({ id, row }) =>
-          db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) }),
-        ),
-    );
-  }
+  await writeMadeRows(db, made);
   return made;
 }
 

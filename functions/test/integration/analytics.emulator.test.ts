@@ -2,12 +2,11 @@
  * getUsageAnalytics over HTTP, on months of signed traffic written to the ledger for two agents in
  * two timezones and rolled up by the real trigger. (The history is in analytics-history.)
  */
-import { Timestamp } from "firebase-admin/firestore";
 import { DateTime } from "luxon";
 import type { UsageAnalyticsResponse } from "../../src/contract/analytics";
 import type { LedgerRow } from "../../src/domain/ledger";
 import { adminDb, call, createUser, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
-import { makeLedgerRow, type RowSpec } from "../helpers/ledger";
+import { makeLedgerRow, type RowSpec, writeMadeRows } from "../helpers/ledger";
 
 jest.setTimeout(120_000);
 
@@ -61,15 +60,7 @@ function trafficFor(agentId: string, userId: string, timezone: string, seed: num
 async function writeRows(specs: RowSpec[]): Promise<{ id: string; row: LedgerRow }[]> {
   const db = adminDb();
   const made = specs.map((spec) => makeLedgerRow(spec, signingKey()));
-  for (let i = 0; i < made.length; i += 20) {
-    await Promise.all(
-      made
-        .slice(i, i + 20)
-        .map(({ id, row }) =>
-          db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) }),
-        ),
-    );
-  }
+  await writeMadeRows(db, made);
   return made;
 }
 

@@ -5,7 +5,6 @@
  */
 import { createHash } from "node:crypto";
 import { parse } from "csv-parse/sync";
-import { Timestamp } from "firebase-admin/firestore";
 import { logger } from "firebase-functions/v2";
 import { DateTime } from "luxon";
 import type { ConversationItem } from "../../src/contract/analytics";
@@ -13,7 +12,7 @@ import type { LedgerRow } from "../../src/domain/ledger";
 import { CSV_COLUMNS } from "../../src/domain/export-format";
 import { handleExportRequest } from "../../src/handlers/export";
 import { adminDb, createUser, PROJECT_ID, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
-import { makeLedgerRow, type RowSpec } from "../helpers/ledger";
+import { makeLedgerRow, type RowSpec, writeMadeRows } from "../helpers/ledger";
 
 jest.setTimeout(120_000);
 
@@ -60,15 +59,7 @@ async function download(params: Record<string, string>, idToken?: string, method
 
 async function writeAll(made: { id: string; row: LedgerRow }[]): Promise<void> {
   const db = adminDb();
-  for (let i = 0; i < made.length; i += 20) {
-    await Promise.all(
-      made
-        .slice(i, i + 20)
-        .map(({ id, row }) =>
-          db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) }),
-        ),
-    );
-  }
+  await writeMadeRows(db, made);
 }
 
 beforeAll(async () => {

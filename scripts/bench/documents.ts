@@ -1,0 +1,156 @@
+/**
+ * Firestore documents written and read per message, measured two ways:
+ *
+ * 1. Counted (the figures with targets): the backend's own code for one message (handleSendMessage
+ *    with the local agent and the rate limiter wired in as the callable wires it, then the rollup
+ *    handler on the new row, as the trigger would run it) runs in this process against the Firestore emulator, and every document
+ *    read and write it makes is counted at the Firestore client (firestore-meter.ts). Background
+ *    triggers are off meanwhile, so the emulator's own rollup does not run beside it. Each agent
+ *    first gets warm-up messages so the rollup documents exist: the figures are the steady state.
+ * 2. Observed: over the timed sendMessage run through the Functions emulator, the documents created
+ *    and changed in each collection (their createTime/updateTime). A document written twice counts
+ *    once, so this bounds writes from below; it shows that the emulator path touched the same
+ *    collections.
+ */
+import { randomUUID } from "node:crypto";
+import type { Firestore } from "firebase-admin/firestore";
+import { openAiAgentClient } from "../../functions/src/agent/agent-client";
+import { ledgerId } from "../../functions/src/domain/ids";
+import { handleLedgerRowCreated } from "../../functions/src/handlers/rollup";
+import { handleSendMessage, type SendMessageDeps } from "../../functions/src/handlers/send-message";
+import { COLLECTIONS } from "../../functions/src/store/collections";
+import { enforceRateLimit } from "../../functions/src/store/rate-limit";
+import { emulatorSigningKey } from "../seed-traffic";
+import { LOCAL_AGENT_URL } from "./env";
+import { startMeter, stopMeter, takeMeter, type OpCounts } from "./firestore-meter";
+import type { Figure } from "./report";
+
+const MEASURED = 10;
+const WARMUP = 2;
+/** The params of functions/.env: the limiter's cost does not depend on them. */
+const RATE_LIMITS = { perMinute: 120, burst: 30 };
+
+/** Per-message costs of each stage, averaged over the measured messages. */
+interface StageCosts {
+  rateLimit: OpCounts;
+  send: OpCounts;
+  rollup: OpCounts;
+}
+
+function deps(db: Firestore, signingKey: string): SendMessageDeps {
+  const agent = openAiAgentClient({ baseURL: LOCAL_AGENT_URL, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 20_000, maxRetries: 2 });
+  return { db, agent, signingKey, now: Date.now, newMessageId: randomUUID, claimTtlMs: 240_000, devDailyMessageCap: 500 };
+}
+
+const add = (into: OpCounts, c: OpCounts) => {
+  into.reads += c.reads;
+  into.writes += c.writes;
+};
+
+/**
+ * One message through the three stages, each metered apart: sendMessage with the rate limiter
+ * where the trigger calls it (deps.userLimits, after the claim), then the rollup of the new row.
+ * Reading the row back for the rollup is not counted: the trigger receives it with the event.
+ */
+async function oneMessage(d: SendMessageDeps, uid: string, agentId: string, totals: StageCosts | null): Promise<void> {
+  const stages: StageCosts = { rateLimit: { reads: 0, writes: 0 }, send: { reads: 0, writes: 0 }, rollup: { reads: 0, writes: 0 } };
+  const userLimits = async () => {
+    add(stages.send, takeMeter());
+    await enforceRateLimit(d.db, uid, RATE_LIMITS, Date.now());
+    add(stages.rateLimit, takeMeter());
+  };
+  takeMeter();
+  const request = { agentId, conversationId: "documents", message: "How many documents does this take?", testMode: "production" as const };
+  const result = await handleSendMessage({ ...d, userLimits }, uid, request);
+  add(stages.send, takeMeter());
+  const id = ledgerId(agentId, "documents", result.messageId);
+  stopMeter();
+  const row = (await d.db.doc(`${COLLECTIONS.ledger}/${id}`).get()).data();
+  startMeter(d.db);
+  if ((await handleLedgerRowCreated(d.db, d.signingKey, id, row)) !== "applied") throw new Error(`rollup of ${id} was not applied`);
+  add(stages.rollup, takeMeter());
+  if (!totals) return;
+  for (const stage of Object.keys(stages) as (keyof StageCosts)[]) {
+    totals[stage].reads += stages[stage].reads / MEASURED;
+    totals[stage].writes += stages[stage].writes / MEASURED;
+  }
+}
+
+/** Steady-state costs of a production message to an agent with the given billing settings. */
+async function costsFor(db: Firestore, billing: Record<string, unknown>): Promise<StageCosts> {
+  const uid = `bench-documents-${randomUUID().slice(0, 8)}`;
+  const agentId = `bench-documents-${randomUUID().slice(0, 8)}`;
+  await db.doc(`${COLLECTIONS.agents}/${agentId}`).set({ userId: uid, name: "Bench documents", model: "gpt-4", status: "active", billing });
+  const d = deps(db, emulatorSigningKey());
+  const totals: StageCosts = { rateLimit: { reads: 0, writes: 0 }, send: { reads: 0, writes: 0 }, rollup: { reads: 0, writes: 0 } };
+  startMeter(db);
+  try {
+    for (let i = 0; i < WARMUP; i++) await oneMessage(d, uid, agentId, null);
+    for (let i = 0; i < MEASURED; i++) await oneMessage(d, uid, agentId, totals);
+  } finally {
+    stopMeter();
+  }
+  return totals;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+const METHOD = `counted at the Firestore client while the backend's code ran in-process (${MEASURED} messages after ${WARMUP} warm-up; see scripts/bench/documents.ts)`;
+
+/** The counted figures; run with background triggers off (see the module doc). */
+export async function countDocuments(db: Firestore): Promise<Figure[]> {
+  const free = await costsFor(db, {});
+  const limited = await costsFor(db, { dailyLimitMicros: 1_000_000_000, monthlyLimitMicros: 10_000_000_000 });
+  const total = (c: StageCosts) => ({ reads: round(c.send.reads + c.rollup.reads), writes: round(c.send.writes + c.rollup.writes) });
+  const [base, withLimits] = [total(free), total(limited)];
+  const extra = { reads: round(withLimits.reads - base.reads), writes: round(withLimits.writes - base.writes) };
+  const figure = (name: string, value: string, target: string, pass: boolean | null): Figure => ({ group: "documents", name, value, unit: "", target, pass, method: METHOD });
+  return [
+    figure("per message, no limits (rollup included)", `${base.writes} W / ${base.reads} R`, "≤ 6 W / ≤ 2 R", base.writes <= 6 && base.reads <= 2),
+    figure("  of which sendMessage / rollup", `${round(free.send.writes)} W ${round(free.send.reads)} R / ${round(free.rollup.writes)} W ${round(free.rollup.reads)} R`, "—", null),
+    figure("per-user rate limiter, per message", `${round(free.rateLimit.writes)} W / ${round(free.rateLimit.reads)} R`, "1 W / 1 R", free.rateLimit.writes <= 1 && free.rateLimit.reads <= 1),
+    figure("added by spending limits", `+${extra.writes} W / +${extra.reads} R`, "≤ +2 W / ≤ +1 R", extra.writes <= 2 && extra.reads <= 1),
+  ];
+}
+
+/** Collections a message can touch, for the observed cross-check. */
+const OBSERVED = [
+  COLLECTIONS.ledger,
+  COLLECTIONS.claims,
+  COLLECTIONS.rollupMarkers,
+  COLLECTIONS.summaries,
+  COLLECTIONS.daily,
+  COLLECTIONS.sessions,
+  COLLECTIONS.rateLimits,
+  COLLECTIONS.spend,
+  COLLECTIONS.failures,
+];
+
+/** Documents created and changed (not created) in each collection since `since`. */
+export async function observedChanges(db: Firestore, since: Date): Promise<Record<string, { created: number; changed: number }>> {
+  const out: Record<string, { created: number; changed: number }> = {};
+  for (const name of OBSERVED) {
+    const snap = await db.collection(name).select().get();
+    const created = snap.docs.filter((d) => d.createTime.toDate() >= since).length;
+    const changed = snap.docs.filter((d) => d.updateTime.toDate() >= since).length - created;
+    out[name] = { created, changed };
+  }
+  return out;
+}
+
+/** The observed cross-check as one informational figure, with the per-collection breakdown. */
+export function observedFigure(changes: Record<string, { created: number; changed: number }>, messages: number): Figure {
+  const created = Object.values(changes).reduce((sum, c) => sum + c.created, 0);
+  const touched = Object.values(changes).reduce((sum, c) => sum + c.created + c.changed, 0);
+  const perCollection = Object.entries(changes)
+    .filter(([, c]) => c.created + c.changed > 0)
+    .map(([name, c]) => `${name} ${round(c.created / messages)} new + ${round(c.changed / messages)} changed`);
+  return {
+    group: "documents",
+    name: "observed on the emulator path, per message",
+    value: `${round(created / messages)} created, ${round(touched / messages)} touched`,
+    unit: "",
+    target: "—",
+    pass: null,
+    method: `documents whose createTime/updateTime fall in the metering run (${messages} messages to fresh agents, so their rollup documents are new too; a document written twice counts once: a lower bound on writes): ${perCollection.join("; ")}`,
+  };
+}

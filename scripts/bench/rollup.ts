@@ -1,0 +1,97 @@
+/**
+ * Rollup under a burst: 500 signed ledger rows for one agent written at once (straight to the
+ * ledger with the Admin SDK: sendMessage's per-user rate limit would spread them out), then the
+ * time until the agent's summary equals the sums of those rows, and whether it does so exactly.
+ */
+import { randomUUID } from "node:crypto";
+import type { DocumentData, Firestore } from "firebase-admin/firestore";
+import { COLLECTIONS } from "../../functions/src/store/collections";
+import { emulatorSigningKey, ledgerRowOf, seededRandom, writeRows, type SeedRow } from "../seed-traffic";
+import type { Figure } from "./report";
+
+const BURST = 500;
+const DEVELOPMENT_EVERY = 5;
+const WRITE_CONCURRENCY = 32;
+const TIMEOUT_MS = 300_000;
+
+function burstRows(agentId: string, userId: string): SeedRow[] {
+  const random = seededRandom(agentId);
+  const key = emulatorSigningKey();
+  const now = Date.now();
+  return Array.from({ length: BURST }, (_, i) => {
+    const model = i % 3 === 0 ? "gpt-4o-mini" : "gpt-4";
+    const prompt = 20 + Math.floor(random() * 800);
+    return ledgerRowOf(
+      {
+        agentId,
+        userId,
+        conversationId: `burst-${i % 20}`,
+        messageId: `burst-${i}`,
+        mode: i % DEVELOPMENT_EVERY === 0 ? "development" : "production",
+        model,
+        prompt,
+        completion: 10 + Math.floor(random() * 600),
+        cached: model === "gpt-4o-mini" ? Math.floor(prompt / 3) : 0,
+        at: new Date(now - (BURST - i) * 10),
+        timezone: "UTC",
+        userMessage: `burst message ${i}`,
+        agentResponse: `burst answer ${i}`,
+        latencyMs: 100,
+      },
+      key,
+    );
+  });
+}
+
+/** What the summary must say once every row is rolled up: sums of the rows, by mode. */
+function expectedSummary(rows: SeedRow[]): Record<string, number> {
+  const sum = (pick: (r: SeedRow["row"]) => number, billable: boolean) => rows.filter((r) => r.row.billable === billable).reduce((s, r) => s + pick(r.row), 0);
+  return {
+    totalMessages: sum(() => 1, true),
+    totalTokens: sum((r) => r.tokens.total, true),
+    totalPromptTokens: sum((r) => r.tokens.prompt, true),
+    totalCompletionTokens: sum((r) => r.tokens.completion, true),
+    totalCachedTokens: sum((r) => r.tokens.cached, true),
+    totalCostMicros: sum((r) => r.costMicros, true),
+    devMessages: sum(() => 1, false),
+    devTokens: sum((r) => r.tokens.total, false),
+    devShadowCostMicros: sum((r) => r.shadowCostMicros, false),
+  };
+}
+
+const differences = (expected: Record<string, number>, summary: DocumentData | undefined) =>
+  Object.entries(expected).filter(([field, value]) => summary?.[field] !== value).map(([field]) => field);
+
+/** Writes the burst and waits for the summary to match; returns the figures. */
+export async function measureRollup(db: Firestore): Promise<Figure[]> {
+  const agentId = `bench-rollup-${randomUUID().slice(0, 8)}`;
+  const userId = `bench-rollup-owner-${randomUUID().slice(0, 8)}`;
+  await db.doc(`${COLLECTIONS.agents}/${agentId}`).set({ userId, name: "Bench rollup", model: "gpt-4", status: "active" });
+  const rows = burstRows(agentId, userId);
+  const expected = expectedSummary(rows);
+  const started = performance.now();
+  await writeRows(db, rows, WRITE_CONCURRENCY);
+  const writtenMs = performance.now() - started;
+  let summary: DocumentData | undefined;
+  // Counting messages alone is not enough: every total must equal the rows' sums.
+  const counted = (s: DocumentData | undefined) => (s?.totalMessages ?? 0) + (s?.devMessages ?? 0);
+  while (counted((summary = (await db.doc(`${COLLECTIONS.summaries}/${agentId}`).get()).data())) < BURST) {
+    if (performance.now() - started > TIMEOUT_MS) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const caughtUpMs = performance.now() - started;
+  const wrong = differences(expected, summary);
+  const method = `${BURST} rows (${BURST / DEVELOPMENT_EVERY} development) written ${WRITE_CONCURRENCY} at a time in ${(writtenMs / 1000).toFixed(1)} s; rolled up by the trigger in the Functions emulator`;
+  return [
+    { group: "rollup", name: `burst of ${BURST}: time until the summary counts every row`, value: Math.round(caughtUpMs) / 1000, unit: "s", target: "—", pass: caughtUpMs < TIMEOUT_MS ? null : false, method },
+    {
+      group: "rollup",
+      name: "summary equals the ledger sums exactly",
+      value: wrong.length ? `no: ${wrong.join(", ")}` : "yes",
+      unit: "",
+      target: "exact",
+      pass: wrong.length === 0,
+      method: "every total and token class of agent_billing_summary compared with the sums of the rows written",
+    },
+  ];
+}
