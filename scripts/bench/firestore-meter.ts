@@ -8,6 +8,7 @@
  * The hooks wrap the client's own methods; they count only between start() and take().
  */
 import { WriteBatch, Query, type Firestore } from "@google-cloud/firestore";
+import { DocumentReader as InternalDocumentReader } from "@google-cloud/firestore/build/src/document-reader";
 
 /** What a stretch of work cost. */
 export interface OpCounts {
@@ -17,9 +18,8 @@ export interface OpCounts {
 
 type AnyFn = (...args: unknown[]) => Promise<unknown>;
 
-// @google-cloud/firestore keeps these internal; they are the single points every read goes through.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { DocumentReader } = require("@google-cloud/firestore/build/src/document-reader") as { DocumentReader: { prototype: Record<string, AnyFn> } };
+// @google-cloud/firestore keeps this internal; it is the single point every document read goes through.
+const DocumentReader = InternalDocumentReader as unknown as { prototype: Record<string, AnyFn> };
 
 let active = false;
 let counts: OpCounts = { reads: 0, writes: 0 };
