@@ -10,7 +10,7 @@ import { Command } from "commander";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { FieldPath, getFirestore, type Firestore, type Query } from "firebase-admin/firestore";
 import { dailyId } from "../functions/src/domain/ids";
-import { dailyDeltas, sessionDeltas, summaryDeltas, type Deltas, type LedgerRow } from "../functions/src/domain/ledger";
+import { addDeltas, dailyDeltas, sessionDeltas, summaryDeltas, type Deltas, type LedgerRow } from "../functions/src/domain/ledger";
 import { rowProblem } from "../functions/src/domain/ledger-schema";
 import { COLLECTIONS } from "../functions/src/store/collections";
 import { isPlainMap } from "../functions/src/store/rollups";
@@ -26,14 +26,6 @@ export interface Drift {
 }
 
 type Totals = Map<string, Deltas>;
-
-/** Adds `delta` into `into`, leaf by leaf. */
-function addInto(into: Deltas, delta: Deltas): void {
-  for (const [key, value] of Object.entries(delta)) {
-    if (typeof value === "number") into[key] = ((into[key] as number | undefined) ?? 0) + value;
-    else addInto((into[key] ??= {}) as Deltas, value);
-  }
-}
 
 /** Number leaves of a nested map, as dotted paths (for display; the maps' keys may contain dots). */
 function leaves(value: unknown, prefix = ""): Map<string, number> {
@@ -82,7 +74,7 @@ async function sumLedger(
   onPage: (rows: number) => void,
 ): Promise<Expected> {
   const e: Expected = { summaries: new Map(), daily: new Map(), sessions: new Map(), owners: new Map(), rows: 0, refused: [] };
-  const add = (totals: Totals, id: string, delta: Deltas) => addInto(totals.get(id) ?? totals.set(id, {}).get(id)!, delta);
+  const add = (totals: Totals, id: string, delta: Deltas) => addDeltas(totals.get(id) ?? totals.set(id, {}).get(id)!, delta);
   let query: Query = db.collection(COLLECTIONS.ledger);
   if (agentId) query = query.where("agentId", "==", agentId);
   query = query.orderBy(FieldPath.documentId()).limit(pageSize);

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { DocumentData, Firestore } from "firebase-admin/firestore";
+import { addDeltas, summaryDeltas, type Deltas } from "../../functions/src/domain/ledger";
 import { COLLECTIONS } from "../../functions/src/store/collections";
 import { emulatorSigningKey, ledgerRowOf, seededRandom, writeRows, type SeedRow } from "../seed-traffic";
 import type { Figure } from "./report";
@@ -43,20 +44,9 @@ function burstRows(agentId: string, userId: string): SeedRow[] {
   });
 }
 
-/** What the summary must say once every row is rolled up: sums of the rows, by mode. */
+/** What the summary must say once every row is rolled up: the rows' summary deltas, added up. */
 function expectedSummary(rows: SeedRow[]): Record<string, number> {
-  const sum = (pick: (r: SeedRow["row"]) => number, billable: boolean) => rows.filter((r) => r.row.billable === billable).reduce((s, r) => s + pick(r.row), 0);
-  return {
-    totalMessages: sum(() => 1, true),
-    totalTokens: sum((r) => r.tokens.total, true),
-    totalPromptTokens: sum((r) => r.tokens.prompt, true),
-    totalCompletionTokens: sum((r) => r.tokens.completion, true),
-    totalCachedTokens: sum((r) => r.tokens.cached, true),
-    totalCostMicros: sum((r) => r.costMicros, true),
-    devMessages: sum(() => 1, false),
-    devTokens: sum((r) => r.tokens.total, false),
-    devShadowCostMicros: sum((r) => r.shadowCostMicros, false),
-  };
+  return rows.reduce((totals, r) => addDeltas(totals, summaryDeltas(r.row)), {} as Deltas) as Record<string, number>;
 }
 
 const differences = (expected: Record<string, number>, summary: DocumentData | undefined) =>

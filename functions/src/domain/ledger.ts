@@ -43,6 +43,15 @@ export interface LedgerRow {
 /** The numeric figures one row adds to a rollup: a nested map of integer deltas. */
 export type Deltas = { [field: string]: number | Deltas };
 
+/** Adds `delta` into `into`, leaf by leaf: how totals of many rows are summed outside Firestore. */
+export function addDeltas(into: Deltas, delta: Deltas): Deltas {
+  for (const [key, value] of Object.entries(delta)) {
+    if (typeof value === "number") into[key] = ((into[key] as number | undefined) ?? 0) + value;
+    else addDeltas((into[key] ??= {}) as Deltas, value);
+  }
+  return into;
+}
+
 /** What one row adds to its agent's summary: billable usage in totals, development apart. */
 export function summaryDeltas(row: LedgerRow): Deltas {
   const t = row.tokens;

@@ -44,6 +44,7 @@ import {
   type SpendWindowKeys,
 } from "../domain/limits";
 import { assertMicros } from "../domain/money";
+import { mapWithConcurrency } from "../domain/pool";
 import { COLLECTIONS } from "./collections";
 
 export type { ReserveOutcome, SpendUsage, SpendWindowKeys } from "../domain/limits";
@@ -197,10 +198,8 @@ export async function sweepExpiredReservations(db: Firestore, now: number): Prom
       .limit(SWEEP_PAGE);
     if (cursor) query = query.startAfter(cursor);
     const page = await query.get();
-    for (let i = 0; i < page.docs.length; i += SWEEP_CONCURRENCY) {
-      const counts = await Promise.all(page.docs.slice(i, i + SWEEP_CONCURRENCY).map((d) => sweepOne(db, d.id, now)));
-      total += counts.reduce((a, b) => a + b, 0);
-    }
+    const counts = await mapWithConcurrency(page.docs, SWEEP_CONCURRENCY, (d) => sweepOne(db, d.id, now));
+    total += counts.reduce((a, b) => a + b, 0);
     if (page.docs.length < SWEEP_PAGE) return total;
     cursor = page.docs[page.docs.length - 1];
   }

@@ -4,12 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { ledgerId, sessionId } from "../../src/domain/ids";
-import { LEDGER_WRITER, type LedgerRow } from "../../src/domain/ledger";
-import { signRow } from "../../src/domain/ledger-signature";
-import { microsToUsd } from "../../src/domain/money";
-import { localDay } from "../../src/domain/periods";
-import { costMicros, resolvePrice } from "../../src/domain/pricing";
+import { ledgerRowOf } from "../../../scripts/seed-traffic";
+import type { LedgerRow } from "../../src/domain/ledger";
 
 export interface RowSpec {
   agentId: string;
@@ -25,45 +21,28 @@ export interface RowSpec {
   timezone?: string;
 }
 
-/** A signed row priced with the real price book. */
+/** A signed row priced with the real price book (`ledgerRowOf`, as the demo and the bench seed them), with test defaults. */
 export function makeLedgerRow(spec: RowSpec, key: string): { id: string; row: LedgerRow } {
-  const mode = spec.mode ?? "production";
-  const model = spec.model ?? "gpt-4";
-  const conversationId = spec.conversationId ?? "conv-1";
   const messageId = spec.messageId ?? randomUUID();
-  const prompt = spec.prompt ?? 100;
-  const completion = spec.completion ?? 50;
-  const cached = spec.cached ?? 0;
-  const at = spec.at ?? new Date();
-  const priced = resolvePrice(model);
-  const tokens = { prompt, completion, total: prompt + completion, cached };
-  const list = priced ? costMicros(tokens, priced.price) : 0;
-  const charged = mode === "production" ? list : 0;
-  const unsigned: Omit<LedgerRow, "sig"> = {
-    agentId: spec.agentId,
-    conversationId,
-    userMessage: `message ${messageId}`,
-    agentResponse: `answer ${messageId}`,
-    tokens,
-    cost: microsToUsd(charged),
-    timestamp: at.toISOString(),
-    billable: mode === "production",
-    testMode: mode !== "production",
-    userId: spec.userId,
-    messageId,
-    sessionId: sessionId(spec.agentId, conversationId),
-    mode,
-    model,
-    costMicros: charged,
-    shadowCostMicros: list,
-    usageSource: "provider",
-    priceVersion: priced?.priceVersion ?? "unpriced",
-    localDay: localDay(at, spec.timezone ?? "UTC"),
-    latencyMs: 5,
-    writer: LEDGER_WRITER,
-  };
-  const row = { ...unsigned, sig: signRow(unsigned, key) };
-  return { id: ledgerId(spec.agentId, conversationId, messageId), row };
+  return ledgerRowOf(
+    {
+      agentId: spec.agentId,
+      userId: spec.userId,
+      conversationId: spec.conversationId ?? "conv-1",
+      messageId,
+      mode: spec.mode ?? "production",
+      model: spec.model ?? "gpt-4",
+      prompt: spec.prompt ?? 100,
+      completion: spec.completion ?? 50,
+      cached: spec.cached ?? 0,
+      at: spec.at ?? new Date(),
+      timezone: spec.timezone ?? "UTC",
+      userMessage: `message ${messageId}`,
+      agentResponse: `answer ${messageId}`,
+      latencyMs: 5,
+    },
+    key,
+  );
 }
 
 /** Writes made rows to the ledger, 20 at a time (the rollup trigger fires for each, as for real messages). */

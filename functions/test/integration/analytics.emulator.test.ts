@@ -3,6 +3,7 @@
  * two timezones and rolled up by the real trigger. (The history is in analytics-history.)
  */
 import { DateTime } from "luxon";
+import { seededRandom } from "../../../scripts/seed-traffic";
 import type { UsageAnalyticsResponse } from "../../src/contract/analytics";
 import type { LedgerRow } from "../../src/domain/ledger";
 import { adminDb, call, createUser, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
@@ -22,21 +23,9 @@ interface Seeded {
   rows: { id: string; row: LedgerRow }[];
 }
 
-/** A small deterministic generator, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** About four months of mixed traffic, plus rows one millisecond either side of local midnights. */
 function trafficFor(agentId: string, userId: string, timezone: string, seed: number, edges: string[]): RowSpec[] {
-  const random = prng(seed);
+  const random = seededRandom(`analytics-${seed}`);
   const start = Date.parse("2026-01-01T12:00:00Z");
   const specs: RowSpec[] = Array.from({ length: 100 }, () => ({
     agentId,
