@@ -13,7 +13,7 @@ import { SingleBar, Presets } from "cli-progress";
 import { parse } from "csv-parse/sync";
 import type { Firestore } from "firebase-admin/firestore";
 import type { BillingClient } from "../client/src";
-import { localDay } from "../functions/src/domain/periods";
+import { localDay } from "../functions/src/base/periods";
 import { count, table, usd } from "./cli-format";
 import { DEMO } from "./demo-setup";
 import { ROOT } from "./emulators";

@@ -10,10 +10,11 @@ import { Command } from "commander";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { FieldPath, getFirestore, type Firestore, type Query } from "firebase-admin/firestore";
 import { dailyId } from "../functions/src/domain/ids";
-import { addDeltas, dailyDeltas, sessionDeltas, summaryDeltas, type Deltas, type LedgerRow } from "../functions/src/domain/ledger";
+import type { LedgerRow } from "../functions/src/domain/ledger";
+import { addDeltas, dailyDeltas, sessionDeltas, summaryDeltas, type Deltas } from "../functions/src/domain/rollups";
 import { rowProblem } from "../functions/src/domain/ledger-schema";
 import { COLLECTIONS } from "../functions/src/store/collections";
-import { isPlainMap } from "../functions/src/store/rollups";
+import { isPlainMap } from "../functions/src/base/maps";
 import { emulatorSigningKey } from "./seed-traffic";
 
 /** One field whose stored total differs from the ledger. */

@@ -12,9 +12,9 @@ import type { TestMode } from "../functions/src/contract/common";
 import { ledgerId, sessionId } from "../functions/src/domain/ids";
 import { LEDGER_WRITER, type LedgerRow } from "../functions/src/domain/ledger";
 import { signRow } from "../functions/src/domain/ledger-signature";
-import { microsToUsd } from "../functions/src/domain/money";
-import { localDay } from "../functions/src/domain/periods";
-import { mapWithConcurrency } from "../functions/src/domain/pool";
+import { microsToUsd } from "../functions/src/base/money";
+import { localDay } from "../functions/src/base/periods";
+import { mapWithConcurrency } from "../functions/src/base/pool";
 import { costMicros, resolvePrice } from "../functions/src/domain/pricing";
 
 /** One message exchange to seed. */

@@ -103,11 +103,34 @@ export async function countDocuments(db: Firestore): Promise<Figure[]> {
   const total = (c: StageCosts) => ({ reads: round(c.send.reads + c.rollup.reads), writes: round(c.send.writes + c.rollup.writes) });
   const [base, withLimits] = [total(free), total(limited)];
   const extra = { reads: round(withLimits.reads - base.reads), writes: round(withLimits.writes - base.writes) };
-  const figure = (name: string, value: string, target: string, pass: boolean | null): Figure => ({ group: "documents", name, value, unit: "", target, pass, method: METHOD });
+  const figure = (name: string, value: string, target: string, pass: boolean | null): Figure => ({
+    group: "documents",
+    name,
+    value,
+    unit: "",
+    target,
+    pass,
+    method: METHOD,
+  });
   return [
-    figure("per message, no limits (rollup included)", `${base.writes} W / ${base.reads} R`, "≤ 6 W / ≤ 2 R", base.writes <= 6 && base.reads <= 2),
-    figure("  of which sendMessage / rollup", `${round(free.send.writes)} W ${round(free.send.reads)} R / ${round(free.rollup.writes)} W ${round(free.rollup.reads)} R`, "—", null),
-    figure("per-user rate limiter, per message", `${round(free.rateLimit.writes)} W / ${round(free.rateLimit.reads)} R`, "1 W / 1 R", free.rateLimit.writes <= 1 && free.rateLimit.reads <= 1),
+    figure(
+      "per message, no limits (rollup included)",
+      `${base.writes} W / ${base.reads} R`,
+      "≤ 6 W / ≤ 2 R",
+      base.writes <= 6 && base.reads <= 2,
+    ),
+    figure(
+      "  of which sendMessage / rollup",
+      `${round(free.send.writes)} W ${round(free.send.reads)} R / ${round(free.rollup.writes)} W ${round(free.rollup.reads)} R`,
+      "—",
+      null,
+    ),
+    figure(
+      "per-user rate limiter, per message",
+      `${round(free.rateLimit.writes)} W / ${round(free.rateLimit.reads)} R`,
+      "1 W / 1 R",
+      free.rateLimit.writes <= 1 && free.rateLimit.reads <= 1,
+    ),
     figure("added by spending limits", `+${extra.writes} W / +${extra.reads} R`, "≤ +2 W / ≤ +1 R", extra.writes <= 2 && extra.reads <= 1),
   ];
 }

@@ -11,7 +11,7 @@ import { connectFunctionsEmulator, getFunctions } from "firebase/functions";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
 import { createBillingClient, type BillingClient } from "../../client/src";
-import { mapWithConcurrency } from "../../functions/src/domain/pool";
+import { mapWithConcurrency } from "../../functions/src/base/pool";
 import { CLIENT_ENV, PROJECT_ID } from "../emulators";
 
 const FUNCTIONS = new URL(process.env.FUNCTIONS_EMULATOR_ORIGIN ?? CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN);
@@ -49,14 +49,24 @@ async function signUp(prefix: string): Promise<BenchUser> {
 }
 
 /** `n` users, each owning a fresh agent (`fields` merged into the agent document). */
-export async function usersWithAgents(prefix: string, n: number, fields: Record<string, unknown> = {}): Promise<(BenchUser & { agentId: string })[]> {
+export async function usersWithAgents(
+  prefix: string,
+  n: number,
+  fields: Record<string, unknown> = {},
+): Promise<(BenchUser & { agentId: string })[]> {
   const db = adminDb();
-  return mapWithConcurrency(Array.from({ length: n }, (_, i) => i), 8, async (i) => {
-    const user = await signUp(`${prefix}${i}`);
-    const agentId = `bench-${prefix}-${i}-${randomUUID().slice(0, 8)}`;
-    await db.doc(`alchemist_agents/${agentId}`).set({ userId: user.uid, name: `Bench agent ${i}`, model: "gpt-4", status: "active", ...fields });
-    return { ...user, agentId };
-  });
+  return mapWithConcurrency(
+    Array.from({ length: n }, (_, i) => i),
+    8,
+    async (i) => {
+      const user = await signUp(`${prefix}${i}`);
+      const agentId = `bench-${prefix}-${i}-${randomUUID().slice(0, 8)}`;
+      await db
+        .doc(`alchemist_agents/${agentId}`)
+        .set({ userId: user.uid, name: `Bench agent ${i}`, model: "gpt-4", status: "active", ...fields });
+      return { ...user, agentId };
+    },
+  );
 }
 
 /**
@@ -111,7 +121,9 @@ export function rssBytes(pid: number): number | null {
 export async function withoutBackendLogs<T>(work: () => Promise<T>): Promise<T> {
   const write = process.stdout.write;
   const filtered = (chunk: unknown, ...rest: unknown[]) =>
-    typeof chunk === "string" && chunk.startsWith('{"') && chunk.includes('"severity"') ? true : (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+    typeof chunk === "string" && chunk.startsWith('{"') && chunk.includes('"severity"')
+      ? true
+      : (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
   process.stdout.write = filtered as typeof process.stdout.write;
   try {
     return await work();

@@ -44,7 +44,10 @@ export function workerMemory(functionName: string): MemoryProbe {
       sample();
       if (!before.size) return { growthBytes: null, method: "no worker process of the export found in /proc" };
       const growth = Math.max(...[...peak].map(([pid, max]) => max - (before.get(pid) ?? max)));
-      return { growthBytes: growth, method: `VmRSS of the emulator's ${functionName} worker (/proc, every ${SAMPLE_MS} ms); V8 collects lazily, so garbage not yet collected counts` };
+      return {
+        growthBytes: growth,
+        method: `VmRSS of the emulator's ${functionName} worker (/proc, every ${SAMPLE_MS} ms); V8 collects lazily, so garbage not yet collected counts`,
+      };
     },
   };
 }
@@ -83,7 +86,11 @@ function countingSink(onWrite: () => void) {
  * would (the peak of heap + external, sampled), once with a forced GC every few pages (what stays
  * reachable). Both are relative to the level after a forced GC just before. Figures in MB.
  */
-export async function inProcessExport(db: Firestore, uid: string, query: { agentId: string; from: string; to: string }): Promise<{ rows: number; peakMb: number; retainedMb: number }> {
+export async function inProcessExport(
+  db: Firestore,
+  uid: string,
+  query: { agentId: string; from: string; to: string },
+): Promise<{ rows: number; peakMb: number; retainedMb: number }> {
   const gc = forcedGc();
   const deps = { db, signingKey: emulatorSigningKey(), verifyIdToken: async () => ({ uid }), now: Date.now };
   const request = { method: "GET", authorization: "Bearer in-process", query: { ...query, format: "ndjson" } };

@@ -25,7 +25,11 @@ let active = false;
 let counts: OpCounts = { reads: 0, writes: 0 };
 let installed = false;
 
-function wrap(proto: Record<string, AnyFn>, method: string, around: (self: Record<string, unknown>, run: () => Promise<unknown>) => Promise<unknown>): void {
+function wrap(
+  proto: Record<string, AnyFn>,
+  method: string,
+  around: (self: Record<string, unknown>, run: () => Promise<unknown>) => Promise<unknown>,
+): void {
   const original = proto[method];
   if (typeof original !== "function") throw new Error(`firestore-meter: ${method} is not a method here (SDK changed?)`);
   proto[method] = function (this: Record<string, unknown>, ...args: unknown[]) {

@@ -6,8 +6,8 @@
  */
 import { Presets, SingleBar } from "cli-progress";
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { localDay } from "../../functions/src/domain/periods";
-import { mapWithConcurrency } from "../../functions/src/domain/pool";
+import { localDay } from "../../functions/src/base/periods";
+import { mapWithConcurrency } from "../../functions/src/base/pool";
 import { handleLedgerRowCreated } from "../../functions/src/handlers/rollup";
 import { COLLECTIONS } from "../../functions/src/store/collections";
 import { emulatorSigningKey, ledgerRowOf, trafficOf, type SeedRow } from "../seed-traffic";
@@ -35,7 +35,8 @@ async function writeLedger(db: Firestore, rows: SeedRow[]): Promise<void> {
   const batches = Array.from({ length: Math.ceil(rows.length / BATCH) }, (_, i) => rows.slice(i * BATCH, (i + 1) * BATCH));
   await mapWithConcurrency(batches, BATCH_CONCURRENCY, async (chunk) => {
     const batch = db.batch();
-    for (const { id, row } of chunk) batch.create(db.doc(`${COLLECTIONS.ledger}/${id}`), { ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) });
+    for (const { id, row } of chunk)
+      batch.create(db.doc(`${COLLECTIONS.ledger}/${id}`), { ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) });
     await batch.commit();
     bar.increment(chunk.length);
   });
@@ -66,10 +67,23 @@ async function rollUp(db: Firestore, rows: SeedRow[], key: string): Promise<void
 }
 
 /** Seeds the history of `agentId` (owned by `userId`); call with background triggers off. */
-export async function seedHistory(db: Firestore, agentId: string, userId: string): Promise<{ rows: number; production: number; seconds: number }> {
+export async function seedHistory(
+  db: Firestore,
+  agentId: string,
+  userId: string,
+): Promise<{ rows: number; production: number; seconds: number }> {
   const started = performance.now();
   const key = emulatorSigningKey();
-  const messages = trafficOf({ agentId, userId, timezone: "UTC", until: new Date(), days: HISTORY_DAYS, perDay: PER_DAY, developmentShare: 0.2, perConversation: 60 });
+  const messages = trafficOf({
+    agentId,
+    userId,
+    timezone: "UTC",
+    until: new Date(),
+    days: HISTORY_DAYS,
+    perDay: PER_DAY,
+    developmentShare: 0.2,
+    perConversation: 60,
+  });
   if (messages.length < MIN_ROWS) throw new Error(`history: only ${messages.length} rows, below ${MIN_ROWS}`);
   const rows = messages.map((m) => ledgerRowOf(m, key));
   await writeLedger(db, rows);

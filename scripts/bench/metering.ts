@@ -23,7 +23,12 @@ type User = BenchUser & { agentId: string };
 function sendMessageCaller(users: User[], run: string): Caller {
   return (i) => {
     const user = users[i % users.length];
-    return user.client.sendMessage({ agentId: user.agentId, conversationId: `bench-${run}-${i % users.length}`, message: MESSAGE, testMode: "production" });
+    return user.client.sendMessage({
+      agentId: user.agentId,
+      conversationId: `bench-${run}-${i % users.length}`,
+      message: MESSAGE,
+      testMode: "production",
+    });
   };
 }
 
@@ -62,7 +67,10 @@ async function writeTime(db: Firestore): Promise<number> {
 }
 
 /** The metering figures; `window` is when the timed sendMessage calls ran. */
-export async function measureMetering(db: Firestore, users: User[]): Promise<{ figures: Figure[]; window: { start: Date; end: Date }; sent: number }> {
+export async function measureMetering(
+  db: Firestore,
+  users: User[],
+): Promise<{ figures: Figure[]; window: { start: Date; end: Date }; sent: number }> {
   const write = await writeTime(db);
   const start = new Date();
   const send = await warmAndTime(sendMessageCaller(users, "metering"), 0);
@@ -73,12 +81,52 @@ export async function measureMetering(db: Firestore, users: User[]): Promise<{ f
   const allowed = baseline ? baseline.p50 + 2 * write : null;
   const method = `${MESSAGES} calls after ${WARMUP} warm-up, concurrency ${CONCURRENCY}, ${users.length} users round-robin, client-side latency through the web SDK`;
   const figures: Figure[] = [
-    { group: "metering", name: "single-document write p50", value: write, unit: "ms", target: "—", pass: null, method: `Admin SDK set() of one document, ${WRITES} in a row` },
-    { group: "metering", name: "local agent direct p50 / p99", value: `${direct.p50} / ${direct.p99}`, unit: "ms", target: "—", pass: null, method },
+    {
+      group: "metering",
+      name: "single-document write p50",
+      value: write,
+      unit: "ms",
+      target: "—",
+      pass: null,
+      method: `Admin SDK set() of one document, ${WRITES} in a row`,
+    },
+    {
+      group: "metering",
+      name: "local agent direct p50 / p99",
+      value: `${direct.p50} / ${direct.p99}`,
+      unit: "ms",
+      target: "—",
+      pass: null,
+      method,
+    },
     baseline
-      ? { group: "metering", name: "baseline callable p50 / p99", value: `${baseline.p50} / ${baseline.p99}`, unit: "ms", target: "—", pass: null, method }
-      : { group: "metering", name: "baseline callable p50 / p99", value: "n/a", unit: "", target: "benchBaseline served", pass: false, method: "benchBaseline is not exported by functions/src/index.ts" },
-    { group: "metering", name: "sendMessage p50 / p99", value: `${send.p50} / ${send.p99}`, unit: "ms", target: "—", pass: send.failures.length === 0 ? null : false, method },
+      ? {
+          group: "metering",
+          name: "baseline callable p50 / p99",
+          value: `${baseline.p50} / ${baseline.p99}`,
+          unit: "ms",
+          target: "—",
+          pass: null,
+          method,
+        }
+      : {
+          group: "metering",
+          name: "baseline callable p50 / p99",
+          value: "n/a",
+          unit: "",
+          target: "benchBaseline served",
+          pass: false,
+          method: "benchBaseline is not exported by functions/src/index.ts",
+        },
+    {
+      group: "metering",
+      name: "sendMessage p50 / p99",
+      value: `${send.p50} / ${send.p99}`,
+      unit: "ms",
+      target: "—",
+      pass: send.failures.length === 0 ? null : false,
+      method,
+    },
     {
       group: "metering",
       name: "billing overhead at p50 (sendMessage − baseline)",
@@ -88,6 +136,15 @@ export async function measureMetering(db: Firestore, users: User[]): Promise<{ f
       pass: allowed === null ? false : send.p50 <= allowed,
     },
   ];
-  if (send.failures.length) figures.push({ group: "metering", name: "sendMessage failures", value: send.failures.length, unit: "", target: "0", pass: false, method: send.failures.slice(0, 5).join(", ") });
+  if (send.failures.length)
+    figures.push({
+      group: "metering",
+      name: "sendMessage failures",
+      value: send.failures.length,
+      unit: "",
+      target: "0",
+      pass: false,
+      method: send.failures.slice(0, 5).join(", "),
+    });
   return { figures, window: { start, end }, sent: WARMUP + MESSAGES };
 }

@@ -12,7 +12,12 @@ import { summarize, timeCalls } from "./stats";
 const ANALYTICS_CALLS = 20;
 
 /** The analytics figures over `range`; `rows` is the number of ledger rows in it. */
-export async function measureAnalytics(client: BillingClient, agentId: string, range: { from: string; to: string }, rows: number): Promise<Figure[]> {
+export async function measureAnalytics(
+  client: BillingClient,
+  agentId: string,
+  range: { from: string; to: string },
+  rows: number,
+): Promise<Figure[]> {
   const request = { agentId, granularity: "day" as const, ...range };
   const first = await client.getUsageAnalytics(request);
   await client.getUsageAnalytics(request);
@@ -21,9 +26,33 @@ export async function measureAnalytics(client: BillingClient, agentId: string, r
   const counted = first.totals.messages + first.totals.development.messages;
   const method = `${first.series.length}-day range, granularity day, over ${rows.toLocaleString("en-US")} ledger rows`;
   return [
-    { group: "analytics", name: "90-day query: documents read", value: first.documentsRead, unit: "", target: "≤ 92", pass: first.documentsRead <= 92, method: `documentsRead of the response; ${method}` },
-    { group: "analytics", name: "90-day query: latency p50 / p99", value: `${latency.p50} / ${latency.p99}`, unit: "ms", target: "—", pass: timed.failures.length ? false : null, method: `${ANALYTICS_CALLS} calls in a row after 2 warm-up, ${method}` },
-    { group: "analytics", name: "90-day query: messages counted", value: counted, unit: "", target: `= ${rows} rows`, pass: counted === rows, method: "production + development messages of the totals" },
+    {
+      group: "analytics",
+      name: "90-day query: documents read",
+      value: first.documentsRead,
+      unit: "",
+      target: "≤ 92",
+      pass: first.documentsRead <= 92,
+      method: `documentsRead of the response; ${method}`,
+    },
+    {
+      group: "analytics",
+      name: "90-day query: latency p50 / p99",
+      value: `${latency.p50} / ${latency.p99}`,
+      unit: "ms",
+      target: "—",
+      pass: timed.failures.length ? false : null,
+      method: `${ANALYTICS_CALLS} calls in a row after 2 warm-up, ${method}`,
+    },
+    {
+      group: "analytics",
+      name: "90-day query: messages counted",
+      value: counted,
+      unit: "",
+      target: `= ${rows} rows`,
+      pass: counted === rows,
+      method: "production + development messages of the totals",
+    },
   ];
 }
 
@@ -58,7 +87,13 @@ async function timedExport(client: BillingClient, agentId: string, range: { from
 }
 
 /** The export figures over `range`, which holds `rows` ledger rows of `owner`'s agent. */
-export async function measureExport(db: Firestore, client: BillingClient, owner: { uid: string; agentId: string }, range: { from: string; to: string }, rows: number): Promise<Figure[]> {
+export async function measureExport(
+  db: Firestore,
+  client: BillingClient,
+  owner: { uid: string; agentId: string },
+  range: { from: string; to: string },
+  rows: number,
+): Promise<Figure[]> {
   // A small export first, so the function's worker is up and its modules loaded before measuring.
   await readRows(client, owner.agentId, { from: range.to, to: range.to });
   const http = await timedExport(client, owner.agentId, range);
@@ -66,8 +101,23 @@ export async function measureExport(db: Firestore, client: BillingClient, owner:
   const rssMb = http.memory.growthBytes === null ? "n/a" : Math.round((http.memory.growthBytes / 1_048_576) * 10) / 10;
   const inProcess = "the export handler run in the bench process into a counting sink, process.memoryUsage() sampled every 10 ms";
   return [
-    { group: "export", name: "rows exported (NDJSON, 90 days, HTTP)", value: http.rows, unit: "rows", target: `= ${rows}, ≥ 20,000`, pass: http.rows === rows && http.rows >= 20_000 },
-    { group: "export", name: "export throughput (HTTP)", value: Math.round(http.rows / http.seconds), unit: "rows/s", target: "—", pass: null, method: `client-side, request to last byte: ${http.seconds.toFixed(1)} s` },
+    {
+      group: "export",
+      name: "rows exported (NDJSON, 90 days, HTTP)",
+      value: http.rows,
+      unit: "rows",
+      target: `= ${rows}, ≥ 20,000`,
+      pass: http.rows === rows && http.rows >= 20_000,
+    },
+    {
+      group: "export",
+      name: "export throughput (HTTP)",
+      value: Math.round(http.rows / http.seconds),
+      unit: "rows/s",
+      target: "—",
+      pass: null,
+      method: `client-side, request to last byte: ${http.seconds.toFixed(1)} s`,
+    },
     // The target is on live memory: what the export holds while it streams. The uncollected peak
     // depends on when V8 chooses to collect garbage, not on the range, so it is shown beside it.
     {
@@ -79,7 +129,23 @@ export async function measureExport(db: Firestore, client: BillingClient, owner:
       pass: local.rows === rows && local.retainedMb < 50,
       method: `${inProcess}: the largest heap + external after a forced GC every 4 pages, above the level before; ${local.rows} rows`,
     },
-    { group: "export", name: "export memory growth, peak incl. uncollected garbage", value: local.peakMb, unit: "MB", target: "—", pass: null, method: `${inProcess}: peak above the level after a forced GC, GC left to V8` },
-    { group: "export", name: "export worker RSS growth (peak − before)", value: rssMb, unit: typeof rssMb === "number" ? "MB" : "", target: "—", pass: null, method: http.memory.method },
+    {
+      group: "export",
+      name: "export memory growth, peak incl. uncollected garbage",
+      value: local.peakMb,
+      unit: "MB",
+      target: "—",
+      pass: null,
+      method: `${inProcess}: peak above the level after a forced GC, GC left to V8`,
+    },
+    {
+      group: "export",
+      name: "export worker RSS growth (peak − before)",
+      value: rssMb,
+      unit: typeof rssMb === "number" ? "MB" : "",
+      target: "—",
+      pass: null,
+      method: http.memory.method,
+    },
   ];
 }

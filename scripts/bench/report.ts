@@ -17,7 +17,8 @@ export interface Figure {
 }
 
 const status = (pass: boolean | null) => (pass === null ? "info" : pass ? "PASS" : "FAIL");
-const shown = (f: Figure) => `${typeof f.value === "number" ? f.value.toLocaleString("en-US", { maximumFractionDigits: 2 }) : f.value}${f.unit ? ` ${f.unit}` : ""}`;
+const shown = (f: Figure) =>
+  `${typeof f.value === "number" ? f.value.toLocaleString("en-US", { maximumFractionDigits: 2 }) : f.value}${f.unit ? ` ${f.unit}` : ""}`;
 
 /** The table printed at the end of `npm run bench`. */
 export function renderFigures(figures: readonly Figure[]): string {
@@ -33,7 +34,12 @@ export function writeResults(figures: readonly Figure[], context: Record<string,
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const passed = figures.filter((f) => f.pass === true).length;
   const failed = figures.filter((f) => f.pass === false).length;
-  const body = { generatedAt: new Date().toISOString(), summary: { passed, failed, informational: figures.length - passed - failed }, context, figures };
+  const body = {
+    generatedAt: new Date().toISOString(),
+    summary: { passed, failed, informational: figures.length - passed - failed },
+    context,
+    figures,
+  };
   fs.writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
   return file;
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { DocumentData, Firestore } from "firebase-admin/firestore";
-import { addDeltas, summaryDeltas, type Deltas } from "../../functions/src/domain/ledger";
+import { addDeltas, summaryDeltas, type Deltas } from "../../functions/src/domain/rollups";
 import { COLLECTIONS } from "../../functions/src/store/collections";
 import { emulatorSigningKey, ledgerRowOf, seededRandom, writeRows, type SeedRow } from "../seed-traffic";
 import type { Figure } from "./report";
@@ -50,7 +50,9 @@ function expectedSummary(rows: SeedRow[]): Record<string, number> {
 }
 
 const differences = (expected: Record<string, number>, summary: DocumentData | undefined) =>
-  Object.entries(expected).filter(([field, value]) => summary?.[field] !== value).map(([field]) => field);
+  Object.entries(expected)
+    .filter(([field, value]) => summary?.[field] !== value)
+    .map(([field]) => field);
 
 /** Writes the burst and waits for the summary to match; returns the figures. */
 export async function measureRollup(db: Firestore): Promise<Figure[]> {
@@ -73,7 +75,15 @@ export async function measureRollup(db: Firestore): Promise<Figure[]> {
   const wrong = differences(expected, summary);
   const method = `${BURST} rows (${BURST / DEVELOPMENT_EVERY} development) written ${WRITE_CONCURRENCY} at a time in ${(writtenMs / 1000).toFixed(1)} s; rolled up by the trigger in the Functions emulator`;
   return [
-    { group: "rollup", name: `burst of ${BURST}: time until the summary counts every row`, value: Math.round(caughtUpMs) / 1000, unit: "s", target: "—", pass: caughtUpMs < TIMEOUT_MS ? null : false, method },
+    {
+      group: "rollup",
+      name: `burst of ${BURST}: time until the summary counts every row`,
+      value: Math.round(caughtUpMs) / 1000,
+      unit: "s",
+      target: "—",
+      pass: caughtUpMs < TIMEOUT_MS ? null : false,
+      method,
+    },
     {
       group: "rollup",
       name: "summary equals the ledger sums exactly",

@@ -1,5 +1,5 @@
 /** Timing and percentiles for the benchmark. */
-import { mapWithConcurrency } from "../../functions/src/domain/pool";
+import { mapWithConcurrency } from "../../functions/src/base/pool";
 
 /** The p-th percentile (0-100) of `samples` by the nearest-rank method. */
 export function percentile(samples: readonly number[], p: number): number {
@@ -13,7 +13,11 @@ export function percentile(samples: readonly number[], p: number): number {
 export const elapsedMs = (start: number) => performance.now() - start;
 
 /** Latencies of `n` calls of `fn(i)`, at most `concurrency` in flight; failures are counted, not timed. */
-export async function timeCalls(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<{ latencies: number[]; failures: string[] }> {
+export async function timeCalls(
+  n: number,
+  concurrency: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<{ latencies: number[]; failures: string[] }> {
   const latencies: number[] = [];
   const failures: string[] = [];
   await mapWithConcurrency(

@@ -5,7 +5,7 @@
  */
 import type * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import OpenAI from "./openai-sdk";
+import OpenAI from "openai";
 import { startLocalAgent } from "../local-agent";
 import { countChatTokens, countTextTokens, type ChatTurn } from "../../functions/src/domain/tokens";
 

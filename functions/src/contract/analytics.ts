@@ -4,7 +4,7 @@
  * integer micro-USD, with `cost`-style display numbers equal to micros / 1e6.
  */
 import { z } from "zod";
-import { dayStartMillis } from "../domain/periods";
+import { dayStartMillis } from "../base/periods";
 import { daySchema, idSchema, type TestMode } from "./common";
 
 /** Longest range getUsageAnalytics accepts, in days (a leap year). */

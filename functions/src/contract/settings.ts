@@ -3,9 +3,9 @@
  * is left as it is, `null` clears it (a cleared timezone falls back to UTC).
  */
 import { z } from "zod";
-import { usdToMicros } from "../domain/money";
-import { isValidTimezone } from "../domain/periods";
-import { webhookUrlProblem } from "../domain/webhook-url";
+import { usdToMicros } from "../base/money";
+import { isValidTimezone } from "../base/periods";
+import { webhookUrlProblem } from "../base/webhook-url";
 import { idSchema } from "./common";
 
 /** The largest USD amount whose micros are a safe integer. */

@@ -4,8 +4,8 @@
  * Every comparison is in integers (micros, tokens), so a rule never flips on float noise.
  */
 import { DateTime } from "luxon";
-import { divRoundHalfUp } from "./money";
-import { isValidDay } from "./periods";
+import { divRoundHalfUp } from "../base/money";
+import { isValidDay } from "../base/periods";
 
 /** The kinds of alert; each is raised once per agent and window. */
 export type AlertKind = "daily-cost" | "usage-anomaly" | "billing-failure";
@@ -63,7 +63,7 @@ type Figures = { [field: string]: number };
 
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
-/** Reads a daily bucket document (see domain/ledger.ts `dailyDeltas`) into the rules' figures. */
+/** Reads a daily bucket document (see domain/rollups.ts `dailyDeltas`) into the rules' figures. */
 export function bucketUsage(day: string, data: { production?: Figures; development?: Figures } | undefined): DayUsage {
   return {
     day,

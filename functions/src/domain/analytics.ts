@@ -16,10 +16,10 @@ import type {
 } from "../contract/analytics";
 import type { TestMode } from "../contract/common";
 import type { LedgerRow } from "./ledger";
-import { divRoundHalfUp, microsToUsd } from "./money";
-import { periodOf, periodsInRange } from "./periods";
+import { divRoundHalfUp, microsToUsd } from "../base/money";
+import { periodOf, periodsInRange } from "../base/periods";
 
-/** The integer figures of one mode in a bucket (as `dailyDeltas` in ledger.ts writes them). */
+/** The integer figures of one mode in a bucket (as `dailyDeltas` in rollups.ts writes them). */
 export type { Figures } from "../contract/analytics";
 
 export type ModeTotals = Record<TestMode, Figures>;

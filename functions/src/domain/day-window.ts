@@ -2,7 +2,7 @@
  * Local-day ranges as instants and as lazy day sequences. Pure; calendar arithmetic in UTC, so
  * no DST transition can add or lose a day.
  */
-import { dayStartMillis } from "./periods";
+import { dayStartMillis } from "../base/periods";
 
 const MS_PER_DAY = 86_400_000;
 

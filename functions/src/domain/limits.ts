@@ -7,7 +7,7 @@
  * A reservation is then removed by deleting its entry, which is idempotent: a sweep and a late
  * settle of the same reservation cannot subtract it twice.
  */
-import { assertMicros } from "./money";
+import { assertMicros } from "../base/money";
 
 /** The windows a message belongs to, in the agent's timezone. */
 export interface SpendWindowKeys {

@@ -3,7 +3,7 @@
  * 1,000,000 tokens per token class; a cost is computed in BigInt and rounded once, half up.
  */
 import { calcPrice, type TieredPrices } from "@pydantic/genai-prices";
-import { assertMicros, divRoundHalfUp, usdToMicros } from "./money";
+import { assertMicros, divRoundHalfUp, usdToMicros } from "../base/money";
 import type { TokenUsage } from "./usage";
 
 /** Integer micro-USD per 1,000,000 tokens of each token class. */

@@ -20,8 +20,8 @@ import {
   type AnomalyRule,
 } from "../domain/alerts";
 import { alertId } from "../domain/ids";
-import { isValidDay } from "../domain/periods";
-import { mapWithConcurrency } from "../domain/pool";
+import { isValidDay } from "../base/periods";
+import { mapWithConcurrency } from "../base/pool";
 import type { AgentDoc } from "../store/agents";
 import * as store from "../store/alerts";
 import { sweepExpiredReservations } from "../store/spend";

@@ -6,7 +6,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import type { UsageAnalyticsRequest, UsageAnalyticsResponse } from "../contract/analytics";
 import { buildAnalytics } from "../domain/analytics";
-import { daysInRange } from "../domain/periods";
+import { daysInRange } from "../base/periods";
 import { agentTimezone, loadOwnedAgent } from "../store/agents";
 import { readDailyBuckets } from "../store/daily";
 

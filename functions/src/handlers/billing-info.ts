@@ -5,8 +5,8 @@
 import type { DocumentSnapshot, Firestore } from "firebase-admin/firestore";
 import type { BillingLimits, BillingSummary, GetBillingInfoRequest, GetBillingInfoResponse, LimitWindow } from "../contract/billing-info";
 import { sessionId } from "../domain/ids";
-import { microsToUsd } from "../domain/money";
-import { localDay, localMonth } from "../domain/periods";
+import { microsToUsd } from "../base/money";
+import { localDay, localMonth } from "../base/periods";
 import { agentTimezone, loadOwnedAgent, type AgentDoc } from "../store/agents";
 import { COLLECTIONS } from "../store/collections";
 import { getSession, isoOf, toBillingSession } from "../store/sessions";

@@ -8,7 +8,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
 import { alertMail, webhookBody, type AlertContent } from "../domain/alert-message";
-import { mapWithConcurrency } from "../domain/pool";
+import { mapWithConcurrency } from "../base/pool";
 import { ALERT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from "../domain/webhook-signature";
 import type { AgentDoc } from "../store/agents";
 import {

@@ -3,7 +3,7 @@
  * agent's limits (and a development message counted against the free cap) before the agent is
  * called, then settled to the real cost, or released when the call failed.
  */
-import { localDay, localMonth } from "../domain/periods";
+import { localDay, localMonth } from "../base/periods";
 import { worstCaseCostMicros } from "../domain/pricing";
 import { countChatTokens } from "../domain/tokens";
 import { resourceExhausted } from "../errors";

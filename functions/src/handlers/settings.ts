@@ -5,8 +5,8 @@
  */
 import { FieldPath, FieldValue, type Firestore } from "firebase-admin/firestore";
 import type { BillingSettingsView, SetAgentBillingSettingsRequest } from "../contract/settings";
-import { microsToUsd } from "../domain/money";
-import { daysInRange, localDay, localMonth } from "../domain/periods";
+import { microsToUsd } from "../base/money";
+import { daysInRange, localDay, localMonth } from "../base/periods";
 import { notFound, permissionDenied } from "../errors";
 import { DEFAULT_TIMEZONE, loadOwnedAgent, type AgentDoc, type BillingSettings } from "../store/agents";
 import { COLLECTIONS } from "../store/collections";

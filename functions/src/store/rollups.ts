@@ -4,7 +4,9 @@
  * whole batch with it, so nothing is counted twice. Increments commute: no read-modify-write.
  */
 import { FieldPath, FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { dailyDeltas, sessionDeltas, summaryDeltas, type Deltas, type LedgerRow } from "../domain/ledger";
+import type { LedgerRow } from "../domain/ledger";
+import { dailyDeltas, sessionDeltas, summaryDeltas, type Deltas } from "../domain/rollups";
+import { isPlainMap } from "../base/maps";
 import { dailyId } from "../domain/ids";
 import { isAlreadyExists, isNotFound } from "../errors";
 import { COLLECTIONS } from "./collections";
@@ -28,9 +30,6 @@ function fieldPairs(fields: Fields, prefix: string[] = []): unknown[] {
     isPlainMap(value) ? fieldPairs(value as Fields, [...prefix, key]) : [new FieldPath(...prefix, key), value],
   );
 }
-
-/** Maps only: timestamps and sentinels are values, not nesting. */
-export const isPlainMap = (v: unknown) => typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 
 interface Target {
   path: string;

@@ -2,7 +2,7 @@
 import { AggregateField, Timestamp, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
 import type { SessionFigures } from "../contract/send-message";
 import type { BillingSession, SessionTotals } from "../contract/sessions";
-import { microsToUsd } from "../domain/money";
+import { microsToUsd } from "../base/money";
 import { COLLECTIONS } from "./collections";
 
 const sessionRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.sessions}/${id}`);

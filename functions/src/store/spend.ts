@@ -43,8 +43,8 @@ import {
   type SpendUsage,
   type SpendWindowKeys,
 } from "../domain/limits";
-import { assertMicros } from "../domain/money";
-import { mapWithConcurrency } from "../domain/pool";
+import { assertMicros } from "../base/money";
+import { mapWithConcurrency } from "../base/pool";
 import { COLLECTIONS } from "./collections";
 
 export type { ReserveOutcome, SpendUsage, SpendWindowKeys } from "../domain/limits";

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
 import { slotStart, slotWindow } from "../../src/domain/alerts";
 import { alertId } from "../../src/domain/ids";
-import { localDay } from "../../src/domain/periods";
+import { localDay } from "../../src/base/periods";
 import { verifyWebhookSignature } from "../../src/domain/webhook-signature";
 import { mailIdFor } from "../../src/handlers/deliver";
 import { runBillingAlerts, type AlertRunDeps } from "../../src/handlers/alerts";

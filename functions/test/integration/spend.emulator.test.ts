@@ -3,7 +3,7 @@
  * admit more than a limit allows, settles record the real cost, expired holds are swept.
  */
 import { randomUUID } from "node:crypto";
-import { mapWithConcurrency } from "../../src/domain/pool";
+import { mapWithConcurrency } from "../../src/base/pool";
 import { readSpend, releaseSpend, reserveSpend, settleSpend, sweepExpiredReservations, type ReserveRequest } from "../../src/store/spend";
 import { adminDb } from "../helpers/emulator";
 

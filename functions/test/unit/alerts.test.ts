@@ -10,7 +10,7 @@ import {
   type DayUsage,
 } from "../../src/domain/alerts";
 import { alertId } from "../../src/domain/ids";
-import { mapWithConcurrency } from "../../src/domain/pool";
+import { mapWithConcurrency } from "../../src/base/pool";
 
 const TODAY = "2026-11-26";
 const usage = (day: string, totalTokens: number, costMicros = 0): DayUsage => ({ day, totalTokens, costMicros });

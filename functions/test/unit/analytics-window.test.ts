@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { eachDay, instantWindow } from "../../src/domain/day-window";
-import { daysInRange, localDay } from "../../src/domain/periods";
+import { daysInRange, localDay } from "../../src/base/periods";
 
 const ZONES = [
   "UTC",

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { usageAnalyticsRequestSchema } from "../../src/contract/analytics";
 import { buildAnalytics, efficiency, emptyModes, readDayUsage, type DayUsage, type Figures } from "../../src/domain/analytics";
-import { daysInRange } from "../../src/domain/periods";
+import { daysInRange } from "../../src/base/periods";
 
 const figures = (messages: number, costMicros: number, prompt = 100 * messages, completion = 50 * messages): Figures => ({
   messages,

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { MICROS_PER_USD, assertMicros, divRoundHalfUp, microsToUsd, usdToMicros } from "../../src/domain/money";
+import { MICROS_PER_USD, assertMicros, divRoundHalfUp, microsToUsd, usdToMicros } from "../../src/base/money";
 
 describe("MICROS_PER_USD", () => {
   it("is one million", () => {

@@ -1,16 +1,15 @@
 import fc from "fast-check";
 import {
   type Granularity,
-  dayBounds,
-  daysBetween,
   daysInRange,
   isValidDay,
   isValidTimezone,
   localDay,
   localMonth,
+  nextLocalMidnight,
   periodOf,
   periodsInRange,
-} from "../../src/domain/periods";
+} from "../../src/base/periods";
 
 const HOUR = 3_600_000;
 
@@ -113,14 +112,14 @@ describe("periodOf", () => {
         const day = new Date(Date.UTC(2000, 0, 1) + offset * 86_400_000).toISOString().slice(0, 10);
         const monday = periodOf(day, "week");
         expect(new Date(`${monday}T00:00:00Z`).getUTCDay()).toBe(1);
-        expect(daysBetween(monday, day)).toBeGreaterThanOrEqual(1);
-        expect(daysBetween(monday, day)).toBeLessThanOrEqual(7);
+        expect(daysInRange(monday, day).length).toBeGreaterThanOrEqual(1);
+        expect(daysInRange(monday, day).length).toBeLessThanOrEqual(7);
       }),
     );
   });
 });
 
-describe("daysInRange and daysBetween", () => {
+describe("daysInRange", () => {
   it.each([
     ["2026-03-10", "2026-03-10", ["2026-03-10"]],
     ["2026-02-27", "2026-03-02", ["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]],
@@ -130,7 +129,6 @@ describe("daysInRange and daysBetween", () => {
     ["2026-03-07", "2026-03-09", ["2026-03-07", "2026-03-08", "2026-03-09"]],
   ])("%s..%s", (from, to, expected) => {
     expect(daysInRange(from, to)).toEqual(expected);
-    expect(daysBetween(from, to)).toBe(expected.length);
   });
 
   it.each([
@@ -138,7 +136,6 @@ describe("daysInRange and daysBetween", () => {
     ["2024-01-01", "2024-12-31", 366],
     ["2026-10-01", "2026-11-30", 61],
   ])("%s..%s has %p days", (from, to, days) => {
-    expect(daysBetween(from, to)).toBe(days);
     expect(daysInRange(from, to)).toHaveLength(days);
   });
 
@@ -148,7 +145,6 @@ describe("daysInRange and daysBetween", () => {
     ["2026-01-01", "2026-1-2", /to/],
   ])("refuses %s..%s", (from, to, message) => {
     expect(() => daysInRange(from, to)).toThrow(message);
-    expect(() => daysBetween(from, to)).toThrow(message);
     expect(() => periodsInRange(from, to, "month")).toThrow(RangeError);
   });
 });
@@ -182,44 +178,32 @@ describe("periodsInRange", () => {
   });
 });
 
-describe("dayBounds", () => {
+describe("nextLocalMidnight", () => {
   it.each([
-    // New York: spring forward on 2026-03-08 (23 h), fall back on 2026-11-01 (25 h).
-    ["America/New_York", "2026-03-08", "2026-03-08T05:00:00.000Z", "2026-03-09T04:00:00.000Z", 23],
-    ["America/New_York", "2026-11-01", "2026-11-01T04:00:00.000Z", "2026-11-02T05:00:00.000Z", 25],
-    ["America/New_York", "2026-06-15", "2026-06-15T04:00:00.000Z", "2026-06-16T04:00:00.000Z", 24],
-    // Paris: spring forward on 2026-03-29, fall back on 2026-10-25.
-    ["Europe/Paris", "2026-03-29", "2026-03-28T23:00:00.000Z", "2026-03-29T22:00:00.000Z", 23],
-    ["Europe/Paris", "2026-10-25", "2026-10-24T22:00:00.000Z", "2026-10-25T23:00:00.000Z", 25],
-    ["Asia/Tokyo", "2026-03-08", "2026-03-07T15:00:00.000Z", "2026-03-08T15:00:00.000Z", 24],
-    ["UTC", "2026-11-01", "2026-11-01T00:00:00.000Z", "2026-11-02T00:00:00.000Z", 24],
-    // Chile springs forward at midnight: 00:00 does not exist, the day starts at 01:00 (-03).
-    ["America/Santiago", "2026-09-06", "2026-09-06T04:00:00.000Z", "2026-09-07T03:00:00.000Z", 23],
-  ])("%s %s is [%s, %s), %p hours", (tz, day, start, end, hours) => {
-    const bounds = dayBounds(day, tz);
-    expect(bounds.start.toISOString()).toBe(start);
-    expect(bounds.end.toISOString()).toBe(end);
-    expect(bounds.end.getTime() - bounds.start.getTime()).toBe(hours * HOUR);
+    ["2026-12-01T21:30:00Z", "UTC", "2026-12-02T00:00:00.000Z"],
+    ["2026-12-01T21:30:00Z", "Asia/Tehran", "2026-12-02T20:30:00.000Z"],
+    ["2026-12-01T19:00:00Z", "Asia/Tehran", "2026-12-01T20:30:00.000Z"],
+    // New York's DST end day lasts 25 hours.
+    ["2026-11-01T04:30:00Z", "America/New_York", "2026-11-02T05:00:00.000Z"],
+    // Santiago springs forward at midnight: the day starts at 01:00.
+    ["2026-09-05T12:00:00Z", "America/Santiago", "2026-09-06T04:00:00.000Z"],
+  ])("after %s in %s is %s", (at, tz, expected) => {
+    expect(new Date(nextLocalMidnight(new Date(at), tz)).toISOString()).toBe(expected);
   });
 
-  it("agrees with localDay at both edges, in any zone", () => {
-    const zones = ["America/New_York", "Europe/Paris", "Asia/Tokyo", "America/Los_Angeles", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"];
+  it("is always after the instant, at most 25 hours later, and starts the next local day", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 40_000 }), fc.constantFrom(...zones), (offset, tz) => {
-        const day = new Date(Date.UTC(2000, 0, 1) + offset * 86_400_000).toISOString().slice(0, 10);
-        const { start, end } = dayBounds(day, tz);
-        expect(localDay(start, tz)).toBe(day);
-        expect(localDay(end.getTime() - 1, tz)).toBe(day);
-        expect(localDay(start.getTime() - 1, tz)).not.toBe(day);
-        expect(localDay(end, tz)).not.toBe(day);
-        expect(end.getTime() - start.getTime()).toBeGreaterThanOrEqual(23 * HOUR);
-        expect(end.getTime() - start.getTime()).toBeLessThanOrEqual(25 * HOUR);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2_000_000_000_000 }),
+        fc.constantFrom("UTC", "Europe/Paris", "Asia/Tehran", "America/New_York"),
+        (at, tz) => {
+          const next = nextLocalMidnight(at, tz);
+          expect(next).toBeGreaterThan(at);
+          expect(next - at).toBeLessThanOrEqual(25 * HOUR);
+          expect(localDay(next, tz) > localDay(at, tz)).toBe(true);
+          expect(localDay(next - 1, tz)).toBe(localDay(at, tz));
+        },
+      ),
     );
-  });
-
-  it("refuses an invalid day or timezone", () => {
-    expect(() => dayBounds("2026-02-30", "UTC")).toThrow(RangeError);
-    expect(() => dayBounds("2026-02-01", "+05:00")).toThrow(/IANA/);
   });
 });

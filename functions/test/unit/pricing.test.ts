@@ -10,7 +10,7 @@ import {
   resolvePrice,
   worstCaseCostMicros,
 } from "../../src/domain/pricing";
-import { isValidDay } from "../../src/domain/periods";
+import { isValidDay } from "../../src/base/periods";
 import { MAX_TOKEN_COUNT, type TokenUsage } from "../../src/domain/usage";
 
 const GPT4: ModelPrice = mtokPrice(30_000_000, 30_000_000, 60_000_000);

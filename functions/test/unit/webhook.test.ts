@@ -1,6 +1,6 @@
 import { settingsRequestSchema } from "../../src/contract/settings";
 import { signWebhookBody, verifyWebhookSignature } from "../../src/domain/webhook-signature";
-import { webhookUrlProblem } from "../../src/domain/webhook-url";
+import { webhookUrlProblem } from "../../src/base/webhook-url";
 
 describe("webhook signature", () => {
   it("matches the RFC 4231 HMAC-SHA256 test vector (test case 2)", () => {

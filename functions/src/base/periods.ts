@@ -45,6 +45,16 @@ export function localMonth(at: Date | number, timezone: string): string {
   return zoned(at, timezone).toFormat("yyyy-MM");
 }
 
+/**
+ * The first instant (epoch ms) of the local day after the one `at` falls in, in `timezone`. Where
+ * the clocks jump at midnight, the day starts at the first instant that exists (Luxon moves a
+ * non-existent 00:00 forward).
+ */
+export function nextLocalMidnight(at: Date | number, timezone: string): number {
+  const next = zoned(at, timezone).plus({ days: 1 }).startOf("day");
+  return next.toMillis();
+}
+
 /** Epoch ms of a real calendar day's UTC midnight, or null (`2026-02-30` is not a day). */
 export function dayStartMillis(day: string): number | null {
   return isValidDay(day) ? DateTime.fromISO(day, { zone: "utc" }).toMillis() : null;
@@ -98,30 +108,6 @@ export function periodsInRange(from: string, to: string, granularity: Granularit
   return periods;
 }
 
-/**
- * The instants `[start, end)` of a local day in `timezone`. Not always 24 hours: a DST change day
- * lasts 23 or 25, and where the clocks jump at midnight the day starts at the first instant that
- * exists (01:00).
- */
-export function dayBounds(day: string, timezone: string): { start: Date; end: Date } {
-  const date = calendarDay(day, "day");
-  const zone = checkedZone(timezone);
-  const start = localMidnight(date, zone);
-  const end = localMidnight(date.plus({ days: 1 }), zone);
-  return { start: start.toJSDate(), end: end.toJSDate() };
-}
-
-/**
- * The number of days in the inclusive range (`daysBetween(d, d) === 1`).
- *
- * @throws RangeError when a day is invalid or `from` is after `to`.
- */
-export function daysBetween(from: string, to: string): number {
-  const [start, end] = calendarRange(from, to);
-  // Both are UTC midnights, so the difference is a whole number of days.
-  return end.diff(start, "days").days + 1;
-}
-
 /** A validated day as a UTC-midnight DateTime: calendar arithmetic with no DST in the way. */
 function calendarDay(day: string, field: string): DateTime {
   if (!isValidDay(day)) {
@@ -152,11 +138,6 @@ function checkedZone(timezone: string): string {
     throw new RangeError(`timezone must be an IANA zone name such as "Europe/Paris" or "UTC", got ${JSON.stringify(timezone)}`);
   }
   return timezone;
-}
-
-/** The first instant of a calendar day in `zone`; Luxon moves a non-existent 00:00 forward. */
-function localMidnight(date: DateTime, zone: string): DateTime {
-  return DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone });
 }
 
 function zoned(at: Date | number, timezone: string): DateTime {
