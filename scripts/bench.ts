@@ -12,15 +12,15 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT } from "./emulators";
 import { countDocuments, observedChanges, observedFigure } from "./bench/documents";
-import { adminDb, requireEmulators, usersWithAgents, withoutBackendLogs, withTriggersDisabled } from "./bench/env";
+import { requireEmulators, usersWithAgents, withoutBackendLogs, withTriggersDisabled } from "./bench/env";
 import { historyRange, seedHistory } from "./bench/history";
 import { CONCURRENCY, measureMetering } from "./bench/metering";
 import { measureAnalytics, measureExport } from "./bench/reads";
 import { renderFigures, writeResults, type Figure } from "./bench/report";
 import { measureRollup } from "./bench/rollup";
 import { measureTokens } from "./bench/tokens";
+import { adminDb, ROOT } from "./local-env";
 
 /** Users for the metering run: sendMessage allows one user 30 calls per 5 s and 120 per minute. */
 const METERING_USERS = 32;

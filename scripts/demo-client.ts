@@ -3,32 +3,18 @@
  * in with the web SDK, hold a development and a production conversation (streamed to the
  * terminal), save the session and read the live summary.
  */
-import { getApps, initializeApp, type FirebaseApp } from "firebase/app";
-import { connectAuthEmulator, getAuth, signInWithEmailAndPassword } from "firebase/auth";
-import { connectFunctionsEmulator, getFunctions } from "firebase/functions";
+import { getAuth, signInWithEmailAndPassword } from "firebase/auth";
 import { createBillingClient, type BillingClient, type SendMessageResponse, type TestMode } from "../client/src";
 import { count, usd } from "./cli-format";
 import { DEMO } from "./demo-setup";
-import { CLIENT_ENV, PROJECT_ID } from "./emulators";
+import { connectedWebApp } from "./local-env";
 
+/** The demo's web app, connected once (runDemo may run twice in one process). */
 const APP_NAME = "agent-billing-demo";
-
-/** The demo's web app, connected to the emulators once (runDemo may run twice in one process). */
-function demoApp(): FirebaseApp {
-  const existing = getApps().find((app) => app.name === APP_NAME);
-  if (existing) return existing;
-  const app = initializeApp({ projectId: PROJECT_ID, apiKey: "demo-key" }, APP_NAME);
-  const functions = new URL(process.env.FUNCTIONS_EMULATOR_ORIGIN ?? CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN);
-  connectFunctionsEmulator(getFunctions(app), functions.hostname, Number(functions.port));
-  connectAuthEmulator(getAuth(app), `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST ?? CLIENT_ENV.FIREBASE_AUTH_EMULATOR_HOST}`, {
-    disableWarnings: true,
-  });
-  return app;
-}
 
 /** The demo owner, signed in with email and password against the Auth emulator. */
 export async function signInDemoOwner(): Promise<BillingClient> {
-  const app = demoApp();
+  const app = connectedWebApp(APP_NAME);
   await signInWithEmailAndPassword(getAuth(app), DEMO.email, DEMO.password);
   return createBillingClient({ app });
 }

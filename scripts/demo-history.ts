@@ -16,8 +16,8 @@ import type { BillingClient } from "../client/src";
 import { localDay } from "../functions/src/base/periods";
 import { count, table, usd } from "./cli-format";
 import { DEMO } from "./demo-setup";
-import { ROOT } from "./emulators";
-import { emulatorSigningKey, ledgerRowOf, trafficOf, writeRows } from "./seed-traffic";
+import { localSigningKey, ROOT } from "./local-env";
+import { ledgerRowOf, trafficOf, writeRows } from "./seed-traffic";
 
 export const HISTORY_DAYS = 30;
 const WRITE_CONCURRENCY = 16;
@@ -45,7 +45,7 @@ export async function seedMonth(db: Firestore, now = new Date()): Promise<number
     perDay: 30,
     developmentShare: 0.25,
   });
-  const key = emulatorSigningKey();
+  const key = localSigningKey();
   const rows = messages.map((m) => ledgerRowOf(m, key));
   const progress = bar("writing ledger rows");
   const started = Date.now();

@@ -2,10 +2,7 @@
  * The demo's fixed identities: a demo owner in the Auth emulator and an agent it owns. Idempotent,
  * so `npm start` can run any number of times.
  */
-import { getApps, initializeApp } from "firebase-admin/app";
-import { getAuth } from "firebase-admin/auth";
-import { getFirestore } from "firebase-admin/firestore";
-import { PROJECT_ID } from "./emulators";
+import { adminAuth, seedAgent } from "./local-env";
 
 export const DEMO = {
   uid: "demo-owner",
@@ -15,27 +12,12 @@ export const DEMO = {
   timezone: "Europe/Paris",
 } as const;
 
-/** Admin SDK clients pointed at the emulators (the environment names their hosts). */
-export function adminClients() {
-  if (!getApps().length) initializeApp({ projectId: PROJECT_ID });
-  return { auth: getAuth(), db: getFirestore() };
-}
-
-/** Creates the demo owner and agent when missing. */
+/** Creates the demo owner and agent when missing (the agent's fields are merged into an earlier run's). */
 export async function seedDemoIdentities(): Promise<void> {
-  const { auth, db } = adminClients();
+  const auth = adminAuth();
   await auth
     .getUser(DEMO.uid)
     .catch(() => auth.createUser({ uid: DEMO.uid, email: DEMO.email, password: DEMO.password, displayName: "Demo owner" }));
-  await db.doc(`alchemist_agents/${DEMO.agentId}`).set(
-    {
-      userId: DEMO.uid,
-      name: "Demo support agent",
-      model: "gpt-4",
-      systemPrompt: "You are a helpful support agent.",
-      status: "active",
-      billing: { timezone: DEMO.timezone },
-    },
-    { merge: true },
-  );
+  const agent = { name: "Demo support agent", systemPrompt: "You are a helpful support agent.", billing: { timezone: DEMO.timezone } };
+  await seedAgent(DEMO.uid, agent, DEMO.agentId);
 }

@@ -8,27 +8,26 @@
 import type { BillingClient } from "../client/src";
 import { converse, printSummary, saveSession, signInDemoOwner } from "./demo-client";
 import { historyRange, printAnalytics, printDailyChart, seedMonth, waitForRollups, writeExport, HISTORY_DAYS } from "./demo-history";
-import { adminClients, DEMO, seedDemoIdentities } from "./demo-setup";
-import { CLIENT_ENV, PROJECT_ID } from "./emulators";
+import { DEMO, seedDemoIdentities } from "./demo-setup";
+import { adminDb, API_KEY, endpoint, functionUrl, HOST, localAgentUrl, PROJECT_ID } from "./local-env";
 
 function instructions(): string {
-  const fn = `${CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN}/${PROJECT_ID}/us-central1`;
-  const auth = `http://${CLIENT_ENV.FIREBASE_AUTH_EMULATOR_HOST}`;
+  const auth = endpoint("auth").origin;
   return `
-Agent billing is running (project ${PROJECT_ID}, everything on 127.0.0.1):
+Agent billing is running (project ${PROJECT_ID}, everything on ${HOST}):
   Auth emulator       ${auth}
-  Firestore emulator  http://${CLIENT_ENV.FIRESTORE_EMULATOR_HOST}
-  Functions emulator  ${fn}/<function>
-  Pub/Sub emulator    http://${CLIENT_ENV.PUBSUB_EMULATOR_HOST}
-  Local agent         ${CLIENT_ENV.LOCAL_AGENT_URL} (OpenAI-compatible)
+  Firestore emulator  ${endpoint("firestore").origin}
+  Functions emulator  ${functionUrl("<function>")}
+  Pub/Sub emulator    ${endpoint("pubsub").origin}
+  Local agent         ${localAgentUrl()} (OpenAI-compatible)
 
 Demo owner ${DEMO.email} / ${DEMO.password} owns agent "${DEMO.agentId}". Call it:
-  TOKEN=$(curl -s '${auth}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo' \\
+  TOKEN=$(curl -s '${auth}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=${API_KEY}' \\
     -H 'content-type: application/json' \\
     -d '{"email":"${DEMO.email}","password":"${DEMO.password}","returnSecureToken":true}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).idToken')
-  curl -s ${fn}/sendMessage -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+  curl -s ${functionUrl("sendMessage")} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"data":{"agentId":"${DEMO.agentId}","conversationId":"hello","message":"Hi there","testMode":"production"}}'
-  curl -s ${fn}/getBillingInfo -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+  curl -s ${functionUrl("getBillingInfo")} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"data":{"agentId":"${DEMO.agentId}"}}'
 
 Press Ctrl-C to stop everything.`;
@@ -56,13 +55,13 @@ async function liveConversations(client: BillingClient): Promise<void> {
   ]);
   await saveSession(client, conversationId, "production", tally);
   heading("Live summary (getBillingInfo)");
-  await waitForRollups(adminClients().db, client);
+  await waitForRollups(adminDb(), client);
   printSummary(await client.getBillingInfo(DEMO.agentId));
 }
 
 /** The history: a month seeded and rolled up, then analytics, a chart and an export. */
 async function history(client: BillingClient): Promise<void> {
-  const { db } = adminClients();
+  const db = adminDb();
   const range = historyRange();
   heading(`A month of earlier traffic (${HISTORY_DAYS} days before today, ${DEMO.timezone})`);
   await seedMonth(db);

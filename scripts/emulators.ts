@@ -11,10 +11,9 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LOCAL_AGENT_PORT, startLocalAgent } from "./local-agent";
+import { startLocalAgent } from "./local-agent";
+import { functionUrl, HOST, LOCAL_ENV, LOCAL_SECRETS_FILE, PORTS, PROJECT_ID, ROOT } from "./local-env";
 
-export const ROOT = path.resolve(__dirname, "..");
-export const PROJECT_ID = "demo-agent-billing";
 const CACHE = path.join(ROOT, ".cache", "emulators");
 const SDK = "/usr/lib/google-cloud-sdk/platform";
 const FIRESTORE_JAR = process.env.FIRESTORE_EMULATOR_JAR ?? `${SDK}/cloud-firestore-emulator/cloud-firestore-emulator.jar`;
@@ -61,12 +60,18 @@ function checkJava(): void {
     throw new EmulatorsMissing("Java not found: the Firestore and Pub/Sub emulators need a JRE 11+ on PATH.");
 }
 
-/** The environment firebase-tools needs to use the local binaries instead of downloading. */
+/**
+ * The environment firebase-tools needs to use the local binaries instead of downloading. Its
+ * Functions emulator also looks for Application Default Credentials (to warn that they reach
+ * production), and google-auth-library then pings the GCE metadata server, which fails here with
+ * a MetadataLookupWarning on stderr: gcp-metadata's METADATA_SERVER_DETECTION=none says there is none.
+ */
 export function emulatorEnv(): NodeJS.ProcessEnv {
   checkJava();
   return {
     FIRESTORE_EMULATOR_BINARY_PATH: firestoreLauncher(),
     PUBSUB_EMULATOR_BINARY_PATH: pubsubBinary(),
+    METADATA_SERVER_DETECTION: "none",
   };
 }
 
@@ -79,25 +84,14 @@ function localSecrets(): Record<"AGENT_API_KEY" | "LEDGER_SIGNING_KEY" | "WEBHOO
   const fresh = () => `local-${randomBytes(16).toString("hex")}`;
   const secrets = { AGENT_API_KEY: fresh(), LEDGER_SIGNING_KEY: fresh(), WEBHOOK_SIGNING_SECRET: fresh() };
   const lines = Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`);
-  fs.writeFileSync(path.join(ROOT, "functions", ".secret.local"), lines.join(""), { mode: 0o600 });
+  fs.writeFileSync(LOCAL_SECRETS_FILE, lines.join(""), { mode: 0o600 });
   return secrets;
 }
 
-/** The environment every emulator client (tests, scripts) uses to reach the emulators. */
-export const CLIENT_ENV = {
-  GCLOUD_PROJECT: PROJECT_ID,
-  FIREBASE_PROJECT: PROJECT_ID,
-  FIRESTORE_EMULATOR_HOST: "127.0.0.1:8080",
-  FIREBASE_AUTH_EMULATOR_HOST: "127.0.0.1:9099",
-  PUBSUB_EMULATOR_HOST: "127.0.0.1:8085",
-  FUNCTIONS_EMULATOR_ORIGIN: `http://127.0.0.1:5001`,
-  LOCAL_AGENT_URL: `http://127.0.0.1:${LOCAL_AGENT_PORT}/v1`,
-};
-
 /** What the command needs beyond what firebase emulators:exec sets itself. */
 const CLIENT_ENV_FOR_COMMAND = {
-  LOCAL_AGENT_URL: CLIENT_ENV.LOCAL_AGENT_URL,
-  FUNCTIONS_EMULATOR_ORIGIN: CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN,
+  LOCAL_AGENT_URL: LOCAL_ENV.LOCAL_AGENT_URL,
+  FUNCTIONS_EMULATOR_ORIGIN: LOCAL_ENV.FUNCTIONS_EMULATOR_ORIGIN,
 };
 const ONLY = ["--only", "auth,firestore,functions,pubsub", "--project", PROJECT_ID, "--non-interactive"];
 const FIREBASE = path.join(ROOT, "node_modules", ".bin", "firebase");
@@ -113,8 +107,8 @@ interface Support {
 async function startSupport(): Promise<Support> {
   const secrets = localSecrets();
   const env = { ...process.env, ...emulatorEnv(), ...CLIENT_ENV_FOR_COMMAND, ...secrets };
-  const agent = await startLocalAgent(LOCAL_AGENT_PORT, secrets.AGENT_API_KEY).catch((err: Error) => {
-    throw new Error(`local agent could not start on 127.0.0.1:${LOCAL_AGENT_PORT} (${err.message}); is another copy running?`);
+  const agent = await startLocalAgent(PORTS.localAgent, secrets.AGENT_API_KEY).catch((err: Error) => {
+    throw new Error(`local agent could not start on ${HOST}:${PORTS.localAgent} (${err.message}); is another copy running?`);
   });
   const stop = async () => {
     agent.closeAllConnections();
@@ -148,7 +142,7 @@ export async function runUnderEmulators(command: string[]): Promise<number> {
 
 /** Resolves once the Functions emulator serves the project's callables. */
 async function functionsReady(exited: Promise<number>, timeoutMs = 180_000): Promise<void> {
-  const url = `${CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN}/${PROJECT_ID}/us-central1/sendMessage`;
+  const url = functionUrl("sendMessage");
   let gone = false;
   void exited.then(() => (gone = true));
   for (const until = Date.now() + timeoutMs; Date.now() < until && !gone;) {
@@ -171,7 +165,7 @@ async function functionsReady(exited: Promise<number>, timeoutMs = 180_000): Pro
 export async function serveEmulators(onReady: () => Promise<void>): Promise<number> {
   const support = await startSupport();
   const { AGENT_API_KEY, LEDGER_SIGNING_KEY, WEBHOOK_SIGNING_SECRET } = support.env;
-  Object.assign(process.env, CLIENT_ENV, { AGENT_API_KEY, LEDGER_SIGNING_KEY, WEBHOOK_SIGNING_SECRET });
+  Object.assign(process.env, LOCAL_ENV, { AGENT_API_KEY, LEDGER_SIGNING_KEY, WEBHOOK_SIGNING_SECRET });
   const child = spawn(FIREBASE, ["emulators:start", ...ONLY], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "inherit"],

@@ -9,6 +9,8 @@
  *   [[tokens:N]]  answer with exactly N completion tokens (at most max_tokens, as a real model)
  *   [[cached:N]]  report N of the prompt tokens as served from the prompt cache
  *   [[cut:N]]     stream N chunks, then drop the connection (no usage, no end)
+ *   [[report-prompt:N]], [[report-completion:N]]
+ *                 report N prompt / completion tokens in `usage`, whatever was sent (a provider's usage glitch)
  *
  * Run alone with `npm run agent`; the emulator harness starts it for `npm start` and the tests.
  * GET /_local/stats and POST /_local/reset expose a request counter so tests can prove that a
@@ -31,6 +33,8 @@ export interface Markers {
   tokens?: number;
   cached?: number;
   cut?: number;
+  reportPrompt?: number;
+  reportCompletion?: number;
 }
 
 /** Reads the markers of a message; unknown text is ignored. */
@@ -47,6 +51,8 @@ export function parseMarkers(text: string): Markers {
     tokens: num("tokens") !== undefined ? Math.min(num("tokens")!, MAX_TOKENS) : undefined,
     cached: num("cached"),
     cut: num("cut"),
+    reportPrompt: num("report-prompt"),
+    reportCompletion: num("report-completion"),
   };
 }
 
@@ -122,8 +128,8 @@ function parseTurn(m: unknown, i: number): ChatTurn {
 }
 
 function usageFor(req: ChatRequest, answer: string, markers: Markers) {
-  const prompt = countChatTokens(req.messages, req.model);
-  const completion = countTextTokens(answer, req.model);
+  const prompt = markers.reportPrompt ?? countChatTokens(req.messages, req.model);
+  const completion = markers.reportCompletion ?? countTextTokens(answer, req.model);
   const cached = Math.min(markers.cached ?? 0, prompt);
   return {
     prompt_tokens: prompt,

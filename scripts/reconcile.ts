@@ -1,7 +1,8 @@
 /**
- * `npm run reconcile [-- --agent ID] [--page-size N] [--project ID]`: recomputes every rollup
- * (summary, daily buckets, sessions) from the ledger, page by page, and prints the drift per agent
- * and field. Exits 1 on any drift, 0 when every total equals the sum of its ledger rows.
+ * `npm run reconcile [-- --agent ID] [--page-size N] [--project ID]`: recomputes every rollup of the
+ * registry (functions/src/domain/rollups.ts: summary, daily buckets, sessions) from the ledger, page
+ * by page, and prints the drift per agent and field. Exits 1 on any drift, 0 when every total equals
+ * the sum of its ledger rows.
  *
  * Against the emulators by default (project demo-agent-billing, Firestore on 127.0.0.1:8080); for a
  * real project pass --project and use Application Default Credentials.
@@ -9,13 +10,12 @@
 import { Command } from "commander";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { FieldPath, getFirestore, type Firestore, type Query } from "firebase-admin/firestore";
-import { dailyId } from "../functions/src/domain/ids";
 import type { LedgerRow } from "../functions/src/domain/ledger";
-import { addDeltas, dailyDeltas, sessionDeltas, summaryDeltas, type Deltas } from "../functions/src/domain/rollups";
+import { addDeltas, ROLLUPS, type Deltas, type Rollup } from "../functions/src/domain/rollups";
 import { rowProblem } from "../functions/src/domain/ledger-schema";
-import { COLLECTIONS } from "../functions/src/store/collections";
+import { COLLECTIONS } from "../functions/src/base/collections";
 import { isPlainMap } from "../functions/src/base/maps";
-import { emulatorSigningKey } from "./seed-traffic";
+import { localSigningKey, PROJECT_ID, useEmulators } from "./local-env";
 
 /** One field whose stored total differs from the ledger. */
 export interface Drift {
@@ -40,28 +40,9 @@ function leaves(value: unknown, prefix = ""): Map<string, number> {
   return out;
 }
 
-/**
- * The top-level fields a rollup maintains, derived from the delta functions (the one definition of
- * what a row adds), so fields a rollup does not own (a client's report, timestamps) are not totals.
- */
-function counterKeys(deltas: (row: LedgerRow) => Deltas): Set<string> {
-  const sample = (mode: LedgerRow["mode"]) =>
-    ({
-      mode,
-      billable: mode === "production",
-      model: "m",
-      costMicros: 0,
-      shadowCostMicros: 0,
-      tokens: { prompt: 0, completion: 0, total: 0, cached: 0 },
-    }) as LedgerRow;
-  return new Set([...Object.keys(deltas(sample("production"))), ...Object.keys(deltas(sample("development")))]);
-}
-
 interface Expected {
-  summaries: Totals;
-  daily: Totals;
-  sessions: Totals;
-  owners: Map<string, string>;
+  /** Per rollup of the registry, the sums of its documents' deltas by document id. */
+  totals: Map<Rollup, Totals>;
   rows: number;
   refused: string[];
 }
@@ -74,7 +55,7 @@ async function sumLedger(
   pageSize: number,
   onPage: (rows: number) => void,
 ): Promise<Expected> {
-  const e: Expected = { summaries: new Map(), daily: new Map(), sessions: new Map(), owners: new Map(), rows: 0, refused: [] };
+  const e: Expected = { totals: new Map(ROLLUPS.map((rollup) => [rollup, new Map()])), rows: 0, refused: [] };
   const add = (totals: Totals, id: string, delta: Deltas) => addDeltas(totals.get(id) ?? totals.set(id, {}).get(id)!, delta);
   let query: Query = db.collection(COLLECTIONS.ledger);
   if (agentId) query = query.where("agentId", "==", agentId);
@@ -87,10 +68,7 @@ async function sumLedger(
         continue;
       }
       const row = doc.data() as LedgerRow;
-      e.owners.set(row.agentId, row.userId);
-      add(e.summaries, row.agentId, summaryDeltas(row));
-      add(e.daily, dailyId(row.agentId, row.localDay), dailyDeltas(row));
-      add(e.sessions, row.sessionId, sessionDeltas(row));
+      for (const [rollup, totals] of e.totals) add(totals, rollup.docId(row), rollup.deltas(row));
     }
     e.rows += page.size;
     onPage(e.rows);
@@ -99,23 +77,17 @@ async function sumLedger(
   return e;
 }
 
-/** Compares the expected totals of one collection with the stored documents, both ways. */
-async function compare(
-  collection: string,
-  counters: Set<string>,
-  expected: Totals,
-  agentOf: (id: string) => string,
-  scope: Query,
-): Promise<Drift[]> {
+/** Compares the expected totals of one rollup with its stored documents (its counters only), both ways. */
+async function compare(rollup: Rollup, expected: Totals, scope: Query): Promise<Drift[]> {
   const stored = new Map((await scope.get()).docs.map((d) => [d.id, d.data()]));
   const drifts: Drift[] = [];
   for (const id of new Set([...expected.keys(), ...stored.keys()])) {
     const want = leaves(expected.get(id) ?? {});
-    const have = new Map([...leaves(stored.get(id) ?? {})].filter(([field]) => counters.has(field.split(".")[0])));
+    const have = new Map([...leaves(stored.get(id) ?? {})].filter(([field]) => rollup.counters.has(field.split(".")[0])));
     for (const field of new Set([...want.keys(), ...have.keys()])) {
       const ledger = want.get(field) ?? 0;
       const actual = have.get(field) ?? 0;
-      if (ledger !== actual) drifts.push({ agentId: agentOf(id), doc: `${collection}/${id}`, field, ledger, stored: actual });
+      if (ledger !== actual) drifts.push({ agentId: rollup.agentOf(id), doc: `${rollup.collection}/${id}`, field, ledger, stored: actual });
     }
   }
   return drifts;
@@ -131,13 +103,8 @@ export async function reconcile(
     const base = db.collection(collection);
     return options.agentId ? base.where("agentId", "==", options.agentId) : base;
   };
-  const agentOfDaily = (id: string) => id.slice(0, -11);
-  const agentOfSession = (id: string) => id.split(":")[0];
-  const drifts = [
-    ...(await compare(COLLECTIONS.summaries, counterKeys(summaryDeltas), e.summaries, (id) => id, scoped(COLLECTIONS.summaries))),
-    ...(await compare(COLLECTIONS.daily, counterKeys(dailyDeltas), e.daily, agentOfDaily, scoped(COLLECTIONS.daily))),
-    ...(await compare(COLLECTIONS.sessions, counterKeys(sessionDeltas), e.sessions, agentOfSession, scoped(COLLECTIONS.sessions))),
-  ];
+  const drifts: Drift[] = [];
+  for (const [rollup, totals] of e.totals) drifts.push(...(await compare(rollup, totals, scoped(rollup.collection))));
   return { drifts, rows: e.rows, refused: e.refused };
 }
 
@@ -159,7 +126,7 @@ function report(result: Awaited<ReturnType<typeof reconcile>>): void {
  * wrote to functions/.secret.local (it changes every run).
  */
 function signingKey(project: string): string {
-  if (process.env.LEDGER_SIGNING_KEY || project.startsWith("demo-")) return emulatorSigningKey();
+  if (process.env.LEDGER_SIGNING_KEY || project.startsWith("demo-")) return localSigningKey();
   throw new Error("set LEDGER_SIGNING_KEY (the functions' secret) so rows can be verified as the rollup verifies them");
 }
 
@@ -168,11 +135,11 @@ async function main(): Promise<number> {
     .description("Recompute every rollup from the ledger and print the drift")
     .option("--agent <id>", "only this agent")
     .option("--page-size <n>", "ledger rows per page", (v) => Number.parseInt(v, 10), 1000)
-    .option("--project <id>", "Firebase project", process.env.GCLOUD_PROJECT ?? "demo-agent-billing")
+    .option("--project <id>", "Firebase project", process.env.GCLOUD_PROJECT ?? PROJECT_ID)
     .parse()
     .opts<{ agent?: string; pageSize: number; project: string }>();
   if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1 || opts.pageSize > 10_000) throw new Error("--page-size must be 1-10000");
-  if (opts.project.startsWith("demo-")) process.env.FIRESTORE_EMULATOR_HOST ??= "127.0.0.1:8080";
+  if (opts.project.startsWith("demo-")) useEmulators();
   if (!getApps().length) initializeApp({ projectId: opts.project });
   const target = process.env.FIRESTORE_EMULATOR_HOST ? `emulator ${process.env.FIRESTORE_EMULATOR_HOST}` : "Firestore";
   console.log(`reconciling ${opts.agent ? `agent ${opts.agent}` : "all agents"} of ${opts.project} (${target})`);

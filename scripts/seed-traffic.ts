@@ -4,18 +4,15 @@
  * counts them like real messages. Row ids derive from the agent, the local day and the row's
  * position, never from randomness, so seeding again lands on the same documents.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { DateTime } from "luxon";
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
 import type { TestMode } from "../functions/src/contract/common";
-import { ledgerId, sessionId } from "../functions/src/domain/ids";
-import { LEDGER_WRITER, type LedgerRow } from "../functions/src/domain/ledger";
-import { signRow } from "../functions/src/domain/ledger-signature";
-import { microsToUsd } from "../functions/src/base/money";
-import { localDay } from "../functions/src/base/periods";
+import { ledgerId } from "../functions/src/domain/ids";
+import type { LedgerRow } from "../functions/src/domain/ledger";
+import { buildLedgerRow } from "../functions/src/domain/ledger-row";
 import { mapWithConcurrency } from "../functions/src/base/pool";
-import { costMicros, resolvePrice } from "../functions/src/domain/pricing";
+import { resolvePrice } from "../functions/src/domain/pricing";
+import { writeLedgerRow, type LedgerWriteOutcome } from "../functions/src/store/ledger";
 
 /** One message exchange to seed. */
 export interface SeedMessage {
@@ -41,37 +38,14 @@ export interface SeedRow {
   row: LedgerRow;
 }
 
-/** The row sendMessage would have written for `m`: priced exactly, signed with `key`. */
+/** The row sendMessage would have written for `m` (domain/ledger-row.ts, with provider usage and the price book's price), signed with `key`. */
 export function ledgerRowOf(m: SeedMessage, key: string): SeedRow {
-  const priced = resolvePrice(m.model);
-  if (!priced) throw new Error(`seed-traffic: model "${m.model}" has no price`);
-  const tokens = { prompt: m.prompt, completion: m.completion, total: m.prompt + m.completion, cached: m.cached };
-  const list = costMicros(tokens, priced.price);
-  const charged = m.mode === "production" ? list : 0;
-  const unsigned: Omit<LedgerRow, "sig"> = {
-    agentId: m.agentId,
-    conversationId: m.conversationId,
-    userMessage: m.userMessage,
-    agentResponse: m.agentResponse,
-    tokens,
-    cost: microsToUsd(charged),
-    timestamp: m.at.toISOString(),
-    billable: m.mode === "production",
-    testMode: m.mode !== "production",
-    userId: m.userId,
-    messageId: m.messageId,
-    sessionId: sessionId(m.agentId, m.conversationId),
-    mode: m.mode,
-    model: m.model,
-    costMicros: charged,
-    shadowCostMicros: list,
-    usageSource: "provider",
-    priceVersion: priced.priceVersion,
-    localDay: localDay(m.at, m.timezone),
-    latencyMs: m.latencyMs,
-    writer: LEDGER_WRITER,
-  };
-  return { id: ledgerId(m.agentId, m.conversationId, m.messageId), row: { ...unsigned, sig: signRow(unsigned, key) } };
+  const { prompt, completion, cached, at, ...rest } = m;
+  const price = resolvePrice(m.model);
+  if (!price) throw new Error(`seed-traffic: model "${m.model}" has no price`);
+  const usage = { prompt, completion, total: prompt + completion, cached };
+  const row = buildLedgerRow({ ...rest, usage, usageSource: "provider", price, at: at.getTime() }, key);
+  return { id: ledgerId(m.agentId, m.conversationId, m.messageId), row };
 }
 
 /** A small deterministic PRNG (mulberry32) seeded from a string (FNV-1a), for repeatable traffic. */
@@ -153,9 +127,7 @@ export function trafficOf(shape: TrafficShape): SeedMessage[] {
 }
 
 /** How a write went: created now, or already there from an earlier run. */
-export type WriteOutcome = "created" | "existing";
-
-const ALREADY_EXISTS = 6;
+export type WriteOutcome = LedgerWriteOutcome;
 
 /**
  * Creates the rows with at most `concurrency` writes in flight; a row that already exists (an
@@ -169,35 +141,9 @@ export async function writeRows(
 ): Promise<Record<WriteOutcome, number>> {
   const counts = { created: 0, existing: 0 };
   await mapWithConcurrency(rows, concurrency, async ({ id, row }) => {
-    const outcome: WriteOutcome = await db
-      .doc(`billable_conversations/${id}`)
-      .create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) })
-      .then(
-        () => "created" as const,
-        (err: { code?: number }) => {
-          if (err?.code === ALREADY_EXISTS) return "existing" as const;
-          throw err;
-        },
-      );
+    const outcome = await writeLedgerRow(db, id, row);
     counts[outcome]++;
     onWritten?.(outcome);
   });
   return counts;
-}
-
-/**
- * The ledger signing key of the running emulators: the environment's, else the one the harness
- * wrote for the emulators to functions/.secret.local (a random local value, never a real secret).
- */
-export function emulatorSigningKey(): string {
-  if (process.env.LEDGER_SIGNING_KEY) return process.env.LEDGER_SIGNING_KEY;
-  const file = path.resolve(__dirname, "..", "functions", ".secret.local");
-  const line = fs.existsSync(file)
-    ? fs
-        .readFileSync(file, "utf8")
-        .split("\n")
-        .find((l) => l.startsWith("LEDGER_SIGNING_KEY="))
-    : undefined;
-  if (!line) throw new Error("LEDGER_SIGNING_KEY is not set and functions/.secret.local has none: run under the emulator harness");
-  return line.slice("LEDGER_SIGNING_KEY=".length).trim();
 }

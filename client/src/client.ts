@@ -6,27 +6,13 @@
 import type { FirebaseApp } from "firebase/app";
 import { getAuth, type Auth } from "firebase/auth";
 import { getFunctions, httpsCallable, type Functions, type HttpsCallable } from "firebase/functions";
-import { billingDebugEnabled, logCall, type DebugLogger } from "./debug";
+import { billingDebugEnabled, logCall, type CallName, type DebugLogger } from "./debug";
 import { toBillingClientError } from "./errors";
 import { openReport, readReport, type BillingReportStream, type ExportDeps } from "./export";
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from "./retry";
 import { DeltaRelay, streamOnce, type DeltaHandler, type StreamOptions } from "./stream";
-import type {
-  BillingSettingsView,
-  ConversationItem,
-  ExportReportRequest,
-  GetBillingInfoResponse,
-  ListConversationsRequest,
-  ListConversationsResponse,
-  SaveBillingSessionRequest,
-  SaveBillingSessionResponse,
-  SendMessageChunk,
-  SendMessageRequest,
-  SendMessageResponse,
-  SetAgentBillingSettingsRequest,
-  UsageAnalyticsRequest,
-  UsageAnalyticsResponse,
-} from "./types";
+import type { CallableName, ChunkOf, RequestOf, ResponseOf } from "functions/src/contract/callables";
+import type { ConversationItem, ExportReportRequest } from "./types";
 
 export const DEFAULT_REGION = "us-central1";
 /** sendMessage may run for its whole function timeout (120 s): wait a little longer than that. */
@@ -59,30 +45,30 @@ export interface BillingClientOptions {
   sendMessageTimeoutMs?: number;
 }
 
+/** A callable as a method: its request in, its response out (both from the functions' map of callables). */
+export type CallableMethod<N extends CallableName> = (request: RequestOf<N>) => Promise<ResponseOf<N>>;
+
 /** The billing backend, as an app calls it. Every method rejects with a BillingClientError. */
 export interface BillingClient {
   readonly functions: Functions;
   readonly auth: Auth;
   /** Sends a message and resolves to the billed result (`messageId` is generated when absent). */
-  sendMessage(request: SendMessageRequest): Promise<SendMessageResponse>;
+  sendMessage: CallableMethod<"sendMessage">;
   /** Like sendMessage, handing the answer's text deltas to `onDelta` as they arrive. */
-  streamMessage(request: SendMessageRequest, onDelta: DeltaHandler, options?: StreamOptions): Promise<SendMessageResponse>;
-  saveBillingSession(request: SaveBillingSessionRequest): Promise<SaveBillingSessionResponse>;
-  getBillingInfo(agentId: string, conversationId?: string): Promise<GetBillingInfoResponse>;
-  getUsageAnalytics(request: UsageAnalyticsRequest): Promise<UsageAnalyticsResponse>;
+  streamMessage(request: RequestOf<"sendMessage">, onDelta: DeltaHandler, options?: StreamOptions): Promise<ResponseOf<"sendMessage">>;
+  saveBillingSession: CallableMethod<"saveBillingSession">;
+  getBillingInfo(agentId: string, conversationId?: string): Promise<ResponseOf<"getBillingInfo">>;
+  getUsageAnalytics: CallableMethod<"getUsageAnalytics">;
   /** One page, newest first; pass `nextPageToken` back (with the same filters) for the next. */
-  listBillableConversations(request: ListConversationsRequest): Promise<ListConversationsResponse>;
+  listBillableConversations: CallableMethod<"listBillableConversations">;
   /** Every matching row, newest first, fetching page after page as the loop goes. */
-  iterateBillableConversations(request: Omit<ListConversationsRequest, "pageToken">): AsyncGenerator<ConversationItem>;
+  iterateBillableConversations(request: Omit<RequestOf<"listBillableConversations">, "pageToken">): AsyncGenerator<ConversationItem>;
   /** The whole report as text (JSON, CSV or NDJSON). */
   exportBillingReport(request: ExportReportRequest): Promise<string>;
   /** The report as a stream, for ranges too large to hold in memory. */
   openBillingReport(request: ExportReportRequest, signal?: AbortSignal): Promise<BillingReportStream>;
-  setAgentBillingSettings(request: SetAgentBillingSettingsRequest): Promise<BillingSettingsView>;
+  setAgentBillingSettings: CallableMethod<"setAgentBillingSettings">;
 }
-
-type CallableName =
-  "sendMessage" | "saveBillingSession" | "getBillingInfo" | "getUsageAnalytics" | "listBillableConversations" | "setAgentBillingSettings";
 
 /** The Functions emulator's origin, when the instance was connected to it (an SDK field, read defensively). */
 function emulatorOrigin(functions: Functions): string | null {
@@ -99,7 +85,7 @@ function exportBaseUrl(options: BillingClientOptions, functions: Functions, regi
 
 const randomMessageId = () => globalThis.crypto.randomUUID();
 
-type Traced = <T>(name: string, attempt: (n: number) => Promise<T>) => Promise<T>;
+type Traced = <T>(name: CallName, attempt: (n: number) => Promise<T>) => Promise<T>;
 
 /** Runs one logical call (all its attempts, retried by the policy), logging it when debugging is on. */
 function tracer(options: BillingClientOptions): Traced {
@@ -127,8 +113,9 @@ function tracer(options: BillingClientOptions): Traced {
 interface Transport {
   functions: Functions;
   auth: Auth;
-  send: HttpsCallable<SendMessageRequest, SendMessageResponse, SendMessageChunk>;
-  invoke: <Req, Res>(name: CallableName, request: Req) => Promise<Res>;
+  send: HttpsCallable<RequestOf<"sendMessage">, ResponseOf<"sendMessage">, ChunkOf<"sendMessage">>;
+  /** Calls a callable that does not stream, traced and retried. */
+  invoke: <N extends CallableName>(name: N, request: RequestOf<N>) => Promise<ResponseOf<N>>;
   exportDeps: () => ExportDeps;
   traced: Traced;
 }
@@ -145,7 +132,8 @@ function transport(options: BillingClientOptions): Transport {
     auth,
     traced,
     send: httpsCallable(functions, "sendMessage", { timeout: options.sendMessageTimeoutMs ?? SEND_MESSAGE_TIMEOUT_MS }),
-    invoke: <Req, Res>(name: CallableName, request: Req) => traced(name, async () => (await callableOf(name)(request)).data as Res),
+    invoke: <N extends CallableName>(name: N, request: RequestOf<N>) =>
+      traced(name, async () => (await callableOf(name)(request)).data as ResponseOf<N>),
     // Resolved at each export: the emulator may be connected after the client was built.
     exportDeps: () => ({
       auth,
@@ -160,7 +148,10 @@ export function createBillingClient(options: BillingClientOptions): BillingClien
   const { functions, auth, send, invoke, exportDeps, traced } = transport(options);
   const newMessageId = options.newMessageId ?? randomMessageId;
   // The key is fixed before the first attempt, so every retry carries the same one.
-  const keyed = (request: SendMessageRequest): SendMessageRequest => ({ ...request, messageId: request.messageId ?? newMessageId() });
+  const keyed = (request: RequestOf<"sendMessage">): RequestOf<"sendMessage"> => ({
+    ...request,
+    messageId: request.messageId ?? newMessageId(),
+  });
   const client: BillingClient = {
     functions,
     auth,
@@ -188,11 +179,11 @@ export function createBillingClient(options: BillingClientOptions): BillingClien
 
 async function* allConversations(
   client: BillingClient,
-  request: Omit<ListConversationsRequest, "pageToken">,
+  request: Omit<RequestOf<"listBillableConversations">, "pageToken">,
 ): AsyncGenerator<ConversationItem> {
   let pageToken: string | null = null;
   do {
-    const page: ListConversationsResponse = await client.listBillableConversations(
+    const page: ResponseOf<"listBillableConversations"> = await client.listBillableConversations(
       pageToken === null ? request : { ...request, pageToken },
     );
     yield* page.items;

@@ -1,25 +1,10 @@
 /**
  * The seed's free functions (`conversationService.js`), kept for apps written against it. They use
- * one shared client on the default Firebase app, or the one given to configureBillingClient.
+ * one shared client on the default Firebase app, or the one given to configureBillingClient. Each
+ * has the type of the client method it forwards to, so none restates a request or response type.
  */
 import { getApp } from "firebase/app";
 import { createBillingClient, type BillingClient, type BillingClientOptions } from "./client";
-import type { BillingReportStream } from "./export";
-import type { DeltaHandler, StreamOptions } from "./stream";
-import type {
-  BillingSettingsView,
-  ExportReportRequest,
-  GetBillingInfoResponse,
-  ListConversationsRequest,
-  ListConversationsResponse,
-  SaveBillingSessionRequest,
-  SaveBillingSessionResponse,
-  SendMessageRequest,
-  SendMessageResponse,
-  SetAgentBillingSettingsRequest,
-  UsageAnalyticsRequest,
-  UsageAnalyticsResponse,
-} from "./types";
 
 let shared: BillingClient | undefined;
 
@@ -36,37 +21,31 @@ export function defaultBillingClient(): BillingClient {
 }
 
 /** Sends a message to a deployed agent; resolves to the billed result (`{tokens, cost, ...}`). */
-export const sendMessageToDeployedAgent = (request: SendMessageRequest): Promise<SendMessageResponse> =>
-  defaultBillingClient().sendMessage(request);
+export const sendMessageToDeployedAgent: BillingClient["sendMessage"] = (request) => defaultBillingClient().sendMessage(request);
 
 /** Streams a message's answer to `onDelta`; resolves to the billed result. */
-export const streamMessageToDeployedAgent = (
-  request: SendMessageRequest,
-  onDelta: DeltaHandler,
-  options?: StreamOptions,
-): Promise<SendMessageResponse> => defaultBillingClient().streamMessage(request, onDelta, options);
+export const streamMessageToDeployedAgent: BillingClient["streamMessage"] = (request, onDelta, options) =>
+  defaultBillingClient().streamMessage(request, onDelta, options);
 
 /** Records the end of a conversation; the server's totals come from the ledger. */
-export const saveBillingSession = (request: SaveBillingSessionRequest): Promise<SaveBillingSessionResponse> =>
-  defaultBillingClient().saveBillingSession(request);
+export const saveBillingSession: BillingClient["saveBillingSession"] = (request) => defaultBillingClient().saveBillingSession(request);
 
 /** The agent's live billing (and the conversation's, when given). */
-export const getBillingInfo = (agentId: string, conversationId?: string): Promise<GetBillingInfoResponse> =>
+export const getBillingInfo: BillingClient["getBillingInfo"] = (agentId, conversationId) =>
   defaultBillingClient().getBillingInfo(agentId, conversationId);
 
-export const getUsageAnalytics = (request: UsageAnalyticsRequest): Promise<UsageAnalyticsResponse> =>
-  defaultBillingClient().getUsageAnalytics(request);
+export const getUsageAnalytics: BillingClient["getUsageAnalytics"] = (request) => defaultBillingClient().getUsageAnalytics(request);
 
-export const listBillableConversations = (request: ListConversationsRequest): Promise<ListConversationsResponse> =>
+export const listBillableConversations: BillingClient["listBillableConversations"] = (request) =>
   defaultBillingClient().listBillableConversations(request);
 
-export const iterateBillableConversations = (request: Omit<ListConversationsRequest, "pageToken">) =>
+export const iterateBillableConversations: BillingClient["iterateBillableConversations"] = (request) =>
   defaultBillingClient().iterateBillableConversations(request);
 
-export const exportBillingReport = (request: ExportReportRequest): Promise<string> => defaultBillingClient().exportBillingReport(request);
+export const exportBillingReport: BillingClient["exportBillingReport"] = (request) => defaultBillingClient().exportBillingReport(request);
 
-export const openBillingReport = (request: ExportReportRequest, signal?: AbortSignal): Promise<BillingReportStream> =>
+export const openBillingReport: BillingClient["openBillingReport"] = (request, signal) =>
   defaultBillingClient().openBillingReport(request, signal);
 
-export const setAgentBillingSettings = (request: SetAgentBillingSettingsRequest): Promise<BillingSettingsView> =>
+export const setAgentBillingSettings: BillingClient["setAgentBillingSettings"] = (request) =>
   defaultBillingClient().setAgentBillingSettings(request);

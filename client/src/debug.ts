@@ -3,6 +3,7 @@
  * `DEBUG_BILLING=true` in Node, or the client's `debug` option. When on, every call logs its name,
  * latency, attempts and billing figures: never an ID token, a message or an answer.
  */
+import type { CallableName } from "functions/src/contract/callables";
 
 /** Receives one line per call when debugging is on. */
 export type DebugLogger = (line: string, fields: Record<string, unknown>) => void;
@@ -32,12 +33,15 @@ export function billingDebugEnabled(option?: boolean): boolean {
   return option === true || fromLocalStorage() || fromEnvironment();
 }
 
+/** What a call is logged as: a callable's name, or one of the export's two forms. */
+export type CallName = CallableName | "exportBillingReport" | "openBillingReport";
+
 type Figures = Record<string, unknown>;
 const get = (value: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((at, key) => (at && typeof at === "object" ? (at as Record<string, unknown>)[key] : undefined), value);
 
 /** Billing figures worth logging for each call: numbers and flags only, picked by name. */
-const FIGURES: Readonly<Record<string, (result: unknown) => Figures>> = {
+const FIGURES: { readonly [N in CallName]?: (result: unknown) => Figures } = {
   sendMessage: (r) => ({
     messageId: get(r, "messageId"),
     testMode: get(r, "testMode"),
@@ -70,7 +74,7 @@ const FIGURES: Readonly<Record<string, (result: unknown) => Figures>> = {
 
 /** What one finished call reports. */
 export interface CallRecord {
-  name: string;
+  name: CallName;
   startedAt: number;
   attempts: number;
   result?: unknown;

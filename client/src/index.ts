@@ -6,7 +6,7 @@
  *
  * Types come from the functions' contract (type-only); the seed's free functions are kept.
  */
-export { createBillingClient, DEFAULT_REGION, type BillingClient, type BillingClientOptions } from "./client";
+export { createBillingClient, DEFAULT_REGION, type BillingClient, type BillingClientOptions, type CallableMethod } from "./client";
 export {
   configureBillingClient,
   defaultBillingClient,

@@ -10,10 +10,15 @@
  * contract's declarations are copied to client/lib/functions/, where `zod` resolves to the root's
  * zod 3 (firebase-tools') and every request type silently breaks for consumers.
  *
+ * The client's methods are typed by the functions' map of callables (`CallableName`, `RequestOf`,
+ * `ResponseOf`, `ChunkOf`); the named types below are the same types, for apps to spell out.
+ *
  * The settings request is the schema's output type; its fields are the same as what a caller sends
  * (money fields are plain numbers of USD either way; the server converts them to micros).
  */
 import type { ExportFormat, ExportQuery } from "functions/src/contract/analytics";
+
+export type { CallableName, ChunkOf, RequestOf, ResponseOf } from "functions/src/contract/callables";
 
 export type { TestMode, Tokens, BillingErrorCode } from "functions/src/contract/common";
 export type { SendMessageRequest, SendMessageResponse, SendMessageChunk, SessionFigures } from "functions/src/contract/send-message";

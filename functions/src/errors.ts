@@ -25,11 +25,37 @@ export const resourceExhausted = (message: string, details?: Record<string, unkn
   new BillingError("resource-exhausted", message, details);
 export const unavailable = (message: string) => new BillingError("unavailable", message);
 
-/** The one place where errors become what a caller sees. */
+/**
+ * The HTTP status of each code: the statuses the callable protocol answers with (firebase-functions'
+ * table; a unit test holds the two together), and those the HTTP export answers with.
+ */
+export const HTTP_STATUS: Readonly<Record<BillingErrorCode, number>> = {
+  "invalid-argument": 400,
+  "failed-precondition": 400,
+  unauthenticated: 401,
+  "permission-denied": 403,
+  "not-found": 404,
+  "resource-exhausted": 429,
+  internal: 500,
+  unavailable: 503,
+};
+
+/** A code as the protocol's status names it: "not-found" -> "NOT_FOUND". */
+export const statusName = (code: BillingErrorCode) => code.toUpperCase().replace(/-/g, "_");
+
+/** What a caller may see of an error: a BillingError as it is; anything else is `internal`, with no detail. */
+export function publicError(err: unknown): BillingError {
+  return err instanceof BillingError ? err : new BillingError("internal", "Internal error.");
+}
+
+/** Whether an error is worth logging as unexpected: anything but a BillingError of an expected code. */
+export const isUnexpected = (err: unknown) => !(err instanceof BillingError) || err.code === "internal";
+
+/** The one place where errors become what a callable's caller sees. */
 export function toHttpsError(err: unknown): HttpsError {
   if (err instanceof HttpsError) return err;
-  if (err instanceof BillingError) return new HttpsError(err.code, err.message, err.details);
-  return new HttpsError("internal", "Internal error.");
+  const { code, message, details } = publicError(err);
+  return new HttpsError(code, message, details);
 }
 
 /** Firestore's gRPC status for a create() whose document exists. */

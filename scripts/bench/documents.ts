@@ -2,8 +2,9 @@
  * Firestore documents written and read per message, measured two ways:
  *
  * 1. Counted (the figures with targets): the backend's own code for one message (handleSendMessage
- *    with the local agent and the rate limiter wired in as the callable wires it, then the rollup
- *    handler on the new row, as the trigger would run it) runs in this process against the Firestore emulator, and every document
+ *    with the local agent, the per-user rate limiter the handler calls after the claim, metered on
+ *    its own, then the rollup handler on the new row, as the trigger would run it) runs in this
+ *    process against the Firestore emulator, and every document
  *    read and write it makes is counted at the Firestore client (firestore-meter.ts). Background
  *    triggers are off meanwhile, so the emulator's own rollup does not run beside it. Each agent
  *    first gets warm-up messages so the rollup documents exist: the figures are the steady state.
@@ -17,10 +18,10 @@ import type { Firestore } from "firebase-admin/firestore";
 import { openAiAgentClient } from "../../functions/src/agent/agent-client";
 import { ledgerId } from "../../functions/src/domain/ids";
 import { handleLedgerRowCreated } from "../../functions/src/handlers/rollup";
-import { handleSendMessage, type SendMessageDeps } from "../../functions/src/handlers/send-message";
-import { COLLECTIONS } from "../../functions/src/store/collections";
+import { handleSendMessage, sendMessageDeps, type SendMessageDeps } from "../../functions/src/handlers/send-message";
+import { COLLECTIONS } from "../../functions/src/base/collections";
 import { enforceRateLimit } from "../../functions/src/store/rate-limit";
-import { emulatorSigningKey } from "../seed-traffic";
+import { localSigningKey } from "../local-env";
 import { LOCAL_AGENT_URL } from "./env";
 import { startMeter, stopMeter, takeMeter, type OpCounts } from "./firestore-meter";
 import type { Figure } from "./report";
@@ -37,9 +38,10 @@ interface StageCosts {
   rollup: OpCounts;
 }
 
+/** sendMessage's dependencies without per-user limits: oneMessage meters the rate limiter apart. */
 function deps(db: Firestore, signingKey: string): SendMessageDeps {
   const agent = openAiAgentClient({ baseURL: LOCAL_AGENT_URL, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 20_000, maxRetries: 2 });
-  return { db, agent, signingKey, now: Date.now, newMessageId: randomUUID, claimTtlMs: 240_000, devDailyMessageCap: 500 };
+  return sendMessageDeps({ db, agent, signingKey, devDailyMessageCap: 500, userLimits: null });
 }
 
 const add = (into: OpCounts, c: OpCounts) => {
@@ -48,20 +50,18 @@ const add = (into: OpCounts, c: OpCounts) => {
 };
 
 /**
- * One message through the three stages, each metered apart: sendMessage with the rate limiter
- * where the trigger calls it (deps.userLimits, after the claim), then the rollup of the new row.
- * Reading the row back for the rollup is not counted: the trigger receives it with the event.
+ * One message through the three stages, each metered apart: the per-user rate limiter (what the
+ * handler calls for a production message once it is claimed: store/rate-limit.ts enforceRateLimit),
+ * sendMessage itself, then the rollup of the new row. Reading the row back for the rollup is not
+ * counted: the trigger receives it with the event.
  */
 async function oneMessage(d: SendMessageDeps, uid: string, agentId: string, totals: StageCosts | null): Promise<void> {
   const stages: StageCosts = { rateLimit: { reads: 0, writes: 0 }, send: { reads: 0, writes: 0 }, rollup: { reads: 0, writes: 0 } };
-  const userLimits = async () => {
-    add(stages.send, takeMeter());
-    await enforceRateLimit(d.db, uid, RATE_LIMITS, Date.now());
-    add(stages.rateLimit, takeMeter());
-  };
   takeMeter();
+  await enforceRateLimit(d.db, uid, RATE_LIMITS, Date.now());
+  add(stages.rateLimit, takeMeter());
   const request = { agentId, conversationId: "documents", message: "How many documents does this take?", testMode: "production" as const };
-  const result = await handleSendMessage({ ...d, userLimits }, uid, request);
+  const result = await handleSendMessage(d, uid, request);
   add(stages.send, takeMeter());
   const id = ledgerId(agentId, "documents", result.messageId);
   stopMeter();
@@ -81,7 +81,7 @@ async function costsFor(db: Firestore, billing: Record<string, unknown>): Promis
   const uid = `bench-documents-${randomUUID().slice(0, 8)}`;
   const agentId = `bench-documents-${randomUUID().slice(0, 8)}`;
   await db.doc(`${COLLECTIONS.agents}/${agentId}`).set({ userId: uid, name: "Bench documents", model: "gpt-4", status: "active", billing });
-  const d = deps(db, emulatorSigningKey());
+  const d = deps(db, localSigningKey());
   const totals: StageCosts = { rateLimit: { reads: 0, writes: 0 }, send: { reads: 0, writes: 0 }, rollup: { reads: 0, writes: 0 } };
   startMeter(db);
   try {

@@ -1,35 +1,23 @@
 /**
- * What the benchmark needs from the running emulators: the Admin SDK, signed-in web users with
- * their billing clients, the hub's switch for background triggers, and the Functions emulator's
- * worker processes (to read their memory).
+ * What the benchmark needs from the running emulators beyond scripts/local-env.ts: signed-in web
+ * users with their billing clients and agents, the hub's switch for background triggers, and the
+ * Functions emulator's worker processes (to read their memory).
  */
 import * as fs from "node:fs";
 import { randomUUID } from "node:crypto";
-import { initializeApp as initializeWebApp, type FirebaseApp } from "firebase/app";
-import { connectAuthEmulator, createUserWithEmailAndPassword, getAuth } from "firebase/auth";
-import { connectFunctionsEmulator, getFunctions } from "firebase/functions";
-import { getApps, initializeApp } from "firebase-admin/app";
-import { getFirestore, type Firestore } from "firebase-admin/firestore";
+import type { FirebaseApp } from "firebase/app";
 import { createBillingClient, type BillingClient } from "../../client/src";
 import { mapWithConcurrency } from "../../functions/src/base/pool";
-import { CLIENT_ENV, PROJECT_ID } from "../emulators";
+import { connectedWebApp, endpoint, localAgentUrl, seedAgent, signUpWebUser } from "../local-env";
 
-const FUNCTIONS = new URL(process.env.FUNCTIONS_EMULATOR_ORIGIN ?? CLIENT_ENV.FUNCTIONS_EMULATOR_ORIGIN);
-const AUTH = `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST ?? CLIENT_ENV.FIREBASE_AUTH_EMULATOR_HOST}`;
-const HUB = `http://${process.env.FIREBASE_EMULATOR_HUB ?? "127.0.0.1:4400"}`;
-export const LOCAL_AGENT_URL = process.env.LOCAL_AGENT_URL ?? CLIENT_ENV.LOCAL_AGENT_URL;
+/** The local agent's base URL (…/v1), as the harness set it. */
+export const LOCAL_AGENT_URL = localAgentUrl();
 
 /** Fails with one clear line when the benchmark is not run under the harness. */
 export function requireEmulators(): void {
   if (!process.env.FIRESTORE_EMULATOR_HOST || !process.env.AGENT_API_KEY) {
     throw new Error("the benchmark runs under the emulator harness: npm run bench");
   }
-}
-
-/** The Admin SDK's Firestore, on the emulator. */
-export function adminDb(): Firestore {
-  if (!getApps().length) initializeApp({ projectId: PROJECT_ID });
-  return getFirestore();
 }
 
 /** A signed-up user of its own web app, with a billing client that never retries (failures must show). */
@@ -40,12 +28,9 @@ export interface BenchUser {
 }
 
 async function signUp(prefix: string): Promise<BenchUser> {
-  const app = initializeWebApp({ projectId: PROJECT_ID, apiKey: "demo-key" }, `bench-${randomUUID()}`);
-  connectFunctionsEmulator(getFunctions(app), FUNCTIONS.hostname, Number(FUNCTIONS.port));
-  connectAuthEmulator(getAuth(app), AUTH, { disableWarnings: true });
-  const email = `${prefix}-${randomUUID().slice(0, 8)}@bench.test`;
-  const { user } = await createUserWithEmailAndPassword(getAuth(app), email, "bench-password");
-  return { app, uid: user.uid, client: createBillingClient({ app, retry: { maxRetries: 0 } }) };
+  const app = connectedWebApp(`bench-${randomUUID()}`);
+  const { uid } = await signUpWebUser(app, prefix);
+  return { app, uid, client: createBillingClient({ app, retry: { maxRetries: 0 } }) };
 }
 
 /** `n` users, each owning a fresh agent (`fields` merged into the agent document). */
@@ -54,16 +39,16 @@ export async function usersWithAgents(
   n: number,
   fields: Record<string, unknown> = {},
 ): Promise<(BenchUser & { agentId: string })[]> {
-  const db = adminDb();
   return mapWithConcurrency(
     Array.from({ length: n }, (_, i) => i),
     8,
     async (i) => {
       const user = await signUp(`${prefix}${i}`);
-      const agentId = `bench-${prefix}-${i}-${randomUUID().slice(0, 8)}`;
-      await db
-        .doc(`alchemist_agents/${agentId}`)
-        .set({ userId: user.uid, name: `Bench agent ${i}`, model: "gpt-4", status: "active", ...fields });
+      const agentId = await seedAgent(
+        user.uid,
+        { name: `Bench agent ${i}`, ...fields },
+        `bench-${prefix}-${i}-${randomUUID().slice(0, 8)}`,
+      );
       return { ...user, agentId };
     },
   );
@@ -74,7 +59,7 @@ export async function usersWithAgents(
  * @firebase/rules-unit-testing's withFunctionTriggersDisabled uses). Turning them on reloads them.
  */
 export async function setBackgroundTriggers(enabled: boolean): Promise<void> {
-  const res = await fetch(`${HUB}/functions/${enabled ? "enable" : "disable"}BackgroundTriggers`, { method: "PUT" });
+  const res = await fetch(`${endpoint("hub").origin}/functions/${enabled ? "enable" : "disable"}BackgroundTriggers`, { method: "PUT" });
   if (!res.ok) throw new Error(`could not ${enabled ? "enable" : "disable"} background triggers: HTTP ${res.status} ${await res.text()}`);
 }
 

@@ -13,7 +13,7 @@ import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import type { Firestore } from "firebase-admin/firestore";
 import { handleExportRequest } from "../../functions/src/handlers/export";
-import { emulatorSigningKey } from "../seed-traffic";
+import { localSigningKey } from "../local-env";
 import { rssBytes, workerPids } from "./env";
 
 const SAMPLE_MS = 20;
@@ -92,7 +92,7 @@ export async function inProcessExport(
   query: { agentId: string; from: string; to: string },
 ): Promise<{ rows: number; peakMb: number; retainedMb: number }> {
   const gc = forcedGc();
-  const deps = { db, signingKey: emulatorSigningKey(), verifyIdToken: async () => ({ uid }), now: Date.now };
+  const deps = { db, signingKey: localSigningKey(), verifyIdToken: async () => ({ uid }), now: Date.now };
   const request = { method: "GET", authorization: "Bearer in-process", query: { ...query, format: "ndjson" } };
   gc();
   let base = used();

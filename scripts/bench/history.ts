@@ -5,12 +5,14 @@
  * roll them up a second time), which takes seconds instead of the minutes 20,000 trigger runs take.
  */
 import { Presets, SingleBar } from "cli-progress";
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
 import { localDay } from "../../functions/src/base/periods";
 import { mapWithConcurrency } from "../../functions/src/base/pool";
 import { handleLedgerRowCreated } from "../../functions/src/handlers/rollup";
-import { COLLECTIONS } from "../../functions/src/store/collections";
-import { emulatorSigningKey, ledgerRowOf, trafficOf, type SeedRow } from "../seed-traffic";
+import { COLLECTIONS } from "../../functions/src/base/collections";
+import { ledgerDocument } from "../../functions/src/store/ledger";
+import { localSigningKey } from "../local-env";
+import { ledgerRowOf, trafficOf, type SeedRow } from "../seed-traffic";
 
 export const HISTORY_DAYS = 90;
 export const MIN_ROWS = 20_000;
@@ -35,8 +37,7 @@ async function writeLedger(db: Firestore, rows: SeedRow[]): Promise<void> {
   const batches = Array.from({ length: Math.ceil(rows.length / BATCH) }, (_, i) => rows.slice(i * BATCH, (i + 1) * BATCH));
   await mapWithConcurrency(batches, BATCH_CONCURRENCY, async (chunk) => {
     const batch = db.batch();
-    for (const { id, row } of chunk)
-      batch.create(db.doc(`${COLLECTIONS.ledger}/${id}`), { ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) });
+    for (const { id, row } of chunk) batch.create(db.doc(`${COLLECTIONS.ledger}/${id}`), ledgerDocument(row));
     await batch.commit();
     bar.increment(chunk.length);
   });
@@ -73,7 +74,7 @@ export async function seedHistory(
   userId: string,
 ): Promise<{ rows: number; production: number; seconds: number }> {
   const started = performance.now();
-  const key = emulatorSigningKey();
+  const key = localSigningKey();
   const messages = trafficOf({
     agentId,
     userId,

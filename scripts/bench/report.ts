@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { table } from "../cli-format";
-import { ROOT } from "../emulators";
+import { ROOT } from "../local-env";
 
 /** One measured figure. `pass` is null for figures without a target (informational). */
 export interface Figure {

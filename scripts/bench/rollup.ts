@@ -5,9 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import type { DocumentData, Firestore } from "firebase-admin/firestore";
-import { addDeltas, summaryDeltas, type Deltas } from "../../functions/src/domain/rollups";
-import { COLLECTIONS } from "../../functions/src/store/collections";
-import { emulatorSigningKey, ledgerRowOf, seededRandom, writeRows, type SeedRow } from "../seed-traffic";
+import { addDeltas, rollupNamed, type Deltas } from "../../functions/src/domain/rollups";
+import { COLLECTIONS } from "../../functions/src/base/collections";
+import { localSigningKey } from "../local-env";
+import { ledgerRowOf, seededRandom, writeRows, type SeedRow } from "../seed-traffic";
 import type { Figure } from "./report";
 
 const BURST = 500;
@@ -17,7 +18,7 @@ const TIMEOUT_MS = 300_000;
 
 function burstRows(agentId: string, userId: string): SeedRow[] {
   const random = seededRandom(agentId);
-  const key = emulatorSigningKey();
+  const key = localSigningKey();
   const now = Date.now();
   return Array.from({ length: BURST }, (_, i) => {
     const model = i % 3 === 0 ? "gpt-4o-mini" : "gpt-4";
@@ -44,9 +45,12 @@ function burstRows(agentId: string, userId: string): SeedRow[] {
   });
 }
 
+/** The rollup the burst is measured on: the agent's summary, which every message increments. */
+const SUMMARY = rollupNamed("summary");
+
 /** What the summary must say once every row is rolled up: the rows' summary deltas, added up. */
 function expectedSummary(rows: SeedRow[]): Record<string, number> {
-  return rows.reduce((totals, r) => addDeltas(totals, summaryDeltas(r.row)), {} as Deltas) as Record<string, number>;
+  return rows.reduce((totals, r) => addDeltas(totals, SUMMARY.deltas(r.row)), {} as Deltas) as Record<string, number>;
 }
 
 const differences = (expected: Record<string, number>, summary: DocumentData | undefined) =>
@@ -67,7 +71,7 @@ export async function measureRollup(db: Firestore): Promise<Figure[]> {
   let summary: DocumentData | undefined;
   // Counting messages alone is not enough: every total must equal the rows' sums.
   const counted = (s: DocumentData | undefined) => (s?.totalMessages ?? 0) + (s?.devMessages ?? 0);
-  while (counted((summary = (await db.doc(`${COLLECTIONS.summaries}/${agentId}`).get()).data())) < BURST) {
+  while (counted((summary = (await db.doc(`${SUMMARY.collection}/${agentId}`).get()).data())) < BURST) {
     if (performance.now() - started > TIMEOUT_MS) break;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { countTextTokens } from "../../functions/src/domain/tokens";
-import { ROOT } from "../emulators";
+import { ROOT } from "../local-env";
 import type { Figure } from "./report";
 
 const MIN_MS = 1_500;

@@ -280,6 +280,17 @@ describe("markers", () => {
     });
   });
 
+  describe("[[report-prompt:N]] and [[report-completion:N]]", () => {
+    it("reports the given usage whatever was sent, streaming and not, as a glitching provider would", async () => {
+      const msgs = user("glitch [[report-prompt:7]] [[report-completion:999999999]]");
+      const completion = await complete(msgs);
+      expect(completion.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 999_999_999, total_tokens: 1_000_000_006 });
+      expect(contentOf(completion)).toBe("Local agent (gpt-4o) received: glitch");
+      const { chunks } = await streamed(msgs);
+      expect(chunks[chunks.length - 1]!.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 999_999_999 });
+    });
+  });
+
   it.each(["[[fail:200]]", "[[fail:302]]", "[[fail:600]]", "[[fail:abc]]"])("ignores %s, which is not an error status", async (marker) => {
     const completion = await complete(user(`answer anyway ${marker}`));
     expect(contentOf(completion)).toContain("answer anyway");

@@ -1,16 +1,12 @@
 /**
  * A real client app for the emulator tests: a Firebase web app on the demo project, connected to
- * the Auth and Functions emulators, with a freshly signed-up user and a billing client on top.
+ * the Auth and Functions emulators (scripts/local-env.ts), with a freshly signed-up user and a
+ * billing client on top.
  */
 import { randomUUID } from "node:crypto";
-import { deleteApp, initializeApp, type FirebaseApp } from "firebase/app";
-import { connectAuthEmulator, createUserWithEmailAndPassword, getAuth } from "firebase/auth";
-import { connectFunctionsEmulator, getFunctions } from "firebase/functions";
+import { deleteApp, type FirebaseApp } from "firebase/app";
 import { createBillingClient, type BillingClient, type BillingClientOptions } from "../../src";
-import { PROJECT_ID } from "../../../functions/test/helpers/emulator";
-
-const FUNCTIONS = new URL(process.env.FUNCTIONS_EMULATOR_ORIGIN ?? "http://127.0.0.1:5001");
-const AUTH = `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099"}`;
+import { connectedWebApp, signUpWebUser } from "../../../scripts/local-env";
 
 /** A signed-in user of a web app, with its billing client. */
 export interface WebUser {
@@ -24,12 +20,7 @@ const apps: FirebaseApp[] = [];
 
 /** A web app connected to the emulators (one per user: each app has its own signed-in user). */
 export function emulatorApp(): FirebaseApp {
-  const app = initializeApp(
-    { projectId: PROJECT_ID, apiKey: "demo-key", authDomain: `${PROJECT_ID}.firebaseapp.com` },
-    `test-${randomUUID()}`,
-  );
-  connectFunctionsEmulator(getFunctions(app), FUNCTIONS.hostname, Number(FUNCTIONS.port));
-  connectAuthEmulator(getAuth(app), AUTH, { disableWarnings: true });
+  const app = connectedWebApp(`test-${randomUUID()}`);
   apps.push(app);
   return app;
 }
@@ -37,9 +28,8 @@ export function emulatorApp(): FirebaseApp {
 /** Signs up a fresh user in the Auth emulator and builds a billing client for it. */
 export async function signUp(prefix: string, options: Omit<BillingClientOptions, "app"> = {}): Promise<WebUser> {
   const app = emulatorApp();
-  const email = `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
-  const credential = await createUserWithEmailAndPassword(getAuth(app), email, "password-123");
-  return { app, uid: credential.user.uid, email, client: createBillingClient({ app, ...options }) };
+  const { uid, email } = await signUpWebUser(app, prefix);
+  return { app, uid, email, client: createBillingClient({ app, ...options }) };
 }
 
 /** Deletes every app made here, so no token-refresh timer keeps Jest alive. */

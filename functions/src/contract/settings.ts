@@ -69,8 +69,15 @@ export interface BillingSettingsView {
   monthlyLimitUsd: number | null;
   dailyAlertMicros: number | null;
   dailyAlertUsd: number | null;
-  /** The timezone of the agent's days and months; "UTC" when none is set. */
+  /** The timezone chosen for the agent's days and months; "UTC" when none is set. */
   timezone: string;
+  /**
+   * The timezone days and months are counted in now: a change takes effect at the new timezone's
+   * next midnight, so until `timezoneFrom` this is still the previous one.
+   */
+  timezoneInEffect: string;
+  /** When a pending timezone change takes effect (ISO-8601), or null when none is pending. */
+  timezoneFrom: string | null;
   alertEmail: string | null;
   webhookUrl: string | null;
 }

@@ -1,6 +1,5 @@
-/** The ledger row of one metered message, as stored in `billable_conversations`. */
+/** The ledger row of one metered message, as stored in `billable_conversations` (built in ledger-row.ts). */
 import type { TestMode } from "../contract/common";
-import type { TokenUsage } from "./usage";
 
 export type UsageSource = "provider" | "estimated";
 
@@ -35,9 +34,4 @@ export interface LedgerRow {
   writer: typeof LEDGER_WRITER;
   /** HMAC of the row's billing fields (see ledger-signature.ts). */
   sig: string;
-}
-
-/** Builds the token block of a row from normalised usage. */
-export function rowTokens(usage: TokenUsage): LedgerRow["tokens"] {
-  return { prompt: usage.prompt, completion: usage.completion, total: usage.total, cached: usage.cached };
 }

@@ -1,7 +1,13 @@
 /**
- * What one ledger row adds to each rollup: pure integer deltas. The store turns them into Firestore
- * increments, so every total is a sum of rounded per-row micros.
+ * The rollups of the ledger, in one registry: which documents a row adds to and what it adds, as
+ * pure integer deltas. The store turns them into Firestore increments (so every total is a sum of
+ * rounded per-row micros), `npm run reconcile` sums them over the ledger, the bench and the tests
+ * compute expected totals from them.
  */
+import { COLLECTIONS } from "../base/collections";
+import { isPlainMap } from "../base/maps";
+import type { TestMode } from "../contract/common";
+import { dailyId } from "./ids";
 import type { LedgerRow } from "./ledger";
 
 /** The numeric figures one row adds to a rollup: a nested map of integer deltas. */
@@ -16,8 +22,87 @@ export function addDeltas(into: Deltas, delta: Deltas): Deltas {
   return into;
 }
 
+/** One rollup: a collection with one document per key of a row, incremented by the row's deltas. */
+export interface Rollup {
+  /** A short name, for tests and reports. */
+  readonly name: string;
+  readonly collection: string;
+  /** The id of the document a row adds to. */
+  docId(row: LedgerRow): string;
+  /** The agent of a document, from its id alone (reconcile names it even for a document that is missing). */
+  agentOf(docId: string): string;
+  /**
+   * Fields written once, when the document is created. Always `agentId` and `userId`: the rules
+   * let the owner read by `userId`, reconcile scopes an agent by `agentId`.
+   */
+  identity(row: LedgerRow): Record<string, unknown>;
+  /** Whether the document carries `lastActivity` (every one carries `createdAt` and `updatedAt`). */
+  readonly lastActivity: boolean;
+  /** What one row adds. Its top-level keys may depend on the row's mode only (see `counters`). */
+  deltas(row: LedgerRow): Deltas;
+  /**
+   * Spread the increments over this many shard documents (`{collection}/{docId}/shards/{k}`, k a
+   * hash of the row's id), so a hot document takes about this many times one document's write rate;
+   * absent: the document itself is incremented. Readers add the shards to the main document.
+   */
+  readonly shards?: number;
+  /**
+   * The top-level fields the rollup owns as totals: the keys of its deltas for both modes. Other
+   * fields (identity, timestamps, a client's report on a session) are not totals.
+   */
+  readonly counters: ReadonlySet<string>;
+}
+
+/** The subcollection of a sharded rollup document that holds its shards. */
+export const SHARD_COLLECTION = "shards";
+
+/** The numeric part of a stored value (numbers, and maps of them); anything else is not a total. */
+function numericPart(value: unknown): number | Deltas | undefined {
+  if (typeof value === "number") return value;
+  if (!isPlainMap(value)) return undefined;
+  const out: Deltas = {};
+  for (const [key, v] of Object.entries(value)) {
+    const n = numericPart(v);
+    if (n !== undefined) out[key] = n;
+  }
+  return out;
+}
+
+/**
+ * The totals of a stored rollup document and its shards, added up exactly: the counters of each
+ * (its identity and timestamps left out), summed leaf by leaf with {@link addDeltas}.
+ */
+export function sumCounters(rollup: Pick<Rollup, "counters">, docs: readonly (Record<string, unknown> | undefined)[]): Deltas {
+  const total: Deltas = {};
+  for (const data of docs) {
+    for (const field of rollup.counters) {
+      const part = numericPart(data?.[field]);
+      if (part !== undefined) addDeltas(total, { [field]: part });
+    }
+  }
+  return total;
+}
+
+/** A row of each mode with every figure zero: enough to read the keys of a rollup's deltas. */
+const sampleRow = (mode: TestMode) =>
+  ({
+    mode,
+    billable: mode === "production",
+    model: "m",
+    costMicros: 0,
+    shadowCostMicros: 0,
+    tokens: { prompt: 0, completion: 0, total: 0, cached: 0 },
+  }) as LedgerRow;
+
+function rollup(definition: Omit<Rollup, "counters">): Rollup {
+  const keys = (mode: TestMode) => Object.keys(definition.deltas(sampleRow(mode)));
+  return { ...definition, counters: new Set([...keys("production"), ...keys("development")]) };
+}
+
+const owner = (row: LedgerRow) => ({ agentId: row.agentId, userId: row.userId });
+
 /** What one row adds to its agent's summary: billable usage in totals, development apart. */
-export function summaryDeltas(row: LedgerRow): Deltas {
+function summaryDeltas(row: LedgerRow): Deltas {
   const t = row.tokens;
   if (row.billable) {
     return {
@@ -54,7 +139,7 @@ function figures(row: LedgerRow): Deltas {
 }
 
 /** What one row adds to its daily bucket: split by mode and by model (model keys are literal). */
-export function dailyDeltas(row: LedgerRow): Deltas {
+function dailyDeltas(row: LedgerRow): Deltas {
   return {
     [row.mode]: figures(row),
     byModel: { [row.model]: { [row.mode]: figures(row) } },
@@ -62,7 +147,7 @@ export function dailyDeltas(row: LedgerRow): Deltas {
 }
 
 /** What one row adds to its conversation's session. */
-export function sessionDeltas(row: LedgerRow): Deltas {
+function sessionDeltas(row: LedgerRow): Deltas {
   const t = row.tokens;
   return {
     messageCount: 1,
@@ -72,4 +157,56 @@ export function sessionDeltas(row: LedgerRow): Deltas {
     totalCostMicros: row.costMicros,
     shadowCostMicros: row.shadowCostMicros,
   };
+}
+
+/** "_YYYY-MM-DD", the end of a daily bucket's id. */
+const DAY_SUFFIX = "_0000-00-00".length;
+
+/**
+ * Every rollup of a ledger row (documents per agent, per local day, per session; by mode and by
+ * model inside the daily bucket; the summary and the daily bucket sharded, the session, one per
+ * conversation, not). Adding a dimension is one entry here, plus an index in
+ * firestore.indexes.json if its queries need one (and a rule if clients read it): the trigger
+ * (store/rollups.ts) then writes it exactly once, `npm run reconcile` checks it against the ledger,
+ * and the registry's unit test checks its deltas.
+ */
+export const ROLLUPS: readonly Rollup[] = [
+  rollup({
+    name: "summary",
+    collection: COLLECTIONS.summaries,
+    docId: (row) => row.agentId,
+    agentOf: (id) => id,
+    identity: owner,
+    lastActivity: true,
+    deltas: summaryDeltas,
+    // Every message of an agent adds to its summary: the hottest document of all.
+    shards: 16,
+  }),
+  rollup({
+    name: "daily",
+    collection: COLLECTIONS.daily,
+    docId: (row) => dailyId(row.agentId, row.localDay),
+    agentOf: (id) => id.slice(0, -DAY_SUFFIX),
+    identity: (row) => ({ ...owner(row), day: row.localDay }),
+    lastActivity: false,
+    deltas: dailyDeltas,
+    shards: 16,
+  }),
+  rollup({
+    name: "session",
+    collection: COLLECTIONS.sessions,
+    docId: (row) => row.sessionId,
+    // A session id is `{agentId}:{conversationId}` (ids.ts), and ids never contain ":".
+    agentOf: (id) => id.split(":")[0],
+    identity: (row) => ({ ...owner(row), sessionId: row.sessionId, conversationId: row.conversationId, testMode: row.mode }),
+    lastActivity: true,
+    deltas: sessionDeltas,
+  }),
+];
+
+/** The rollup called `name` (for code about one rollup, such as the bench's hot summary). */
+export function rollupNamed(name: string): Rollup {
+  const found = ROLLUPS.find((r) => r.name === name);
+  if (!found) throw new Error(`no rollup named "${name}"; the registry has ${ROLLUPS.map((r) => r.name).join(", ")}`);
+  return found;
 }

@@ -24,7 +24,7 @@ import { isValidDay } from "../base/periods";
 import { mapWithConcurrency } from "../base/pool";
 import type { AgentDoc } from "../store/agents";
 import * as store from "../store/alerts";
-import { sweepExpiredReservations } from "../store/spend";
+import { sweepExpiredHolds } from "../store/spend";
 import { DEFAULT_DELIVERY, deliverPendingAlerts, type DeliveryOptions } from "./deliver";
 import { logAlertFailed, logAlertsRun } from "../logs";
 
@@ -159,7 +159,7 @@ export async function runBillingAlerts(deps: AlertRunDeps): Promise<AlertRunSumm
   const startedAt = deps.now();
   const lastRun = await store.readLastRun(deps.db);
   const since = lastRun === null ? startedAt - FIRST_RUN_LOOKBACK_MS : lastRun - RUN_SLACK_MS;
-  const swept = await sweepExpiredReservations(deps.db, startedAt);
+  const swept = await sweepExpiredHolds(deps.db, startedAt);
   const candidates = [...(await usageCandidates(deps, since)), ...(await failureCandidates(deps, since, startedAt))];
   const created = await mapWithConcurrency(candidates, EVALUATION_CONCURRENCY, (c) => raise(deps, c, startedAt));
   const delivered = await deliverPendingAlerts({

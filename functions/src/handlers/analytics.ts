@@ -19,7 +19,7 @@ export async function handleUsageAnalytics(db: Firestore, uid: string, req: Usag
     granularity: req.granularity,
     from: req.from,
     to: req.to,
-    timezone: agentTimezone(agent),
+    timezone: agentTimezone(agent, Date.now()),
     ...buildAnalytics(usage, req.from, req.to, req.granularity),
     // + 1: the agent document of the ownership check.
     documentsRead: documentsRead + 1,

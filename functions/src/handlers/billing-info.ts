@@ -8,7 +8,7 @@ import { sessionId } from "../domain/ids";
 import { microsToUsd } from "../base/money";
 import { localDay, localMonth } from "../base/periods";
 import { agentTimezone, loadOwnedAgent, type AgentDoc } from "../store/agents";
-import { COLLECTIONS } from "../store/collections";
+import { COLLECTIONS } from "../base/collections";
 import { getSession, isoOf, toBillingSession } from "../store/sessions";
 import { readSpend } from "../store/spend";
 
@@ -47,7 +47,7 @@ function limitWindow(window: string, limit: number | null | undefined, spent: nu
 }
 
 async function limitsOf(db: Firestore, agentId: string, agent: AgentDoc, now: number, devCap: number): Promise<BillingLimits> {
-  const timezone = agentTimezone(agent);
+  const timezone = agentTimezone(agent, now);
   const windows = { day: localDay(now, timezone), month: localMonth(now, timezone) };
   const usage = await readSpend(db, agentId, windows, now);
   const billing = agent.billing ?? {};

@@ -14,7 +14,7 @@ import { exportQuerySchema, type ConversationItem, type ExportQuery } from "../c
 import { emptyModes, usageFigures, type DayUsage, type ModeTotals } from "../domain/analytics";
 import { eachDay } from "../domain/day-window";
 import { contentDisposition, contentType, csvHeader, csvRows, RowTally } from "../domain/export-format";
-import { BillingError } from "../errors";
+import { HTTP_STATUS, isUnexpected, publicError, statusName } from "../errors";
 import { logUnexpected } from "../logs";
 import { agentTimezone, loadOwnedAgent } from "../store/agents";
 import { dailyBucketPages } from "../store/daily";
@@ -67,13 +67,6 @@ const DEFAULT_PAGE_SIZE = 500;
 /** Series points per write. */
 const SERIES_CHUNK = 500;
 
-const HTTP_STATUS: Readonly<Record<string, number>> = {
-  "invalid-argument": 400,
-  unauthenticated: 401,
-  "permission-denied": 403,
-  "not-found": 404,
-};
-
 interface Report {
   deps: ExportDeps;
   uid: string;
@@ -99,16 +92,15 @@ async function authorize(deps: ExportDeps, req: ExportRequest): Promise<Report> 
   );
   const query = parseInput(exportQuerySchema, req.query);
   const agent = await loadOwnedAgent(deps.db, query.agentId, uid);
-  return { deps, uid, query, timezone: agentTimezone(agent) };
+  return { deps, uid, query, timezone: agentTimezone(agent, Date.now()) };
 }
 
+/** An error as the caller sees it, with the callables' statuses (errors.ts). */
 function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
-  if (err instanceof BillingError && HTTP_STATUS[err.code]) {
-    return new HttpProblem(HTTP_STATUS[err.code], err.code.toUpperCase().replace(/-/g, "_"), err.message);
-  }
-  logUnexpected("exportBillingReport", err);
-  return new HttpProblem(500, "INTERNAL", "Internal error.");
+  if (isUnexpected(err)) logUnexpected("exportBillingReport", err);
+  const { code, message } = publicError(err);
+  return new HttpProblem(HTTP_STATUS[code], statusName(code), message);
 }
 
 async function sendProblem(sink: ExportSink, problem: HttpProblem): Promise<void> {

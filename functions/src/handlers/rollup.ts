@@ -1,4 +1,4 @@
-/** Rolls a new ledger row into its summary, daily bucket and session, exactly once. */
+/** Rolls a new ledger row into every rollup (summary, daily bucket, session: domain/rollups.ts), exactly once. */
 import type { Firestore } from "firebase-admin/firestore";
 import type { LedgerRow } from "../domain/ledger";
 import { rowProblem } from "../domain/ledger-schema";

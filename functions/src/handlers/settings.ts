@@ -6,12 +6,10 @@
 import { FieldPath, FieldValue, type Firestore } from "firebase-admin/firestore";
 import type { BillingSettingsView, SetAgentBillingSettingsRequest } from "../contract/settings";
 import { microsToUsd } from "../base/money";
-import { daysInRange, localDay, localMonth } from "../base/periods";
 import { notFound, permissionDenied } from "../errors";
+import { changeTimezone, effectiveTimezone } from "../domain/agent-timezone";
 import { DEFAULT_TIMEZONE, loadOwnedAgent, type AgentDoc, type BillingSettings } from "../store/agents";
-import { COLLECTIONS } from "../store/collections";
-import { readDailyBuckets } from "../store/daily";
-import { seedSpendWindows } from "../store/spend";
+import { COLLECTIONS } from "../base/collections";
 
 /** Request fields -> `billing` map keys. */
 const FIELD_KEYS = {
@@ -48,9 +46,19 @@ function merged(stored: BillingSettings | undefined, changes: SettingsChanges): 
 const money = (micros: number | null | undefined) => (typeof micros === "number" ? micros : null);
 const usd = (micros: number | null | undefined) => (typeof micros === "number" ? microsToUsd(micros) : null);
 
+/**
+ * The changes to store: a new timezone takes effect at its next midnight, the one in effect counting
+ * until then (domain/agent-timezone.ts), so the change also writes when it applies.
+ */
+function withTimezoneRule(stored: BillingSettings | undefined, changes: SettingsChanges, now: number): SettingsChanges {
+  if (changes.timezone === undefined) return changes;
+  return { ...changes, ...changeTimezone(stored, changes.timezone as string | null, now) };
+}
+
 /** The settings as the callable returns them. */
-export function settingsView(agentId: string, billing: BillingSettings | undefined): BillingSettingsView {
+export function settingsView(agentId: string, billing: BillingSettings | undefined, now: number): BillingSettingsView {
   const b = billing ?? {};
+  const pending = typeof b.timezoneFrom === "number" && now < b.timezoneFrom;
   return {
     agentId,
     dailyLimitMicros: money(b.dailyLimitMicros),
@@ -60,6 +68,8 @@ export function settingsView(agentId: string, billing: BillingSettings | undefin
     dailyAlertMicros: money(b.dailyAlertMicros),
     dailyAlertUsd: usd(b.dailyAlertMicros),
     timezone: b.timezone || DEFAULT_TIMEZONE,
+    timezoneInEffect: effectiveTimezone(b, now),
+    timezoneFrom: pending ? new Date(b.timezoneFrom as number).toISOString() : null,
     alertEmail: b.alertEmail ?? null,
     webhookUrl: b.webhookUrl ?? null,
   };
@@ -77,40 +87,20 @@ export async function handleSetAgentBillingSettings(
   now: number = Date.now(),
 ): Promise<BillingSettingsView> {
   await loadOwnedAgent(db, req.agentId, uid);
-  const changes = settingsChanges(req);
+  const requested = settingsChanges(req);
   const ref = db.doc(`${COLLECTIONS.agents}/${req.agentId}`);
   const view = await db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     if (!snap.exists) throw notFound(`Agent "${req.agentId}"`);
     const agent = snap.data() as AgentDoc;
     if (agent.userId !== uid) throw permissionDenied();
+    const changes = withTimezoneRule(agent.billing, requested, now);
     const pairs = Object.entries(changes).flatMap(([key, value]) => [
       new FieldPath("billing", key),
       value === null ? FieldValue.delete() : value,
     ]);
     if (pairs.length) tx.update(ref, ...(pairs as [FieldPath, unknown, ...unknown[]]));
-    return settingsView(req.agentId, merged(agent.billing, changes));
+    return settingsView(req.agentId, merged(agent.billing, changes), now);
   });
-  if (view.dailyLimitMicros !== null || view.monthlyLimitMicros !== null) await seedLimitWindows(db, view, now);
   return view;
-}
-
-/**
- * Spend is tracked only while an agent has limits (it saves a transaction per message otherwise),
- * so when limits are set the current windows start from what the rollups say was spent already.
- */
-async function seedLimitWindows(db: Firestore, view: BillingSettingsView, now: number): Promise<void> {
-  const day = localDay(now, view.timezone);
-  const month = localMonth(now, view.timezone);
-  const { usage } = await readDailyBuckets(db, view.agentId, daysInRange(`${month}-01`, day));
-  const spentOn = (d: (typeof usage)[number]) => d.production.costMicros;
-  await seedSpendWindows(
-    db,
-    view.agentId,
-    { day, month },
-    {
-      daySpentMicros: usage.filter((d) => d.day === day).reduce((sum, d) => sum + spentOn(d), 0),
-      monthSpentMicros: usage.reduce((sum, d) => sum + spentOn(d), 0),
-    },
-  );
 }

@@ -1,15 +1,15 @@
 /** Agents and the ownership check every callable makes. */
 import type { Firestore } from "firebase-admin/firestore";
 import type { ModelPrice } from "../domain/pricing";
+import { effectiveTimezone, type TimezoneSettings } from "../domain/agent-timezone";
 import { notFound, permissionDenied } from "../errors";
-import { COLLECTIONS } from "./collections";
+import { COLLECTIONS } from "../base/collections";
 
 /** Billing settings of an agent; money in micro-USD. Written only by setAgentBillingSettings. */
-export interface BillingSettings {
+export interface BillingSettings extends TimezoneSettings {
   dailyLimitMicros?: number | null;
   monthlyLimitMicros?: number | null;
   dailyAlertMicros?: number | null;
-  timezone?: string;
   alertEmail?: string | null;
   webhookUrl?: string | null;
 }
@@ -29,10 +29,10 @@ export interface AgentDoc {
   pricing?: ModelPrice & { model: string };
 }
 
-export const DEFAULT_TIMEZONE = "UTC";
+export { DEFAULT_TIMEZONE } from "../domain/agent-timezone";
 
-/** The agent's timezone for local days, UTC unless set. */
-export const agentTimezone = (agent: AgentDoc) => agent.billing?.timezone || DEFAULT_TIMEZONE;
+/** The timezone the agent's local days and months are counted in at `now` (see domain/agent-timezone.ts). */
+export const agentTimezone = (agent: AgentDoc, now: number) => effectiveTimezone(agent.billing, now);
 
 /** Loads an agent and checks that `uid` owns it: not-found, then permission-denied. */
 export async function loadOwnedAgent(db: Firestore, agentId: string, uid: string): Promise<AgentDoc> {

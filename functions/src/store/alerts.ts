@@ -12,7 +12,7 @@ import { FieldPath, FieldValue, Timestamp, type DocumentData, type Firestore, ty
 import type { AlertKind } from "../domain/alerts";
 import { dailyId } from "../domain/ids";
 import type { AgentDoc } from "./agents";
-import { COLLECTIONS } from "./collections";
+import { COLLECTIONS } from "../base/collections";
 import { isAlreadyExists } from "../errors";
 
 /** `queued`: the mail document is written (the extension sends it); `no-recipient`: no address known. */

@@ -6,7 +6,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { readDayUsage, type DayUsage } from "../domain/analytics";
 import { dailyId } from "../domain/ids";
-import { COLLECTIONS } from "./collections";
+import { COLLECTIONS } from "../base/collections";
 
 /** Documents per getAll call: keeps each RPC small; the calls run in parallel. */
 const GET_ALL_CHUNK = 100;

@@ -11,7 +11,7 @@
 import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { instantWindow } from "../domain/day-window";
 import type { PageCursor } from "../domain/page-token";
-import { COLLECTIONS } from "./collections";
+import { COLLECTIONS } from "../base/collections";
 
 /** Which rows: the owner's rows of one agent, optionally by local day (inclusive) and billable. */
 export interface LedgerFilter {

@@ -2,7 +2,8 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import type { LedgerRow } from "../domain/ledger";
 import { isAlreadyExists } from "../errors";
-import { COLLECTIONS } from "./collections";
+import { COLLECTIONS } from "../base/collections";
+import { settleInto } from "./spend";
 
 const ledgerRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.ledger}/${id}`);
 const claimRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.claims}/${id}`);
@@ -48,12 +49,36 @@ export async function releaseClaim(db: Firestore, id: string): Promise<void> {
   await claimRef(db, id).delete();
 }
 
-/** Writes a ledger row once; an existing row with this id is left as it is. */
-export async function writeLedgerRow(db: Firestore, id: string, row: LedgerRow): Promise<void> {
+/** The stored document of a row: the row, plus its instant as a Timestamp (`createdAt`, the seed's field queries order by). */
+export function ledgerDocument(row: LedgerRow): LedgerRow & { createdAt: Timestamp } {
+  return { ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) };
+}
+
+/** How a row write went: created now, or a row with this id was already there (left as it is). */
+export type LedgerWriteOutcome = "created" | "existing";
+
+/**
+ * Writes a ledger row once; an existing row with this id is left as it is. The row's spend rides
+ * in the same batch (store/spend.ts `settleInto`: its hold, if any, ends and a production row's cost
+ * is added to its day and month), so the spend windows are always exactly the sum of the rows:
+ * there is no crash point between the two, and a second write of the row adds nothing.
+ */
+export async function writeLedgerRow(db: Firestore, id: string, row: LedgerRow): Promise<LedgerWriteOutcome> {
+  const batch = db.batch();
+  batch.create(ledgerRef(db, id), ledgerDocument(row));
+  settleInto(batch, db, {
+    agentId: row.agentId,
+    reservationId: id,
+    mode: row.mode,
+    windows: { day: row.localDay, month: row.localDay.slice(0, 7) },
+    actualMicros: row.costMicros,
+  });
   try {
-    await ledgerRef(db, id).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) });
+    await batch.commit();
+    return "created";
   } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
+    if (isAlreadyExists(err)) return "existing";
+    throw err;
   }
 }
 
@@ -64,7 +89,8 @@ export interface BillingFailure {
   userId: string;
   messageId: string;
   conversationId: string;
-  stage: "agent-call" | "ledger-write" | "settle";
+  /** Where it failed; "usage-bound": the provider reported usage past the message's bound (billed up to it). */
+  stage: "agent-call" | "ledger-write" | "usage-bound";
   reason: string;
   /** Whether the failed message was charged to the owner (it never is when the ledger write failed). */
   charged: boolean;

@@ -1,15 +1,18 @@
 /**
- * Exactly-once rollups: one batch creates the row's marker and increments the summary, the daily
- * bucket and the session. A second (or concurrent) delivery fails on the marker's create() and the
- * whole batch with it, so nothing is counted twice. Increments commute: no read-modify-write.
+ * Exactly-once rollups: one batch creates the row's marker and increments every rollup of the
+ * registry (domain/rollups.ts `ROLLUPS`): for a sharded rollup, the row's shard
+ * (`{collection}/{docId}/shards/{k}`), not the main document, so a hot agent's rows spread over N
+ * documents. A second (or concurrent) delivery fails on the marker's create() and the whole batch
+ * with it, so nothing is counted twice. Increments commute: no read-modify-write. Nothing here is
+ * about one rollup: a new one is an entry in the registry. Readers: store/rollup-reads.ts.
  */
-import { FieldPath, FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import { FieldPath, FieldValue, Timestamp, type DocumentSnapshot, type Firestore, type Transaction } from "firebase-admin/firestore";
 import type { LedgerRow } from "../domain/ledger";
-import { dailyDeltas, sessionDeltas, summaryDeltas, type Deltas } from "../domain/rollups";
+import { ROLLUPS, SHARD_COLLECTION, type Deltas } from "../domain/rollups";
+import { COLLECTIONS } from "../base/collections";
 import { isPlainMap } from "../base/maps";
-import { dailyId } from "../domain/ids";
+import { shardOf } from "../base/shard-of";
 import { isAlreadyExists, isNotFound } from "../errors";
-import { COLLECTIONS } from "./collections";
 
 export type RollupOutcome = "applied" | "duplicate";
 
@@ -32,32 +35,29 @@ function fieldPairs(fields: Fields, prefix: string[] = []): unknown[] {
 }
 
 interface Target {
+  /** The rollup's document for this row. */
+  main: string;
+  /** Where the increments go: the row's shard of a sharded rollup, else the main document. */
   path: string;
   fields: Fields;
-  /** Identity fields written once, when the document is created. */
+  /** Identity fields written once, when the main document is created. */
   identity: Fields;
 }
 
-function targets(row: LedgerRow): Target[] {
+const isSharded = (t: Target) => t.path !== t.main;
+
+/** What one row writes to each rollup of the registry: its increments and timestamps, and its identity for a new document. */
+function targets(rowId: string, row: LedgerRow): Target[] {
   const now = FieldValue.serverTimestamp();
-  const owner = { agentId: row.agentId, userId: row.userId };
-  return [
-    {
-      path: `${COLLECTIONS.summaries}/${row.agentId}`,
-      fields: { ...increments(summaryDeltas(row)), lastActivity: now, updatedAt: now },
-      identity: owner,
-    },
-    {
-      path: `${COLLECTIONS.daily}/${dailyId(row.agentId, row.localDay)}`,
-      fields: { ...increments(dailyDeltas(row)), updatedAt: now },
-      identity: { ...owner, day: row.localDay },
-    },
-    {
-      path: `${COLLECTIONS.sessions}/${row.sessionId}`,
-      fields: { ...increments(sessionDeltas(row)), lastActivity: now, updatedAt: now },
-      identity: { ...owner, sessionId: row.sessionId, conversationId: row.conversationId, testMode: row.mode },
-    },
-  ];
+  return ROLLUPS.map((r) => {
+    const main = `${r.collection}/${r.docId(row)}`;
+    return {
+      main,
+      path: r.shards ? `${main}/${SHARD_COLLECTION}/${shardOf(rowId, r.shards)}` : main,
+      fields: { ...increments(r.deltas(row)), ...(r.lastActivity ? { lastActivity: now } : {}), updatedAt: now },
+      identity: r.identity(row),
+    };
+  });
 }
 
 const markerPath = (rowId: string) => `${COLLECTIONS.rollupMarkers}/${rowId}`;
@@ -67,26 +67,44 @@ function updateArgs(fields: Fields): [FieldPath, unknown, ...unknown[]] {
   return fieldPairs(fields) as [FieldPath, unknown, ...unknown[]];
 }
 
-/** The common case: every document exists, so blind increments in one batch, no read. */
+/** The common case: every document exists, so blind increments in one batch, no read (main documents of sharded rollups untouched). */
 async function incrementExisting(db: Firestore, rowId: string, row: LedgerRow): Promise<void> {
   const batch = db.batch();
   batch.create(db.doc(markerPath(rowId)), markerFields(row));
-  for (const t of targets(row)) batch.update(db.doc(t.path), ...updateArgs(t.fields));
+  for (const t of targets(rowId, row)) batch.update(db.doc(t.path), ...updateArgs(t.fields));
   await batch.commit();
 }
 
-/** The first row of an agent, day or session: a transaction creates what is missing. */
+/**
+ * A sharded rollup's main document must exist and say it has shards to add (`openShards`, which a
+ * fold clears): created, or flagged, here. Already flagged, it is not written, which keeps it out of
+ * the path of every row but the first of each shard.
+ */
+function openMain(tx: Transaction, main: DocumentSnapshot, t: Target, createdAt: Timestamp): void {
+  if (!main.exists) tx.set(main.ref, { ...t.identity, openShards: true, createdAt, updatedAt: FieldValue.serverTimestamp() });
+  else if (main.get("openShards") !== true) tx.update(main.ref, { openShards: true });
+}
+
+/** Adds the row to its document: increments if it exists, else creates it (a shard carries its owner, for the rules, and counters). */
+function addTo(tx: Transaction, doc: DocumentSnapshot, t: Target, createdAt: Timestamp): void {
+  if (doc.exists) tx.update(doc.ref, ...updateArgs(t.fields));
+  else if (isSharded(t)) tx.set(doc.ref, { agentId: t.identity.agentId, userId: t.identity.userId, ...t.fields });
+  else tx.set(doc.ref, { ...t.identity, ...t.fields, createdAt });
+}
+
+/** The first row of a rollup document or shard (an agent, a day, a session): a transaction creates what is missing. */
 async function createMissing(db: Firestore, rowId: string, row: LedgerRow): Promise<RollupOutcome> {
   return db.runTransaction(async (tx) => {
-    const list = targets(row);
+    const list = targets(rowId, row);
+    const sharded = list.filter(isSharded);
     const markerRef = db.doc(markerPath(rowId));
-    const [marker, ...docs] = await tx.getAll(markerRef, ...list.map((t) => db.doc(t.path)));
+    const refs = [...sharded.map((t) => db.doc(t.main)), ...list.map((t) => db.doc(t.path))];
+    const [marker, ...docs] = await tx.getAll(markerRef, ...refs);
     if (marker.exists) return "duplicate";
     tx.create(markerRef, markerFields(row));
-    list.forEach((t, i) => {
-      if (docs[i].exists) tx.update(docs[i].ref, ...updateArgs(t.fields));
-      else tx.set(docs[i].ref, { ...t.identity, ...t.fields, createdAt: Timestamp.fromDate(new Date(row.timestamp)) });
-    });
+    const createdAt = Timestamp.fromDate(new Date(row.timestamp));
+    sharded.forEach((t, i) => openMain(tx, docs[i], t, createdAt));
+    list.forEach((t, i) => addTo(tx, docs[sharded.length + i], t, createdAt));
     return "applied";
   });
 }

@@ -3,7 +3,7 @@ import { AggregateField, Timestamp, type DocumentSnapshot, type Firestore } from
 import type { SessionFigures } from "../contract/send-message";
 import type { BillingSession, SessionTotals } from "../contract/sessions";
 import { microsToUsd } from "../base/money";
-import { COLLECTIONS } from "./collections";
+import { COLLECTIONS } from "../base/collections";
 
 const sessionRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.sessions}/${id}`);
 

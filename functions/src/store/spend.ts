@@ -1,229 +1,206 @@
 /**
- * Hard spending limits in Firestore: one private document per agent, `billing_spend/{agentId}`:
+ * Hard spending limits in Firestore: {@link SPEND_SHARDS} private documents per agent,
+ * `billing_spend/{agentId}_{shard}` (see domain/admission.ts for the rule and why it cannot
+ * overspend):
  *
- *   { agentId,
- *     days:   { "YYYY-MM-DD": { spentMicros, devMessages } },   // current (and later) local days
- *     months: { "YYYY-MM": { spentMicros } },                   // current (and later) local months
- *     reservations: { <ledger id>: { day, month, mode, amountMicros, expiresAt } },
- *     sweepAfter?: Timestamp,  // no open reservation expires before this (may be early, never late)
- *     updatedAt }
+ *   { agentId, shard,
+ *     days:   { "YYYY-MM-DD": { spentMicros, devMessages } },
+ *     months: { "YYYY-MM": { spentMicros } },
+ *     holds:  { <ledger id>: { day, month, mode, amountMicros, at (server time), expiresAt } },
+ *     sweepAfter }   // when the sweeper should look at the shard again
  *
- * A message costs the limits one read and two writes: {@link reserveSpend} is one transaction
- * (read the document, write it back), {@link settleSpend} / {@link releaseSpend} one blind update.
- * Map keys are always written as nested objects or FieldPath segments, never dotted strings, so
- * ledger ids (with `:`) and days (with `-`) stay literal keys.
- *
- * Spend is recorded only for messages that went through reserveSpend. sendMessage skips it for
- * production messages of an agent with no limit at all (nothing to enforce, and it saves the
- * transaction), so the figures here count only spend made while a limit was set: a limit set in
- * the middle of a day starts from zero for that day. Development messages always go through it,
- * because the development cap always applies.
- *
- * Why the blind settle is safe against the sweep: a reservation expires `ttlMs` after it was
- * made, and sendMessage passes twice its function timeout (2 x 120 s). By the time any sweep
- * (in reserveSpend or the scheduler) may drop an entry, the request that made it has been stopped
- * by the platform for at least a whole timeout, so no settle or release of it is still to come.
- * Should one arrive anyway (a request that ran on past its timeout), nothing is counted twice:
- * reserved amounts are derived from the open entries rather than kept in a counter, deleting an
- * entry that is gone is a no-op, and the late settle still adds the real spend.
+ * No transaction on the hot path: a hold is one blind write, admission one read of the shards, a
+ * refusal one blind write, and the settle rides in the batch that creates the ledger row, so spent
+ * is exactly the sum of the agent's production rows, whatever crashes. Map keys are written as
+ * nested objects or FieldPath segments, never dotted strings, so ids and days stay literal keys.
  */
-import { FieldPath, FieldValue, Timestamp, type DocumentData, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import {
-  checkWindows,
-  decideReservation,
-  emptySpendState,
-  nextExpiry,
-  sweepExpired,
-  windowUsage,
-  type Reservation,
-  type ReserveDecisionInput,
-  type ReserveOutcome,
-  type SpendMode,
-  type SpendState,
-  type SpendUsage,
-  type SpendWindowKeys,
-} from "../domain/limits";
+  FieldPath,
+  FieldValue,
+  Timestamp,
+  type DocumentData,
+  type DocumentReference,
+  type Firestore,
+  type WriteBatch,
+} from "firebase-admin/firestore";
 import { assertMicros } from "../base/money";
 import { mapWithConcurrency } from "../base/pool";
-import { COLLECTIONS } from "./collections";
+import {
+  checkWindows,
+  decideAdmission,
+  nextExpiry,
+  SPEND_SHARDS,
+  spendShardOf,
+  sweepPlan,
+  windowUsage,
+  type AdmissionOutcome,
+  type AdmissionRequest,
+  type HoldEntry,
+  type SpendMode,
+  type SpendShard,
+  type SpendUsage,
+  type SpendWindowKeys,
+} from "../domain/admission";
+import { COLLECTIONS } from "../base/collections";
 
-export type { ReserveOutcome, SpendUsage, SpendWindowKeys } from "../domain/limits";
+export type { AdmissionOutcome, SpendUsage, SpendWindowKeys } from "../domain/admission";
 
-/**
- * A request to hold a message's worst case (production) or count it (development): the decision's
- * input (domain/limits.ts) plus the agent it is for. `ttlMs` must exceed the caller's function
- * timeout (see the module doc).
- */
-export type ReserveRequest = ReserveDecisionInput & { agentId: string };
+const shardRef = (db: Firestore, agentId: string, shard: number) => db.doc(`${COLLECTIONS.spend}/${agentId}_${shard}`);
+const shardOfRow = (db: Firestore, agentId: string, reservationId: string) => shardRef(db, agentId, spendShardOf(reservationId));
 
-/** The end of a reservation; `mode` and `windows` must be those it was reserved with. */
-export interface SettleRequest {
+/** A message's place in the spend windows: what a hold, a settle and a release all name. */
+export interface SpendEntry {
   agentId: string;
   reservationId: string;
   mode: SpendMode;
   windows: SpendWindowKeys;
-  /** What was reserved: informative (the reservation entry holds it), checked to be micros. */
-  reservedMicros: number;
-  /** The real cost (0 for development); recorded as spent even if above the reservation. */
-  actualMicros: number;
 }
 
-const spendRef = (db: Firestore, agentId: string) => db.doc(`${COLLECTIONS.spend}/${agentId}`);
+/** An admission: the entry, what it holds and asks for, and whether a read must check limits. */
+export type AdmissionCall = SpendEntry &
+  Omit<AdmissionRequest, "reservationId" | "mode" | "windows"> & {
+    /** Epoch ms after which the hold stops counting; past the caller's function timeout. */
+    expiresAt: number;
+    /** False for a production message of an agent without limits: it holds, nothing to check. */
+    checkLimits: boolean;
+  };
 
-/** Reads a stored document into the pure state, tolerating fields a blind update left partial. */
-function toState(data: DocumentData | undefined): SpendState {
-  if (!data) return emptySpendState();
-  const days: SpendState["days"] = {};
-  for (const [key, d] of Object.entries((data.days ?? {}) as Record<string, Partial<SpendState["days"][string]>>)) {
+const micros = (t: unknown): number => (t instanceof Timestamp ? t.seconds * 1_000_000 + Math.floor(t.nanoseconds / 1000) : 0);
+
+/** Reads a stored shard into the pure shape, tolerating fields a blind write left partial. */
+function toShard(data: DocumentData | undefined): SpendShard {
+  const days: SpendShard["days"] = {};
+  for (const [key, d] of Object.entries((data?.days ?? {}) as Record<string, Partial<SpendShard["days"][string]>>)) {
     days[key] = { spentMicros: d.spentMicros ?? 0, devMessages: d.devMessages ?? 0 };
   }
-  const months: SpendState["months"] = {};
-  for (const [key, m] of Object.entries((data.months ?? {}) as Record<string, Partial<SpendState["months"][string]>>)) {
+  const months: SpendShard["months"] = {};
+  for (const [key, m] of Object.entries((data?.months ?? {}) as Record<string, { spentMicros?: number }>)) {
     months[key] = { spentMicros: m.spentMicros ?? 0 };
   }
-  return { days, months, reservations: { ...((data.reservations ?? {}) as Record<string, Reservation>) } };
-}
-
-/** The whole document for a state (set() replaces it, which is how old windows are pruned). */
-function toDoc(agentId: string, state: SpendState): DocumentData {
-  const expiry = nextExpiry(state);
-  return {
-    agentId,
-    ...state,
-    ...(expiry === null ? {} : { sweepAfter: Timestamp.fromMillis(expiry) }),
-    updatedAt: FieldValue.serverTimestamp(),
-  };
-}
-
-const size = (s: SpendState) => [s.days, s.months, s.reservations].map((m) => Object.keys(m).length).join("/");
-
-/**
- * Admits or refuses a message in ONE transaction (one document read, at most one write): expired
- * reservations of the agent are swept and old windows pruned, then production holds
- * `amountMicros` against the daily and monthly limits (refused when spent + reserved + amount
- * would pass a limit; a limit of 0 refuses everything billable) and development counts the message
- * against the daily cap. Concurrent calls serialize on the document, so no interleaving can
- * admit more than a limit allows. Reserving an id that is already open succeeds without counting
- * it again. A refusal that swept or pruned nothing writes nothing.
- */
-export async function reserveSpend(db: Firestore, req: ReserveRequest): Promise<ReserveOutcome> {
-  const ref = spendRef(db, req.agentId);
-  return db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
-    const current = toState(snap.data());
-    const { outcome, state } = decideReservation(current, req);
-    if (outcome.ok || size(state) !== size(current)) tx.set(ref, toDoc(req.agentId, state));
-    return outcome;
-  });
-}
-
-/**
- * Ends a reservation with the message's real cost: ONE blind update, no read. Production adds
- * `actualMicros` to the day and the month and deletes the entry (its hold disappears with it);
- * development only deletes the entry (the message was counted when reserved).
- * Call it exactly once per admitted reservation, settle or release.
- */
-export async function settleSpend(db: Firestore, s: SettleRequest): Promise<void> {
-  checkWindows(s.windows);
-  assertMicros(s.reservedMicros, "reservedMicros");
-  assertMicros(s.actualMicros, "actualMicros");
-  const fields: unknown[] = [new FieldPath("reservations", s.reservationId), FieldValue.delete()];
-  if (s.mode === "production" && s.actualMicros > 0) {
-    const spent = FieldValue.increment(s.actualMicros);
-    fields.push(new FieldPath("days", s.windows.day, "spentMicros"), spent, new FieldPath("months", s.windows.month, "spentMicros"), spent);
+  const holds: SpendShard["holds"] = {};
+  for (const [id, h] of Object.entries((data?.holds ?? {}) as Record<string, Omit<HoldEntry, "atMicros"> & { at?: unknown }>)) {
+    holds[id] = { day: h.day, month: h.month, mode: h.mode, amountMicros: h.amountMicros, expiresAt: h.expiresAt, atMicros: micros(h.at) };
   }
-  await spendRef(db, s.agentId).update(...(fields as [FieldPath, unknown, ...unknown[]]));
+  return { days, months, holds };
 }
 
-/**
- * Gives a reservation back after a failure that billed nothing: settle with `actualMicros` 0, and
- * for development the message no longer counts against the cap. ONE blind update, no read.
- */
-export async function releaseSpend(db: Firestore, s: Omit<SettleRequest, "actualMicros">): Promise<void> {
-  if (s.mode === "production") return settleSpend(db, { ...s, actualMicros: 0 });
-  checkWindows(s.windows);
-  await spendRef(db, s.agentId).update(
-    new FieldPath("reservations", s.reservationId),
-    FieldValue.delete(),
-    new FieldPath("days", s.windows.day, "devMessages"),
-    FieldValue.increment(-1),
+/** Every shard of the agent (missing ones are empty), read in one round trip. */
+export async function readShards(db: Firestore, agentId: string): Promise<SpendShard[]> {
+  const refs = Array.from({ length: SPEND_SHARDS }, (_, k) => shardRef(db, agentId, k));
+  return (await db.getAll(...refs)).map((snap) => toShard(snap.data()));
+}
+
+/** Writes a message's hold: ONE blind write. A development message is counted from here on. */
+async function writeHold(db: Firestore, c: AdmissionCall): Promise<void> {
+  const hold = { day: c.windows.day, month: c.windows.month, mode: c.mode, amountMicros: c.amountMicros, expiresAt: c.expiresAt };
+  const shard = spendShardOf(c.reservationId);
+  await shardRef(db, c.agentId, shard).set(
+    {
+      agentId: c.agentId,
+      shard,
+      holds: { [c.reservationId]: { ...hold, at: FieldValue.serverTimestamp() } },
+      ...(c.mode === "development" ? { days: { [c.windows.day]: { devMessages: FieldValue.increment(1) } } } : {}),
+      sweepAfter: Timestamp.fromMillis(c.expiresAt),
+    },
+    { merge: true },
   );
 }
 
 /**
- * Spent and reserved figures of the agent's current windows (reservations already expired at
- * `now` are not counted). Zeros when the agent has no spend document.
+ * Admits or refuses a message: its hold is written, then (when there is something to check) every
+ * shard is read and the rule of domain/admission.ts decides. A refused message's hold is deleted
+ * before this returns. Two round trips with limits or for development, one without.
  */
-export async function readSpend(db: Firestore, agentId: string, windows: SpendWindowKeys, now: number = Date.now()): Promise<SpendUsage> {
-  checkWindows(windows);
-  const snap = await spendRef(db, agentId).get();
-  return windowUsage(sweepExpired(toState(snap.data()), now).state, windows);
+export async function admit(db: Firestore, c: AdmissionCall): Promise<AdmissionOutcome> {
+  checkWindows(c.windows);
+  assertMicros(c.amountMicros, "amountMicros");
+  await writeHold(db, c);
+  if (!c.checkLimits) return { ok: true };
+  const outcome = decideAdmission(await readShards(db, c.agentId), c);
+  if (!outcome.ok) await releaseHold(db, c);
+  return outcome;
 }
 
-/** Sweeps one agent's expired reservations in a transaction; returns how many were dropped. */
-async function sweepOne(db: Firestore, agentId: string, now: number): Promise<number> {
-  const ref = spendRef(db, agentId);
+/**
+ * Gives a hold back after a refusal or a failure that billed nothing; a development message no
+ * longer counts against the cap. ONE blind write; releasing a hold that is gone changes nothing
+ * but the development count, so call it once per hold.
+ */
+export async function releaseHold(db: Firestore, e: SpendEntry): Promise<void> {
+  checkWindows(e.windows);
+  const fields: unknown[] = [new FieldPath("holds", e.reservationId), FieldValue.delete()];
+  if (e.mode === "development") fields.push(new FieldPath("days", e.windows.day, "devMessages"), FieldValue.increment(-1));
+  await shardOfRow(db, e.agentId, e.reservationId).update(...(fields as [FieldPath, unknown, ...unknown[]]));
+}
+
+/**
+ * Adds to `batch` (the one that creates the message's ledger row) the end of its hold: the hold is
+ * deleted and a production message's cost added to its day and month. Because it commits with the
+ * row, spent always equals the sum of the rows; deleting a hold that a sweep already dropped is a
+ * no-op, so a late settle is still exact.
+ */
+export function settleInto(batch: WriteBatch, db: Firestore, e: SpendEntry & { actualMicros: number }): void {
+  checkWindows(e.windows);
+  assertMicros(e.actualMicros, "actualMicros");
+  const spent = e.mode === "production" && e.actualMicros > 0 ? FieldValue.increment(e.actualMicros) : null;
+  batch.set(
+    shardOfRow(db, e.agentId, e.reservationId),
+    {
+      agentId: e.agentId,
+      shard: spendShardOf(e.reservationId),
+      holds: { [e.reservationId]: FieldValue.delete() },
+      ...(spent ? { days: { [e.windows.day]: { spentMicros: spent } }, months: { [e.windows.month]: { spentMicros: spent } } } : {}),
+    },
+    { merge: true },
+  );
+}
+
+/** Spent and held figures of the agent's current windows (holds expired at `now` not counted). */
+export async function readSpend(db: Firestore, agentId: string, windows: SpendWindowKeys, now: number = Date.now()): Promise<SpendUsage> {
+  return windowUsage(await readShards(db, agentId), windows, now);
+}
+
+/** UTC windows of `now`: no agent's local day is two days behind it, so older keys are safe to drop. */
+const utcWindows = (now: number): SpendWindowKeys => {
+  const day = new Date(now).toISOString().slice(0, 10);
+  return { day, month: day.slice(0, 7) };
+};
+
+/** Sweeps one shard in a transaction; returns how many holds were dropped. */
+async function sweepShard(db: Firestore, ref: DocumentReference, now: number): Promise<number> {
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     if (!snap.exists) return 0;
-    const { state, swept } = sweepExpired(toState(snap.data()), now);
-    const expiry = nextExpiry(state);
-    const sweepAfter = expiry === null ? FieldValue.delete() : Timestamp.fromMillis(expiry);
-    // Dropped entries are deleted field by field: the windows are left to reserveSpend to prune.
-    const deletes = swept.flatMap((id) => [new FieldPath("reservations", id), FieldValue.delete()]);
-    tx.update(ref, new FieldPath("sweepAfter"), sweepAfter, ...deletes);
-    return swept.length;
+    const shard = toShard(snap.data());
+    const plan = sweepPlan(shard, utcWindows(now), now);
+    for (const id of plan.holds) delete shard.holds[id];
+    const expiry = nextExpiry(shard);
+    const deletes = [
+      ...plan.holds.map((id) => new FieldPath("holds", id)),
+      ...plan.days.map((d) => new FieldPath("days", d)),
+      ...plan.months.map((m) => new FieldPath("months", m)),
+    ].flatMap((path) => [path, FieldValue.delete()]);
+    tx.update(ref, new FieldPath("sweepAfter"), expiry === null ? FieldValue.delete() : Timestamp.fromMillis(expiry), ...deletes);
+    return plan.holds.length;
   });
 }
 
-/** Documents swept per page, and concurrently. */
 const SWEEP_PAGE = 100;
 const SWEEP_CONCURRENCY = 10;
 
 /**
- * Drops the expired reservations of every agent that may have one (`sweepAfter <= now`), for
- * the scheduler: an agent that sends nothing more would otherwise keep a dead hold forever.
- * `sweepAfter` may be early (a settle does not move it), never late, so no expired entry is missed.
+ * Drops expired holds (requests that died) and old windows of every shard due for a look
+ * (`sweepAfter <= now`), for the scheduler. Expired holds already stop counting at admission; this
+ * keeps the documents small.
  *
- * @returns the number of reservations dropped.
+ * @returns the number of holds dropped.
  */
-export async function sweepExpiredReservations(db: Firestore, now: number): Promise<number> {
+export async function sweepExpiredHolds(db: Firestore, now: number): Promise<number> {
   let total = 0;
-  let cursor: QueryDocumentSnapshot | undefined;
   for (;;) {
-    let query = db
-      .collection(COLLECTIONS.spend)
-      .where("sweepAfter", "<=", Timestamp.fromMillis(now))
-      .orderBy("sweepAfter")
-      .limit(SWEEP_PAGE);
-    if (cursor) query = query.startAfter(cursor);
-    const page = await query.get();
-    const counts = await mapWithConcurrency(page.docs, SWEEP_CONCURRENCY, (d) => sweepOne(db, d.id, now));
+    const page = await db.collection(COLLECTIONS.spend).where("sweepAfter", "<=", Timestamp.fromMillis(now)).limit(SWEEP_PAGE).get();
+    const counts = await mapWithConcurrency(page.docs, SWEEP_CONCURRENCY, (d) => sweepShard(db, d.ref, now));
     total += counts.reduce((a, b) => a + b, 0);
     if (page.docs.length < SWEEP_PAGE) return total;
-    cursor = page.docs[page.docs.length - 1];
   }
-}
-
-/**
- * Brings the agent's current windows up to what was already spent (from the rollups), so a limit
- * set in the middle of a day or month counts the spend before it. Raised to the larger figure,
- * never lowered: messages both reserved here and rolled up are not counted twice.
- */
-export async function seedSpendWindows(
-  db: Firestore,
-  agentId: string,
-  windows: SpendWindowKeys,
-  spent: { daySpentMicros: number; monthSpentMicros: number },
-): Promise<void> {
-  checkWindows(windows);
-  const ref = spendRef(db, agentId);
-  await db.runTransaction(async (tx) => {
-    const state = toState((await tx.get(ref)).data());
-    const day = state.days[windows.day] ?? { spentMicros: 0, devMessages: 0 };
-    const month = state.months[windows.month] ?? { spentMicros: 0 };
-    state.days[windows.day] = { ...day, spentMicros: Math.max(day.spentMicros, spent.daySpentMicros) };
-    state.months[windows.month] = { spentMicros: Math.max(month.spentMicros, spent.monthSpentMicros) };
-    tx.set(ref, toDoc(agentId, state));
-  });
 }

@@ -6,24 +6,32 @@
  *
  * It exists only where FUNCTIONS_EMULATOR is "true" (the Functions emulator sets it, for discovery
  * too); a deploy never sees that variable, so the export is `undefined` and nothing is deployed.
+ * For the same reason its spec stays here, out of the public map (contract/callables.ts) that the
+ * client SDK is typed by: no app can call it.
  */
 import { z } from "zod";
 import { configuredAgentClient } from "../agent/configured-agent";
 import { AGENT_API_KEY, SEND_MESSAGE_TIMEOUT_SECONDS } from "../config";
+import { callable } from "../contract/callables";
 import { DEFAULT_COMPLETION_TOKENS, MAX_COMPLETION_TOKENS, MAX_MESSAGE_CHARS } from "../contract/send-message";
 import { DEFAULT_MODEL } from "../domain/pricing";
-import { billingCallable } from "./callable";
+import { callableOf } from "./callable";
 
-const benchBaselineRequestSchema = z.strictObject({
-  message: z.string({ error: "must be a string" }).min(1, { error: "must not be empty" }).max(MAX_MESSAGE_CHARS, { error: "is too long" }),
-  maxTokens: z.number({ error: "must be a number" }).int().min(1).max(MAX_COMPLETION_TOKENS).optional(),
-});
+const benchBaselineSpec = callable(
+  z.strictObject({
+    message: z
+      .string({ error: "must be a string" })
+      .min(1, { error: "must not be empty" })
+      .max(MAX_MESSAGE_CHARS, { error: "is too long" }),
+    maxTokens: z.number({ error: "must be a number" }).int().min(1).max(MAX_COMPLETION_TOKENS).optional(),
+  }),
+).returns<{ response: string }>();
 
 export const benchBaseline =
   process.env.FUNCTIONS_EMULATOR === "true"
-    ? billingCallable<typeof benchBaselineRequestSchema, { response: string }>(
+    ? callableOf(
         "benchBaseline",
-        benchBaselineRequestSchema,
+        benchBaselineSpec,
         async (_caller, input) => {
           const reply = await configuredAgentClient().complete({
             model: DEFAULT_MODEL,

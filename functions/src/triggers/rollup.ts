@@ -3,7 +3,7 @@ import { onDocumentCreated } from "firebase-functions/v2/firestore";
 import { LEDGER_SIGNING_KEY, REGION } from "../config";
 import { handleLedgerRowCreated } from "../handlers/rollup";
 import { db } from "../store/db";
-import { COLLECTIONS } from "../store/collections";
+import { COLLECTIONS } from "../base/collections";
 
 export const rollupBillableConversation = onDocumentCreated(
   { document: `${COLLECTIONS.ledger}/{messageId}`, region: REGION, retry: true, secrets: [LEDGER_SIGNING_KEY] },

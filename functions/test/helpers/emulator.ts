@@ -1,16 +1,23 @@
 /**
  * Helpers for tests that run under the emulator harness (`npm run test:emulators`): they talk to
- * the emulators over HTTP exactly as a client app or an operator would.
+ * the emulators over HTTP exactly as a client app or an operator would. The project, endpoints and
+ * fixtures are scripts/local-env.ts's; what only these tests need (callables over HTTP, waiting,
+ * counting) is here.
  */
-import { randomUUID } from "node:crypto";
-import { getApps, initializeApp } from "firebase-admin/app";
-import { getFirestore, type Firestore } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
+import {
+  adminDb as localAdminDb,
+  functionUrl,
+  localAgentUrl,
+  localSigningKey,
+  signUpUser,
+  type SignedUpUser,
+} from "../../../scripts/local-env";
 
-export const PROJECT_ID = "demo-agent-billing";
-const FUNCTIONS = process.env.FUNCTIONS_EMULATOR_ORIGIN ?? "http://127.0.0.1:5001";
-const AUTH = `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099"}`;
-const FIRESTORE = `http://${process.env.FIRESTORE_EMULATOR_HOST ?? "127.0.0.1:8080"}`;
-export const LOCAL_AGENT = process.env.LOCAL_AGENT_URL ?? "http://127.0.0.1:4010/v1";
+export { functionUrl, PROJECT_ID, seedAgent } from "../../../scripts/local-env";
+
+/** The local agent's base URL (…/v1). */
+export const LOCAL_AGENT = localAgentUrl();
 
 /** Fails loudly when a test of this tier is run without the harness. */
 function requireEmulators(): void {
@@ -22,28 +29,14 @@ function requireEmulators(): void {
 /** The Admin SDK's Firestore, pointed at the emulator. */
 export function adminDb(): Firestore {
   requireEmulators();
-  if (!getApps().length) initializeApp({ projectId: PROJECT_ID });
-  return getFirestore();
+  return localAdminDb();
 }
 
-export interface TestUser {
-  uid: string;
-  email: string;
-  idToken: string;
-}
+/** A user signed up in the Auth emulator, with its ID token. */
+export type TestUser = SignedUpUser;
 
 /** Signs up a fresh user in the Auth emulator and returns its ID token. */
-export async function createUser(prefix = "user"): Promise<TestUser> {
-  const email = `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
-  const res = await fetch(`${AUTH}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=demo-key`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, password: "password-123", returnSecureToken: true }),
-  });
-  const body = (await res.json()) as { localId: string; idToken: string };
-  if (!res.ok) throw new Error(`signUp failed: ${JSON.stringify(body)}`);
-  return { uid: body.localId, email, idToken: body.idToken };
-}
+export const createUser = signUpUser;
 
 export interface CallResult<T = unknown> {
   status: number;
@@ -58,7 +51,7 @@ export async function call<T = unknown>(
   idToken?: string,
   headers: Record<string, string> = {},
 ): Promise<CallResult<T>> {
-  const res = await fetch(`${FUNCTIONS}/${PROJECT_ID}/us-central1/${name}`, {
+  const res = await fetch(functionUrl(name), {
     method: "POST",
     headers: { "content-type": "application/json", ...(idToken ? { authorization: `Bearer ${idToken}` } : {}), ...headers },
     body: JSON.stringify({ data }),
@@ -73,7 +66,7 @@ export async function callStreaming<T = unknown, C = unknown>(
   data: unknown,
   idToken: string,
 ): Promise<CallResult<T> & { chunks: C[] }> {
-  const res = await fetch(`${FUNCTIONS}/${PROJECT_ID}/us-central1/${name}`, {
+  const res = await fetch(functionUrl(name), {
     method: "POST",
     headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${idToken}` },
     body: JSON.stringify({ data }),
@@ -88,15 +81,6 @@ export async function callStreaming<T = unknown, C = unknown>(
     else final = event;
   }
   return { status: res.status, chunks, ...final };
-}
-
-/** Creates an agent owned by `userId` directly (as the owner's app would, through the rules). */
-export async function seedAgent(userId: string, fields: Record<string, unknown> = {}): Promise<string> {
-  const agentId = `agent-${randomUUID().slice(0, 12)}`;
-  await adminDb()
-    .doc(`alchemist_agents/${agentId}`)
-    .set({ userId, name: "Test agent", model: "gpt-4", status: "active", ...fields });
-  return agentId;
 }
 
 /** Waits until `probe` returns a value that is not undefined/false. */
@@ -122,15 +106,5 @@ export async function countWhere(collection: string, field: string, value: unkno
   return snap.data().count;
 }
 
-/** Deletes every document in the Firestore emulator. */
-export async function clearFirestore(): Promise<void> {
-  const res = await fetch(`${FIRESTORE}/emulator/v1/projects/${PROJECT_ID}/databases/(default)/documents`, { method: "DELETE" });
-  if (!res.ok) throw new Error(`clearing Firestore failed: ${res.status}`);
-}
-
 /** The ledger signing key the harness gave the functions (for tests that forge or replay rows). */
-export function signingKey(): string {
-  const key = process.env.LEDGER_SIGNING_KEY;
-  if (!key) throw new Error("LEDGER_SIGNING_KEY is not set: run under the emulator harness");
-  return key;
-}
+export const signingKey = localSigningKey;

@@ -1,11 +1,15 @@
 /**
- * Builds signed ledger rows as the backend writes them, for tests that seed traffic directly
- * (analytics, alerts, reconcile) or replay a trigger delivery.
+ * Builds signed ledger rows as the backend writes them (domain/ledger-row.ts, the builder
+ * sendMessage uses), for tests that seed traffic directly (analytics, alerts, reconcile) or replay
+ * a trigger delivery.
  */
 import { randomUUID } from "node:crypto";
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { ledgerRowOf } from "../../../scripts/seed-traffic";
+import type { Firestore } from "firebase-admin/firestore";
+import { ledgerId } from "../../src/domain/ids";
 import type { LedgerRow } from "../../src/domain/ledger";
+import { buildLedgerRow } from "../../src/domain/ledger-row";
+import { resolvePrice } from "../../src/domain/pricing";
+import { writeLedgerRow as storeLedgerRow } from "../../src/store/ledger";
 
 export interface RowSpec {
   agentId: string;
@@ -21,46 +25,47 @@ export interface RowSpec {
   timezone?: string;
 }
 
-/** A signed row priced with the real price book (`ledgerRowOf`, as the demo and the bench seed them), with test defaults. */
+/** A signed row with provider usage, priced with the real price book, with test defaults. */
 export function makeLedgerRow(spec: RowSpec, key: string): { id: string; row: LedgerRow } {
-  const messageId = spec.messageId ?? randomUUID();
-  return ledgerRowOf(
+  const { agentId, userId, conversationId = "conv-1", messageId = randomUUID(), model = "gpt-4" } = spec;
+  const { prompt = 100, completion = 50, cached = 0 } = spec;
+  const price = resolvePrice(model);
+  if (!price) throw new Error(`makeLedgerRow: model "${model}" has no price`);
+  const row = buildLedgerRow(
     {
-      agentId: spec.agentId,
-      userId: spec.userId,
-      conversationId: spec.conversationId ?? "conv-1",
+      agentId,
+      userId,
+      conversationId,
       messageId,
       mode: spec.mode ?? "production",
-      model: spec.model ?? "gpt-4",
-      prompt: spec.prompt ?? 100,
-      completion: spec.completion ?? 50,
-      cached: spec.cached ?? 0,
-      at: spec.at ?? new Date(),
-      timezone: spec.timezone ?? "UTC",
+      model,
       userMessage: `message ${messageId}`,
       agentResponse: `answer ${messageId}`,
+      usage: { prompt, completion, total: prompt + completion, cached },
+      usageSource: "provider",
+      price,
+      at: (spec.at ?? new Date()).getTime(),
+      timezone: spec.timezone ?? "UTC",
       latencyMs: 5,
     },
     key,
   );
+  return { id: ledgerId(agentId, conversationId, messageId), row };
+}
+
+/** Writes a made row as the backend does (store/ledger.ts); a test that writes an id twice is wrong, so that throws. */
+async function createRow(db: Firestore, { id, row }: { id: string; row: LedgerRow }): Promise<void> {
+  if ((await storeLedgerRow(db, id, row)) !== "created") throw new Error(`ledger row ${id} already exists`);
 }
 
 /** Writes made rows to the ledger, 20 at a time (the rollup trigger fires for each, as for real messages). */
 export async function writeMadeRows(db: Firestore, made: { id: string; row: LedgerRow }[]): Promise<void> {
-  for (let i = 0; i < made.length; i += 20) {
-    await Promise.all(
-      made
-        .slice(i, i + 20)
-        .map(({ id, row }) =>
-          db.doc(`billable_conversations/${id}`).create({ ...row, createdAt: Timestamp.fromDate(new Date(row.timestamp)) }),
-        ),
-    );
-  }
+  for (let i = 0; i < made.length; i += 20) await Promise.all(made.slice(i, i + 20).map((m) => createRow(db, m)));
 }
 
 /** Writes a signed row to the ledger (the rollup trigger then fires as for a real message). */
 export async function writeLedgerRow(db: Firestore, spec: RowSpec, key: string): Promise<{ id: string; row: LedgerRow }> {
   const made = makeLedgerRow(spec, key);
-  await db.doc(`billable_conversations/${made.id}`).create({ ...made.row, createdAt: Timestamp.fromDate(new Date(made.row.timestamp)) });
+  await createRow(db, made);
   return made;
 }

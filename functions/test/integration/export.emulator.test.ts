@@ -11,12 +11,11 @@ import type { ConversationItem } from "../../src/contract/analytics";
 import type { LedgerRow } from "../../src/domain/ledger";
 import { CSV_COLUMNS } from "../../src/domain/export-format";
 import { handleExportRequest } from "../../src/handlers/export";
-import { adminDb, createUser, PROJECT_ID, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
+import { adminDb, createUser, functionUrl, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
 import { makeLedgerRow, type RowSpec, writeMadeRows } from "../helpers/ledger";
 
 jest.setTimeout(120_000);
 
-const FUNCTIONS = process.env.FUNCTIONS_EMULATOR_ORIGIN ?? "http://127.0.0.1:5001";
 const NY = "America/New_York";
 const NASTY = ['Hello, "world"', "line one\nline two\r\nline three", 'a,b,"c"\n=1+2, ünïcødé ✓'];
 
@@ -52,7 +51,7 @@ const newestFirst = (a: { id: string; row: LedgerRow }, b: { id: string; row: Le
   Date.parse(b.row.timestamp) - Date.parse(a.row.timestamp) || (a.id < b.id ? 1 : -1);
 
 async function download(params: Record<string, string>, idToken?: string, method = "GET") {
-  const url = `${FUNCTIONS}/${PROJECT_ID}/us-central1/exportBillingReport?${new URLSearchParams(params)}`;
+  const url = `${functionUrl("exportBillingReport")}?${new URLSearchParams(params)}`;
   const res = await fetch(url, { method, headers: idToken === undefined ? {} : { authorization: `Bearer ${idToken}` } });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }

@@ -3,7 +3,7 @@
  * error code, and not one document written anywhere (every collection counted before and after,
  * and the agents compared field by field).
  */
-import { adminDb, call, createUser, PROJECT_ID, seedAgent, type TestUser } from "../helpers/emulator";
+import { adminDb, call, createUser, functionUrl, seedAgent, type TestUser } from "../helpers/emulator";
 
 let owner: TestUser;
 let stranger: TestUser;
@@ -227,7 +227,7 @@ describe("callables", () => {
   it("rejects a __proto__ key (prototype pollution) with nothing written", async () => {
     const before = await snapshot();
     const body = `{"data":{"agentId":"${agentId}","conversationId":"c1","message":"hi","testMode":"production","__proto__":{"billable":false}}}`;
-    const res = await fetch(`http://127.0.0.1:5001/${PROJECT_ID}/us-central1/sendMessage`, {
+    const res = await fetch(functionUrl("sendMessage"), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${owner.idToken}` },
       body,
@@ -239,7 +239,7 @@ describe("callables", () => {
 
 describe("exportBillingReport", () => {
   const url = (q: Record<string, string>) =>
-    `http://127.0.0.1:5001/${PROJECT_ID}/us-central1/exportBillingReport?${new URLSearchParams(q)}`;
+    `${functionUrl("exportBillingReport")}?${new URLSearchParams(q)}`;
   const valid = () => ({ agentId, from: "2026-11-01", to: "2026-11-26", format: "csv" });
   type HttpCase = [what: string, query: () => Record<string, string>, token: () => string | undefined, status: number, method?: string];
   const HTTP_CASES: HttpCase[] = [

@@ -3,10 +3,9 @@
  * and the client's retry with the same messageId writes it (billed once) without calling the agent
  * again. The failure is injected by a Firestore whose ledger writes fail; everything else is real.
  */
-import { randomUUID } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import { openAiAgentClient } from "../../src/agent/agent-client";
-import { handleSendMessage, type SendMessageDeps } from "../../src/handlers/send-message";
+import { handleSendMessage, sendMessageDeps } from "../../src/handlers/send-message";
 import { adminDb, agentCompletions, createUser, LOCAL_AGENT, seedAgent, signingKey } from "../helpers/emulator";
 
 /** The real Firestore, except that creating a ledger row fails (as during an outage). */
@@ -28,16 +27,9 @@ function withFailingLedger(db: Firestore): Firestore {
 it("keeps the row of a failed ledger write and writes it on the retry, calling the agent once", async () => {
   const owner = await createUser("recovery");
   const agentId = await seedAgent(owner.uid);
-  const deps = (db: Firestore): SendMessageDeps => ({
-    db,
-    agent: openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 }),
-    signingKey: signingKey(),
-    now: Date.now,
-    newMessageId: randomUUID,
-    claimTtlMs: 240_000,
-    devDailyMessageCap: 500,
-    sleep: async () => undefined,
-  });
+  const agent = openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 });
+  const deps = (db: Firestore) =>
+    sendMessageDeps({ db, agent, signingKey: signingKey(), devDailyMessageCap: 500, userLimits: null }, { sleep: async () => undefined });
   const request = {
     agentId,
     conversationId: "c",

@@ -2,12 +2,11 @@
  * Hard limits in sendMessage: a reservation of the worst case before the agent is called, so
  * concurrency can never push spend past a limit; and the development message cap.
  */
-import { randomUUID } from "node:crypto";
 import { openAiAgentClient } from "../../src/agent/agent-client";
 import type { GetBillingInfoResponse } from "../../src/contract/billing-info";
 import type { SendMessageResponse } from "../../src/contract/send-message";
 import { countChatTokens } from "../../src/domain/tokens";
-import { handleSendMessage } from "../../src/handlers/send-message";
+import { handleSendMessage, sendMessageDeps } from "../../src/handlers/send-message";
 import {
   adminDb,
   agentCompletions,
@@ -73,15 +72,13 @@ it("releases the hold of a message whose agent call failed", async () => {
 
 it("caps development messages per local day so free mode is not a loophole", async () => {
   const agentId = await seedAgent(owner.uid);
-  const deps = {
+  const deps = sendMessageDeps({
     db: adminDb(),
     agent: openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 }),
     signingKey: signingKey(),
-    now: Date.now,
-    newMessageId: randomUUID,
-    claimTtlMs: 240_000,
     devDailyMessageCap: 3,
-  };
+    userLimits: null,
+  });
   const send = () =>
     handleSendMessage(deps, owner.uid, { agentId, conversationId: "dev", message: "free [[tokens:2]]", testMode: "development" });
   for (let i = 0; i < 3; i++) await send();

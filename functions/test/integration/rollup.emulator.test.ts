@@ -1,13 +1,14 @@
 /**
  * Rollups: exact, exactly-once totals per agent, per local day and per session.
  */
-import { randomUUID } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import { openAiAgentClient } from "../../src/agent/agent-client";
 import type { SendMessageResponse } from "../../src/contract/send-message";
 import type { SaveBillingSessionResponse } from "../../src/contract/sessions";
+import type { LedgerRow } from "../../src/domain/ledger";
+import { addDeltas, ROLLUPS, type Deltas } from "../../src/domain/rollups";
 import { handleLedgerRowCreated } from "../../src/handlers/rollup";
-import { handleSendMessage } from "../../src/handlers/send-message";
+import { handleSendMessage, sendMessageDeps } from "../../src/handlers/send-message";
 import { adminDb, call, createUser, LOCAL_AGENT, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
 import { makeLedgerRow, writeLedgerRow } from "../helpers/ledger";
 
@@ -21,24 +22,18 @@ beforeAll(async () => {
 
 const summaryOf = async (agentId: string) => (await db.doc(`agent_billing_summary/${agentId}`).get()).data() ?? {};
 
-/** Sums the ledger rows of an agent the slow, obvious way. */
-async function ledgerSums(agentId: string) {
-  const rows = (await db.collection("billable_conversations").where("agentId", "==", agentId).get()).docs.map((d) => d.data());
-  const sum = (pick: (r: FirebaseFirestore.DocumentData) => number, keep = (_r: FirebaseFirestore.DocumentData) => true) =>
-    rows.filter(keep).reduce((acc, r) => acc + pick(r), 0);
-  const prod = (r: FirebaseFirestore.DocumentData) => r.billable === true;
-  const dev = (r: FirebaseFirestore.DocumentData) => r.billable === false;
-  return {
-    rows,
-    totalMessages: sum(() => 1, prod),
-    totalTokens: sum((r) => r.tokens.total, prod),
-    totalPromptTokens: sum((r) => r.tokens.prompt, prod),
-    totalCompletionTokens: sum((r) => r.tokens.completion, prod),
-    totalCostMicros: sum((r) => r.costMicros, prod),
-    devMessages: sum(() => 1, dev),
-    devTokens: sum((r) => r.tokens.total, dev),
-    devShadowCostMicros: sum((r) => r.shadowCostMicros, dev),
-  };
+/** The agent's ledger rows, and what every rollup document must hold: the registry's deltas of those rows added up, by path. */
+async function expectedRollups(agentId: string) {
+  const snap = await db.collection("billable_conversations").where("agentId", "==", agentId).get();
+  const rows = snap.docs.map((d) => d.data() as LedgerRow);
+  const expected = new Map<string, Deltas>();
+  for (const row of rows) {
+    for (const rollup of ROLLUPS) {
+      const path = `${rollup.collection}/${rollup.docId(row)}`;
+      addDeltas(expected.get(path) ?? expected.set(path, {}).get(path)!, rollup.deltas(row));
+    }
+  }
+  return { rows, expected };
 }
 
 async function waitForRollup(agentId: string, production: number, development: number) {
@@ -68,31 +63,30 @@ describe("concurrent traffic", () => {
     await inBatches(requests, 8, async (r) => expect((await call("sendMessage", r, owner.idToken)).error).toBeUndefined());
     await waitForRollup(agentId, 18, 6);
 
-    const ledger = await ledgerSums(agentId);
-    const { rows, ...expected } = ledger;
-    expect(await summaryOf(agentId)).toMatchObject(expected);
+    const { rows, expected } = await expectedRollups(agentId);
+    // One summary, one day, three sessions; each holds the sums of its rows in every field the registry defines.
+    expect(expected.size).toBe(5);
+    for (const [path, totals] of expected) expect([path, (await db.doc(path).get()).data()]).toMatchObject([path, totals]);
 
-    const day = rows[0].localDay as string;
+    // The money, counted from the rows themselves, and the same figures across rollups.
+    const summary = await summaryOf(agentId);
+    const billed = rows.filter((r) => r.billable).reduce((a, r) => a + r.costMicros, 0);
+    expect(summary).toMatchObject({ totalMessages: 18, devMessages: 6, totalCostMicros: billed });
+    const day = rows[0].localDay;
     const daily = (await db.doc(`agent_usage_daily/${agentId}_${day}`).get()).data()!;
-    expect(daily.production).toMatchObject({ messages: 18, totalTokens: ledger.totalTokens, costMicros: ledger.totalCostMicros });
+    expect(daily.production).toMatchObject({ messages: 18, totalTokens: summary.totalTokens, costMicros: billed });
     expect(daily.development).toMatchObject({
       messages: 6,
-      totalTokens: ledger.devTokens,
+      totalTokens: summary.devTokens,
       costMicros: 0,
-      shadowCostMicros: ledger.devShadowCostMicros,
+      shadowCostMicros: summary.devShadowCostMicros,
     });
-    expect(daily.byModel["gpt-4"].production.costMicros).toBe(ledger.totalCostMicros);
+    expect(daily.byModel["gpt-4"].production.costMicros).toBe(billed);
 
     for (const conv of ["conv-0", "conv-1", "conv-2"]) {
       const mine = rows.filter((r) => r.conversationId === conv);
       const session = (await db.doc(`billing_sessions/${agentId}:${conv}`).get()).data()!;
-      expect(session).toMatchObject({
-        messageCount: mine.length,
-        totalTokens: mine.reduce((a, r) => a + r.tokens.total, 0),
-        totalCostMicros: mine.reduce((a, r) => a + r.costMicros, 0),
-        agentId,
-        userId: owner.uid,
-      });
+      expect(session).toMatchObject({ messageCount: mine.length, agentId, userId: owner.uid });
     }
   });
 });
@@ -137,15 +131,16 @@ describe("exactly once", () => {
 describe("local days", () => {
   const sendAt = (agentId: string, iso: string) =>
     handleSendMessage(
-      {
-        db,
-        agent: openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 }),
-        signingKey: signingKey(),
-        now: () => Date.parse(iso),
-        newMessageId: randomUUID,
-        claimTtlMs: 240_000,
-        devDailyMessageCap: 500,
-      },
+      sendMessageDeps(
+        {
+          db,
+          agent: openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 }),
+          signingKey: signingKey(),
+          devDailyMessageCap: 500,
+          userLimits: null,
+        },
+        { now: () => Date.parse(iso) },
+      ),
       owner.uid,
       { agentId, conversationId: "night", message: "late night [[tokens:3]]", testMode: "production" },
     );

@@ -14,6 +14,7 @@ import {
   seedAgent,
   waitFor,
   type TestUser,
+  functionUrl,
 } from "../helpers/emulator";
 
 type Send = SendMessageResponse;
@@ -176,7 +177,7 @@ describe("streaming", () => {
     const message = "Slow answer [[sleep:800]] [[tokens:30]]";
     const abort = new AbortController();
     const request = fetch(
-      `${process.env.FUNCTIONS_EMULATOR_ORIGIN ?? "http://127.0.0.1:5001"}/demo-agent-billing/us-central1/sendMessage`,
+      functionUrl("sendMessage"),
       {
         method: "POST",
         headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${owner.idToken}` },

@@ -7,30 +7,23 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { initializeTestEnvironment, type RulesTestContext, type RulesTestEnvironment } from "@firebase/rules-unit-testing";
 import type { Firestore } from "firebase/firestore";
+import { endpoint, PROJECT_ID, ROOT } from "../../../scripts/local-env";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
 export const RULES_FILE = path.join(ROOT, "firestore.rules");
 export const COVERAGE_FILE = path.join(ROOT, "coverage", "firestore-rules-coverage.html");
 
-/** Where the Firestore emulator listens, from the variable the harness sets. */
+/** Where the Firestore emulator listens; only under the harness, which has started it. */
 function emulatorHost(): { host: string; port: number } {
-  const hostPort = process.env.FIRESTORE_EMULATOR_HOST;
-  if (!hostPort) throw new Error("rules tests run under the emulator harness: npm run test:emulators");
-  const colon = hostPort.lastIndexOf(":");
-  const host = hostPort.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  const port = Number(hostPort.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port)) throw new Error(`FIRESTORE_EMULATOR_HOST must be host:port, got "${hostPort}"`);
-  return { host, port };
+  if (!process.env.FIRESTORE_EMULATOR_HOST) throw new Error("rules tests run under the emulator harness: npm run test:emulators");
+  return endpoint("firestore");
 }
 
 /**
- * The harness's project id with a `-rules` suffix: its own namespace in the emulator, still a
+ * The local project id with a `-rules` suffix: its own namespace in the emulator, still a
  * `demo-` project, so nothing can reach a real one.
  */
 export function rulesProjectId(): string {
-  const base = process.env.GCLOUD_PROJECT;
-  if (!base?.startsWith("demo-")) throw new Error(`GCLOUD_PROJECT must be a demo- project under the harness, got "${base ?? ""}"`);
-  return `${base}-rules`;
+  return `${PROJECT_ID}-rules`;
 }
 
 /** Starts a rules test environment on the real `firestore.rules`. */
@@ -55,7 +48,7 @@ export function clientDb(context: RulesTestContext): Firestore {
  * expressions were evaluated, and to what) and saves it under `coverage/`.
  */
 export async function saveRulesCoverageReport(): Promise<{ ok: boolean; status: number; html: string }> {
-  const url = `http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/${rulesProjectId()}:ruleCoverage.html`;
+  const url = `${endpoint("firestore").origin}/emulator/v1/projects/${rulesProjectId()}:ruleCoverage.html`;
   const res = await fetch(url);
   const html = await res.text();
   if (res.ok) {

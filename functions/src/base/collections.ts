@@ -1,4 +1,4 @@
-/** Collection names: the public contract (DESIGN.md) plus the backend's private bookkeeping. */
+/** Collection names: the public contract (DESIGN.md) plus the backend's private bookkeeping. A leaf: domain/ and contract/ may import it. */
 export const COLLECTIONS = {
   agents: "alchemist_agents",
   ledger: "billable_conversations",

@@ -1,0 +1,65 @@
+/**
+ * Every public callable in one map: its name, its request schema, what it answers and, when it
+ * streams, what each chunk carries. The functions' wrapper (triggers/callable.ts) takes a name and
+ * gets its schema and types from here; the client SDK imports the same map as types only.
+ *
+ * A new callable is one entry here, its handler behind `billingCallable(name, ...)`, and one method
+ * in the client.
+ */
+import type { z } from "zod";
+import {
+  listConversationsRequestSchema,
+  usageAnalyticsRequestSchema,
+  type ListConversationsResponse,
+  type UsageAnalyticsResponse,
+} from "./analytics";
+import { getBillingInfoRequestSchema, type GetBillingInfoResponse } from "./billing-info";
+import { sendMessageRequestSchema, type SendMessageChunk, type SendMessageResponse } from "./send-message";
+import { saveBillingSessionRequestSchema, type SaveBillingSessionResponse } from "./sessions";
+import { settingsRequestSchema, type BillingSettingsView } from "./settings";
+
+/**
+ * One callable's contract. `types` is never set: it only carries the response and chunk types.
+ * The bare `CallableSpec` stands for any spec.
+ */
+export interface CallableSpec<S extends z.ZodType = z.ZodType, Response = unknown, Chunk = unknown> {
+  readonly request: S;
+  readonly types?: { response: Response; chunk: Chunk };
+}
+
+/**
+ * Starts a spec from its request schema: `callable(schema).returns<Response>()`, or
+ * `.returns<Response, Chunk>()` for a callable that streams chunks before its result.
+ */
+export function callable<S extends z.ZodType>(request: S) {
+  return { returns: <Response, Chunk = never>(): CallableSpec<S, Response, Chunk> => ({ request }) };
+}
+
+/** The public callables (DESIGN.md). Schemas are the deployed ones; see `billingCallable`'s `request` option. */
+export const CALLABLES = {
+  sendMessage: callable(sendMessageRequestSchema).returns<SendMessageResponse, SendMessageChunk>(),
+  saveBillingSession: callable(saveBillingSessionRequestSchema).returns<SaveBillingSessionResponse>(),
+  getBillingInfo: callable(getBillingInfoRequestSchema).returns<GetBillingInfoResponse>(),
+  getUsageAnalytics: callable(usageAnalyticsRequestSchema).returns<UsageAnalyticsResponse>(),
+  listBillableConversations: callable(listConversationsRequestSchema).returns<ListConversationsResponse>(),
+  // Deployed functions accept https:// webhooks only; the emulator's trigger passes the loopback variant.
+  setAgentBillingSettings: callable(settingsRequestSchema({ allowLoopbackWebhooks: false })).returns<BillingSettingsView>(),
+} satisfies Record<string, CallableSpec>;
+
+export type Callables = typeof CALLABLES;
+export type CallableName = keyof Callables;
+
+/** The types a spec stands for: what a caller sends, what the handler receives, the answer and the chunk. */
+export type SpecTypes<Spec extends CallableSpec> =
+  Spec extends CallableSpec<infer S, infer Response, infer Chunk>
+    ? { request: z.input<S>; input: z.output<S>; response: Response; chunk: Chunk }
+    : never;
+
+/** What a caller sends. */
+export type RequestOf<N extends CallableName> = SpecTypes<Callables[N]>["request"];
+/** What the handler receives: the request as its schema parsed it. */
+export type InputOf<N extends CallableName> = SpecTypes<Callables[N]>["input"];
+/** What the callable answers. */
+export type ResponseOf<N extends CallableName> = SpecTypes<Callables[N]>["response"];
+/** What a streaming callable sends before its answer (`never` when it does not stream). */
+export type ChunkOf<N extends CallableName> = SpecTypes<Callables[N]>["chunk"];

@@ -1,0 +1,173 @@
+/**
+ * sendMessage: claim the message, call the agent, price the usage, write one ledger row.
+ * Exactly one row per (agent, conversation, messageId): retries replay the stored result and
+ * concurrent duplicates wait for the one request that holds the claim.
+ *
+ * The parts: context.ts (dependencies, the prepared message), claim.ts (claim, replay, the ledger
+ * write), spend.ts (the caller's and the agent's limits), undo.ts (what every failure gives back).
+ */
+import { AgentFailure, type AgentReply } from "../../agent/agent-client";
+import type { SendMessageRequest, SendMessageResponse, SessionFigures } from "../../contract/send-message";
+import { DEFAULT_COMPLETION_TOKENS } from "../../contract/send-message";
+import { isSafeModelName, ledgerId, sessionId } from "../../domain/ids";
+import type { LedgerRow, UsageSource } from "../../domain/ledger";
+import { buildLedgerRow, type LedgerRowInput } from "../../domain/ledger-row";
+import { DEFAULT_MODEL, resolvePrice } from "../../domain/pricing";
+import { countChatTokens, countTextTokens, type ChatTurn } from "../../domain/tokens";
+import { hasUsage, normalizeUsage, type TokenUsage } from "../../domain/usage";
+import { boundUsage, usageBound } from "../../domain/usage-bounds";
+import { localDay, localMonth } from "../../base/periods";
+import { failedPrecondition, unavailable } from "../../errors";
+import { agentTimezone, loadOwnedAgent } from "../../store/agents";
+import { recordFailure } from "../../store/ledger";
+import { readSessionFigures } from "../../store/sessions";
+import { claimOrReplay, persistRow } from "./claim";
+import { failureIds, type PreparedMessage, type SendMessageDeps } from "./context";
+import { admitMessage, type Admission } from "./spend";
+import { undo, undoOnError } from "./undo";
+
+export { sendMessageDeps, type SendMessageDeps, type UserLimits } from "./context";
+
+/** The failure recorded when a reply cannot become a row (usage past what can be priced, no signing key): nothing is billed. */
+const UNBUILT_ROW = "the agent's reply could not be priced or signed";
+
+/** Handles one sendMessage call for the signed-in `uid`; `onDelta` receives streamed text. */
+export async function handleSendMessage(
+  deps: SendMessageDeps,
+  uid: string,
+  req: SendMessageRequest,
+  onDelta?: (delta: string) => unknown,
+): Promise<SendMessageResponse> {
+  const message = await prepare(deps, uid, req);
+  const prior = await claimOrReplay(deps, message);
+  if (prior) return toResponse(prior, true, await readSessionFigures(deps.db, prior.sessionId));
+  // Counted once a new message is claimed: replayed requests do not use up the limits.
+  const admission = await undoOnError(deps, message, null, undefined, () => admitMessage(deps, message));
+  // Read before the row exists, so it cannot already include this message; awaited at the end.
+  const sessionBefore = readSessionFigures(deps.db, sessionId(req.agentId, req.conversationId));
+  sessionBefore.catch(() => undefined);
+  const reply = await callAgent(deps, message, admission, onDelta);
+  const row = await undoOnError(deps, message, admission, UNBUILT_ROW, () => rowOf(deps, message, reply));
+  // The write ends the hold too (store/ledger.ts): spend and ledger change together.
+  await persistRow(deps, message, row);
+  return toResponse(row, false, addRow(await sessionBefore, row));
+}
+
+async function prepare(deps: SendMessageDeps, uid: string, req: SendMessageRequest): Promise<PreparedMessage> {
+  const agent = await loadOwnedAgent(deps.db, req.agentId, uid);
+  if (agent.status === "paused") throw failedPrecondition(`Agent "${req.agentId}" is paused.`);
+  const model = agent.model || DEFAULT_MODEL;
+  if (!isSafeModelName(model)) throw failedPrecondition(`Agent "${req.agentId}" names no valid model.`);
+  // An agent's own price is bound to the model it was set for: changing the model drops it.
+  const price = resolvePrice(model, agent.pricing?.model === model ? agent.pricing : null);
+  if (!price && req.testMode === "production") {
+    throw failedPrecondition(`Model "${model}" has no price, so production messages cannot be billed.`);
+  }
+  const messageId = req.messageId ?? deps.newMessageId();
+  const messages: ChatTurn[] = [];
+  if (agent.systemPrompt) messages.push({ role: "system", content: agent.systemPrompt });
+  messages.push({ role: "user", content: req.message });
+  const maxTokens = req.maxTokens ?? DEFAULT_COMPLETION_TOKENS;
+  const at = deps.now();
+  const timezone = agentTimezone(agent, at);
+  const windows = { day: localDay(at, timezone), month: localMonth(at, timezone) };
+  const bound = usageBound(countChatTokens(messages, model), maxTokens);
+  const id = ledgerId(req.agentId, req.conversationId, messageId);
+  return { req, uid, agent, model, price, messageId, id, messages, maxTokens, at, timezone, windows, bound };
+}
+
+/**
+ * Calls the agent. A failure before any text reached the caller bills nothing (the message is
+ * undone); a stream that broke after text was delivered is billed for what was delivered (counted
+ * locally), never free.
+ */
+async function callAgent(
+  deps: SendMessageDeps,
+  message: PreparedMessage,
+  admission: Admission,
+  onDelta?: (delta: string) => unknown,
+): Promise<AgentReply> {
+  try {
+    return await deps.agent.complete({ model: message.model, messages: message.messages, maxTokens: message.maxTokens, onDelta });
+  } catch (err) {
+    const failure = err instanceof AgentFailure ? err : undefined;
+    const reason = failure?.message ?? "agent call failed";
+    const partial = failure?.partialText ?? "";
+    if (!partial) {
+      await undo(deps, message, admission, reason);
+      throw unavailable(`The agent service failed (${reason}); nothing was billed.`);
+    }
+    await recordFailure(deps.db, { ...failureIds(message), stage: "agent-call", reason, charged: true }, deps.now());
+    return { text: partial, usage: null, latencyMs: failure?.latencyMs ?? 0 };
+  }
+}
+
+/** Provider usage when the agent reported it, else counted locally with the model's tokenizer. */
+function measureUsage(message: PreparedMessage, reply: AgentReply): { usage: TokenUsage; usageSource: UsageSource } {
+  if (reply.usage && hasUsage(reply.usage)) return { usage: normalizeUsage(reply.usage), usageSource: "provider" };
+  const prompt = countChatTokens(message.messages, message.model);
+  const completion = countTextTokens(reply.text, message.model);
+  return { usage: { prompt, completion, total: prompt + completion, cached: 0 }, usageSource: "estimated" };
+}
+
+/**
+ * The usage to bill: measured, clamped to the message's bound. Usage past the bound is billed up to
+ * it and recorded for review (stage "usage-bound"), never billed silently.
+ */
+async function billedUsage(deps: SendMessageDeps, message: PreparedMessage, reply: AgentReply) {
+  const measured = measureUsage(message, reply);
+  const { usage, reported } = boundUsage(measured.usage, message.bound);
+  if (reported) {
+    const reason = `usage past the bound: reported ${reported.prompt} prompt + ${reported.completion} completion tokens, billed ${usage.prompt} + ${usage.completion}`;
+    await recordFailure(deps.db, { ...failureIds(message), stage: "usage-bound", reason, charged: true, usage: reported }, deps.now());
+  }
+  return { usage, usageSource: measured.usageSource };
+}
+
+/** The signed row of the message and the agent's reply, priced now, dated when it was admitted. */
+async function rowOf(deps: SendMessageDeps, message: PreparedMessage, reply: AgentReply): Promise<LedgerRow> {
+  const input: LedgerRowInput = {
+    agentId: message.req.agentId,
+    conversationId: message.req.conversationId,
+    messageId: message.messageId,
+    userId: message.uid,
+    mode: message.req.testMode,
+    model: message.model,
+    userMessage: message.req.message,
+    agentResponse: reply.text,
+    ...(await billedUsage(deps, message, reply)),
+    price: message.price,
+    at: message.at,
+    timezone: message.timezone,
+    latencyMs: reply.latencyMs,
+  };
+  return buildLedgerRow(input, deps.signingKey);
+}
+
+function addRow(before: SessionFigures, row: LedgerRow): SessionFigures {
+  return {
+    messageCount: before.messageCount + 1,
+    totalTokens: before.totalTokens + row.tokens.total,
+    totalCostMicros: before.totalCostMicros + row.costMicros,
+  };
+}
+
+/** The callable's answer for a stored or new row. */
+export function toResponse(row: LedgerRow, replayed: boolean, session: SessionFigures): SendMessageResponse {
+  return {
+    messageId: row.messageId,
+    conversationId: row.conversationId,
+    response: row.agentResponse,
+    tokens: { ...row.tokens },
+    cost: row.cost,
+    costMicros: row.costMicros,
+    shadowCostMicros: row.shadowCostMicros,
+    billable: row.billable,
+    testMode: row.mode,
+    model: row.model,
+    usageSource: row.usageSource,
+    priceVersion: row.priceVersion,
+    replayed,
+    session,
+  };
+}

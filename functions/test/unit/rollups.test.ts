@@ -1,0 +1,95 @@
+/**
+ * The registry of rollups (domain/rollups.ts): what a row adds, to which documents, and which
+ * fields each rollup owns. The store, reconcile and the bench all read it, so it is checked here.
+ */
+import type { Deltas } from "../../src/domain/rollups";
+import { addDeltas, ROLLUPS, rollupNamed } from "../../src/domain/rollups";
+import { makeLedgerRow } from "../helpers/ledger";
+
+const production = makeLedgerRow(
+  { agentId: "agent_1", userId: "u1", conversationId: "c-1", model: "gpt-4.1", prompt: 1200, completion: 345, cached: 200 },
+  "key",
+).row;
+const development = makeLedgerRow({ agentId: "agent_1", userId: "u1", conversationId: "c-1", mode: "development" }, "key").row;
+const modes = [
+  ["production", production],
+  ["development", development],
+] as const;
+
+/** Every leaf of a nested map, as [dotted path, value]. */
+const leaves = (d: Deltas, prefix = ""): [string, unknown][] =>
+  Object.entries(d).flatMap(([k, v]) => (typeof v === "object" && v !== null ? leaves(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]]));
+
+describe.each(ROLLUPS.map((r) => [r.name, r] as const))("the %s rollup", (_name, rollup) => {
+  it.each(modes)("adds integer deltas for a %s row", (_mode, row) => {
+    const found = leaves(rollup.deltas(row));
+    expect(found.length).toBeGreaterThan(0);
+    for (const [path, value] of found) expect([path, Number.isSafeInteger(value)]).toEqual([path, true]);
+  });
+
+  it.each(modes)("owns every top-level field a %s row adds (so reconcile checks it)", (_mode, row) => {
+    for (const key of Object.keys(rollup.deltas(row))) expect(rollup.counters).toContain(key);
+  });
+
+  it("writes its owner on creation and names the agent of its documents", () => {
+    expect(rollup.identity(production)).toMatchObject({ agentId: "agent_1", userId: "u1" });
+    expect(rollup.agentOf(rollup.docId(production))).toBe("agent_1");
+  });
+});
+
+describe("the registry", () => {
+  it("puts a row in the documents the contract names", () => {
+    const paths = Object.fromEntries(ROLLUPS.map((r) => [r.name, `${r.collection}/${r.docId(production)}`]));
+    expect(paths).toEqual({
+      summary: "agent_billing_summary/agent_1",
+      daily: `agent_usage_daily/agent_1_${production.localDay}`,
+      session: "billing_sessions/agent_1:c-1",
+    });
+    expect(production.localDay).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it("adds what the contract says a row adds, development apart from billed totals", () => {
+    const { costMicros, shadowCostMicros } = production;
+    expect(rollupNamed("summary").deltas(production)).toEqual({
+      totalMessages: 1,
+      totalTokens: 1545,
+      totalPromptTokens: 1200,
+      totalCompletionTokens: 345,
+      totalCachedTokens: 200,
+      totalCostMicros: costMicros,
+    });
+    expect(rollupNamed("summary").deltas(development)).toMatchObject({ devMessages: 1, devShadowCostMicros: development.shadowCostMicros });
+    const figures = {
+      messages: 1,
+      promptTokens: 1200,
+      completionTokens: 345,
+      cachedTokens: 200,
+      totalTokens: 1545,
+      costMicros,
+      shadowCostMicros,
+    };
+    expect(rollupNamed("daily").deltas(production)).toEqual({ production: figures, byModel: { "gpt-4.1": { production: figures } } });
+    expect(rollupNamed("session").deltas(production)).toEqual({
+      messageCount: 1,
+      totalTokens: 1545,
+      promptTokens: 1200,
+      completionTokens: 345,
+      totalCostMicros: costMicros,
+      shadowCostMicros,
+    });
+    expect(costMicros).toBeGreaterThan(0);
+    expect(development.costMicros).toBe(0);
+  });
+
+  it("sums rows leaf by leaf", () => {
+    const summary = rollupNamed("summary");
+    const total = [production, production, development].reduce((into, row) => addDeltas(into, summary.deltas(row)), {} as Deltas);
+    expect(total).toMatchObject({ totalMessages: 2, totalTokens: 3090, devMessages: 1, devTokens: development.tokens.total });
+  });
+
+  it("has one entry per collection and name", () => {
+    expect(new Set(ROLLUPS.map((r) => r.collection)).size).toBe(ROLLUPS.length);
+    expect(new Set(ROLLUPS.map((r) => r.name)).size).toBe(ROLLUPS.length);
+    expect(() => rollupNamed("weekly")).toThrow(/summary, daily, session/);
+  });
+});
