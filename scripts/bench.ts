@@ -6,7 +6,8 @@
  *   tokens     local token counting throughput
  *   metering   sendMessage latency beside a proxy-only baseline callable and the bare local agent
  *   documents  Firestore documents written and read per message (counted, and observed)
- *   rollup     a burst of 500 ledger rows: time until the summary matches, exactly
+ *   hot-agent  bursts of 64 concurrent messages to one agent: limits, the free cap, failures, drift
+ *   rollup     a burst of 2,000 ledger rows: time until the summary equals the ledger, exactly
  *   analytics  a 90-day query over 20,000+ rows: documents read and latency
  *   export     the same 20,000+ rows exported: rows per second and memory growth
  */
@@ -15,11 +16,13 @@ import * as path from "node:path";
 import { countDocuments, observedChanges, observedFigure } from "./bench/documents";
 import { requireEmulators, usersWithAgents, withoutBackendLogs, withTriggersDisabled } from "./bench/env";
 import { historyRange, seedHistory } from "./bench/history";
+import { measureHotAgent } from "./bench/hot-agent";
 import { CONCURRENCY, measureMetering } from "./bench/metering";
 import { measureAnalytics, measureExport } from "./bench/reads";
 import { renderFigures, writeResults, type Figure } from "./bench/report";
-import { measureRollup } from "./bench/rollup";
+import { BURST, measureRollup } from "./bench/rollup";
 import { measureTokens } from "./bench/tokens";
+import { paramOverrides } from "./emulators";
 import { adminDb, ROOT } from "./local-env";
 
 /** Users for the metering run: sendMessage allows one user 30 calls per 5 s and 120 per minute. */
@@ -47,6 +50,12 @@ async function meteringAndDocuments(): Promise<Figure[]> {
   return [...metering.figures, ...counted, observed];
 }
 
+async function hotAgentFigures(): Promise<Figure[]> {
+  step("hot-agent: bursts of 64 concurrent messages to one agent (a fresh agent each), after a warm-up burst");
+  const [owner] = await usersWithAgents("hot", 1);
+  return measureHotAgent(adminDb(), owner);
+}
+
 async function historyFigures(): Promise<Figure[]> {
   const db = adminDb();
   const [owner] = await usersWithAgents("history", 1);
@@ -60,14 +69,24 @@ async function historyFigures(): Promise<Figure[]> {
   return [...analytics, ...exported];
 }
 
+/** The params this run overrides (npm run bench raises the per-user rate limit for the hot-agent bursts). */
+function printOverrides(): Record<string, string> {
+  const overrides = paramOverrides();
+  const shown = Object.entries(overrides).map(([key, value]) => `${key}=${value}`);
+  console.log(`params overridden for this run: ${shown.length ? shown.join(", ") : "none"}`);
+  return overrides;
+}
+
 async function main(): Promise<number> {
   requireEmulators();
+  const overrides = printOverrides();
   const started = Date.now();
   const figures: Figure[] = [];
   step("tokens: local token counting");
   figures.push(...measureTokens());
   figures.push(...(await meteringAndDocuments()));
-  step("rollup: a burst of 500 ledger rows");
+  figures.push(...(await hotAgentFigures()));
+  step(`rollup: a burst of ${BURST.toLocaleString("en-US")} ledger rows`);
   figures.push(...(await measureRollup(adminDb())));
   figures.push(...(await historyFigures()));
   const seconds = Math.round((Date.now() - started) / 1000);
@@ -77,6 +96,7 @@ async function main(): Promise<number> {
     cpus: os.cpus().length,
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
+    paramOverrides: overrides,
   });
   const failed = figures.filter((f) => f.pass === false).length;
   console.log(

@@ -60,11 +60,20 @@ function checkJava(): void {
     throw new EmulatorsMissing("Java not found: the Firestore and Pub/Sub emulators need a JRE 11+ on PATH.");
 }
 
+/** At most this many function invocations run at once in the Functions emulator (see emulatorEnv). */
+const FUNCTIONS_PARALLEL = 16;
+
 /**
  * The environment firebase-tools needs to use the local binaries instead of downloading. Its
  * Functions emulator also looks for Application Default Credentials (to warn that they reach
  * production), and google-auth-library then pings the GCE metadata server, which fails here with
  * a MetadataLookupWarning on stderr: gcp-metadata's METADATA_SERVER_DETECTION=none says there is none.
+ *
+ * The Functions emulator starts one worker process (about 110 MB) per concurrent invocation and
+ * keeps it idle for reuse, per function, never reaping it: a burst of 64 messages and their 64
+ * rollups would leave well over a hundred workers, several GB, on these 24 GB machines. Capping
+ * its parallel work (FUNCTIONS_EMULATOR_PARALLEL, default 50) bounds every pool; invocations past
+ * the cap wait in its queue, as requests wait for an instance in production.
  */
 export function emulatorEnv(): NodeJS.ProcessEnv {
   checkJava();
@@ -72,6 +81,7 @@ export function emulatorEnv(): NodeJS.ProcessEnv {
     FIRESTORE_EMULATOR_BINARY_PATH: firestoreLauncher(),
     PUBSUB_EMULATOR_BINARY_PATH: pubsubBinary(),
     METADATA_SERVER_DETECTION: "none",
+    FUNCTIONS_EMULATOR_PARALLEL: process.env.FUNCTIONS_EMULATOR_PARALLEL ?? String(FUNCTIONS_PARALLEL),
   };
 }
 
@@ -86,6 +96,86 @@ function localSecrets(): Record<"AGENT_API_KEY" | "LEDGER_SIGNING_KEY" | "WEBHOO
   const lines = Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`);
   fs.writeFileSync(LOCAL_SECRETS_FILE, lines.join(""), { mode: 0o600 });
   return secrets;
+}
+
+/**
+ * Param overrides for one emulator run, from its caller: `BILLING_PARAM_OVERRIDES="NAME=value,…"`
+ * (the bench raises the per-user rate limit this way). firebase-tools loads functions/.env, then
+ * functions/.env.<projectId>, then (emulators only) functions/.env.local, each later file winning,
+ * so the harness writes the overrides to functions/.env.demo-agent-billing (git-ignored) before
+ * firebase starts and removes it when the run ends. A key that .env.local sets would still win
+ * there, so it is refused rather than silently ignored.
+ */
+export const PARAM_OVERRIDES_VARIABLE = "BILLING_PARAM_OVERRIDES";
+
+const FUNCTIONS_DIR = path.join(ROOT, "functions");
+const OVERRIDES_FILE = path.join(FUNCTIONS_DIR, `.env.${PROJECT_ID}`);
+const OVERRIDES_MARK = "# Written by scripts/emulators.ts for one emulator run (BILLING_PARAM_OVERRIDES); removed when it ends.";
+
+/** `KEY=value` lines of a dotenv file (comments and blank lines skipped); empty when the file is absent. */
+function dotenvValues(file: string): Record<string, string> {
+  if (!fs.existsSync(file)) return {};
+  const values: Record<string, string> = {};
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) values[match[1]] = match[2];
+  }
+  return values;
+}
+
+/**
+ * The overrides named by {@link PARAM_OVERRIDES_VARIABLE} in `env`, checked: each must be a param of
+ * functions/.env that functions/.env.local does not set.
+ *
+ * @throws Error naming the entry and why, for a malformed entry or a key that cannot be overridden.
+ */
+export function paramOverrides(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const spec = env[PARAM_OVERRIDES_VARIABLE]?.trim();
+  if (!spec) return {};
+  const params = dotenvValues(path.join(FUNCTIONS_DIR, ".env"));
+  const local = dotenvValues(path.join(FUNCTIONS_DIR, ".env.local"));
+  const overrides: Record<string, string> = {};
+  for (const entry of spec.split(",").map((e) => e.trim())) {
+    const match = /^([A-Z][A-Z0-9_]*)=([^\s"'#]+)$/.exec(entry);
+    if (!match) throw new Error(`${PARAM_OVERRIDES_VARIABLE}: "${entry}" is not NAME=value (no spaces, quotes or #)`);
+    const [, key, value] = match;
+    if (!(key in params)) throw new Error(`${PARAM_OVERRIDES_VARIABLE}: ${key} is not a param of functions/.env`);
+    if (key in local) throw new Error(`${PARAM_OVERRIDES_VARIABLE}: ${key} is set by functions/.env.local, which firebase loads last`);
+    overrides[key] = value;
+  }
+  return overrides;
+}
+
+/** The param values the Functions emulator sees in this run: the dotenv files in firebase-tools' order, later ones winning. */
+export function emulatorParams(): Record<string, string> {
+  return [".env", `.env.${PROJECT_ID}`, ".env.local"].reduce(
+    (values, file) => ({ ...values, ...dotenvValues(path.join(FUNCTIONS_DIR, file)) }),
+    {} as Record<string, string>,
+  );
+}
+
+/**
+ * Writes the overrides file, or removes a leftover one when there are none, so an earlier run's
+ * overrides never leak into this one. A file there that the harness did not write is left alone
+ * (and overrides are refused), since it may hold someone's own settings.
+ */
+function writeParamOverrides(overrides: Record<string, string>): void {
+  const names = Object.keys(overrides);
+  if (!names.length) return removeParamOverrides();
+  if (fs.existsSync(OVERRIDES_FILE) && !ownsOverridesFile()) {
+    throw new Error(
+      `${path.relative(ROOT, OVERRIDES_FILE)} exists and was not written by the harness: move it away to use ${PARAM_OVERRIDES_VARIABLE}`,
+    );
+  }
+  const lines = names.map((key) => `${key}=${overrides[key]}\n`);
+  fs.writeFileSync(OVERRIDES_FILE, `${OVERRIDES_MARK}\n${lines.join("")}`);
+  console.error(`params overridden for this run: ${names.map((key) => `${key}=${overrides[key]}`).join(", ")}`);
+}
+
+const ownsOverridesFile = () => fs.readFileSync(OVERRIDES_FILE, "utf8").startsWith(OVERRIDES_MARK);
+
+function removeParamOverrides(): void {
+  if (fs.existsSync(OVERRIDES_FILE) && ownsOverridesFile()) fs.rmSync(OVERRIDES_FILE);
 }
 
 /** What the command needs beyond what firebase emulators:exec sets itself. */
@@ -103,14 +193,17 @@ interface Support {
   stop: () => Promise<void>;
 }
 
-/** Secrets, binaries and the local agent: what every emulator run needs before firebase starts. */
+/** Secrets, binaries, param overrides and the local agent: what every emulator run needs before firebase starts. */
 async function startSupport(): Promise<Support> {
   const secrets = localSecrets();
   const env = { ...process.env, ...emulatorEnv(), ...CLIENT_ENV_FOR_COMMAND, ...secrets };
+  writeParamOverrides(paramOverrides());
   const agent = await startLocalAgent(PORTS.localAgent, secrets.AGENT_API_KEY).catch((err: Error) => {
+    removeParamOverrides();
     throw new Error(`local agent could not start on ${HOST}:${PORTS.localAgent} (${err.message}); is another copy running?`);
   });
   const stop = async () => {
+    removeParamOverrides();
     agent.closeAllConnections();
     await new Promise((resolve) => agent.close(resolve));
   };

@@ -2,7 +2,9 @@
  * `npm run reconcile [-- --agent ID] [--page-size N] [--project ID]`: recomputes every rollup of the
  * registry (functions/src/domain/rollups.ts: summary, daily buckets, sessions) from the ledger, page
  * by page, and prints the drift per agent and field. Exits 1 on any drift, 0 when every total equals
- * the sum of its ledger rows.
+ * the sum of its ledger rows. A sharded rollup's stored total is what every reader sees: its main
+ * document plus its open shards (functions/src/store/rollup-reads.ts), so a drift in a shard is
+ * reported on its main document's id.
  *
  * Against the emulators by default (project demo-agent-billing, Firestore on 127.0.0.1:8080); for a
  * real project pass --project and use Application Default Credentials.
@@ -15,6 +17,7 @@ import { addDeltas, ROLLUPS, type Deltas, type Rollup } from "../functions/src/d
 import { rowProblem } from "../functions/src/domain/ledger-schema";
 import { COLLECTIONS } from "../functions/src/base/collections";
 import { isPlainMap } from "../functions/src/base/maps";
+import { queryRollupDocs } from "../functions/src/store/rollup-reads";
 import { localSigningKey, PROJECT_ID, useEmulators } from "./local-env";
 
 /** One field whose stored total differs from the ledger. */
@@ -77,9 +80,9 @@ async function sumLedger(
   return e;
 }
 
-/** Compares the expected totals of one rollup with its stored documents (its counters only), both ways. */
-async function compare(rollup: Rollup, expected: Totals, scope: Query): Promise<Drift[]> {
-  const stored = new Map((await scope.get()).docs.map((d) => [d.id, d.data()]));
+/** Compares the expected totals of one rollup with its stored documents, shards added in (its counters only), both ways. */
+async function compare(db: Firestore, rollup: Rollup, expected: Totals, scope: Query): Promise<Drift[]> {
+  const stored = new Map((await queryRollupDocs(db, rollup, scope)).map((d) => [d.id, d.data]));
   const drifts: Drift[] = [];
   for (const id of new Set([...expected.keys(), ...stored.keys()])) {
     const want = leaves(expected.get(id) ?? {});
@@ -104,7 +107,7 @@ export async function reconcile(
     return options.agentId ? base.where("agentId", "==", options.agentId) : base;
   };
   const drifts: Drift[] = [];
-  for (const [rollup, totals] of e.totals) drifts.push(...(await compare(rollup, totals, scoped(rollup.collection))));
+  for (const [rollup, totals] of e.totals) drifts.push(...(await compare(db, rollup, totals, scoped(rollup.collection))));
   return { drifts, rows: e.rows, refused: e.refused };
 }
 
@@ -115,7 +118,7 @@ function report(result: Awaited<ReturnType<typeof reconcile>>): void {
     console.log("no drift: every total equals the sum of its ledger rows");
     return;
   }
-  console.log(`DRIFT in ${result.drifts.length} field(s):`);
+  console.log(`DRIFT in ${result.drifts.length} field(s) (stored: the document plus its shards):`);
   for (const d of result.drifts) {
     console.log(`  agent ${d.agentId}  ${d.doc}  ${d.field}: ledger ${d.ledger}, stored ${d.stored} (off by ${d.stored - d.ledger})`);
   }

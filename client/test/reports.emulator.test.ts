@@ -80,7 +80,9 @@ describe("history", () => {
 
     expect(analytics.series).toHaveLength(1);
     expect(analytics.totals.messages).toBe(2 + HISTORY_ROWS);
-    expect(analytics.documentsRead).toBe(2);
+    // The agent, today's bucket and its shards (today is not folded yet: 16 at most).
+    expect(analytics.documentsRead).toBeGreaterThan(2);
+    expect(analytics.documentsRead).toBeLessThanOrEqual(2 + 16);
   });
 
   it("iterates every page of the ledger, newest first", async () => {

@@ -11,6 +11,7 @@ setGlobalOptions({ region: REGION, maxInstances: 20 });
 // metering and rollups
 export { sendMessage } from "./triggers/send-message";
 export { rollupBillableConversation } from "./triggers/rollup";
+export { foldRollups } from "./triggers/fold";
 export { getBillingInfo, saveBillingSession } from "./triggers/sessions";
 
 // the benchmark's baseline: a callable that only proxies to the agent (Functions emulator only)

@@ -1,7 +1,8 @@
 /**
  * getUsageAnalytics: usage of one agent over a range of its local days, from the daily buckets
- * alone. It reads the agent and one bucket id per day (at most 367 documents), never the ledger,
- * so its cost does not grow with traffic.
+ * alone. It reads the agent, one bucket id per day (at most 366) and the shards of the days not yet
+ * folded (16 each: normally only today's, see store/fold.ts), never the ledger, so its cost does
+ * not grow with traffic.
  */
 import type { Firestore } from "firebase-admin/firestore";
 import type { UsageAnalyticsRequest, UsageAnalyticsResponse } from "../contract/analytics";

@@ -2,13 +2,13 @@
  * getBillingInfo: an agent's live billing: its summary (billable totals, development apart), a
  * conversation's session when asked, and its limits with what is left of them.
  */
-import type { DocumentSnapshot, Firestore } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
 import type { BillingLimits, BillingSummary, GetBillingInfoRequest, GetBillingInfoResponse, LimitWindow } from "../contract/billing-info";
 import { sessionId } from "../domain/ids";
 import { microsToUsd } from "../base/money";
 import { localDay, localMonth } from "../base/periods";
 import { agentTimezone, loadOwnedAgent, type AgentDoc } from "../store/agents";
-import { COLLECTIONS } from "../base/collections";
+import { readSummary, type RollupData } from "../store/rollup-reads";
 import { getSession, isoOf, toBillingSession } from "../store/sessions";
 import { readSpend } from "../store/spend";
 
@@ -24,9 +24,9 @@ const SUMMARY_COUNTS = [
   "devShadowCostMicros",
 ] as const;
 
-/** The stored summary with its display cost computed exactly from the micros. */
-export function toSummary(agentId: string, snap: DocumentSnapshot): BillingSummary {
-  const counts = Object.fromEntries(SUMMARY_COUNTS.map((f) => [f, (snap.get(f) as number | undefined) ?? 0])) as Record<
+/** The stored summary (main document and shards added up) with its display cost computed exactly from the micros. */
+export function toSummary(agentId: string, data: RollupData | undefined): BillingSummary {
+  const counts = Object.fromEntries(SUMMARY_COUNTS.map((f) => [f, (data?.[f] as number | undefined) ?? 0])) as Record<
     (typeof SUMMARY_COUNTS)[number],
     number
   >;
@@ -34,9 +34,9 @@ export function toSummary(agentId: string, snap: DocumentSnapshot): BillingSumma
     agentId,
     ...counts,
     totalCost: microsToUsd(counts.totalCostMicros),
-    lastActivity: isoOf(snap.get("lastActivity")),
-    createdAt: isoOf(snap.get("createdAt")),
-    updatedAt: isoOf(snap.get("updatedAt")),
+    lastActivity: isoOf(data?.lastActivity),
+    createdAt: isoOf(data?.createdAt),
+    updatedAt: isoOf(data?.updatedAt),
   };
 }
 
@@ -69,7 +69,7 @@ export async function handleGetBillingInfo(
 ): Promise<GetBillingInfoResponse> {
   const agent = await loadOwnedAgent(db, req.agentId, uid);
   const [summary, session, limits] = await Promise.all([
-    db.doc(`${COLLECTIONS.summaries}/${req.agentId}`).get(),
+    readSummary(db, req.agentId),
     req.conversationId ? getSession(db, sessionId(req.agentId, req.conversationId)) : null,
     limitsOf(db, req.agentId, agent, context.now, context.devDailyMessageCap),
   ]);

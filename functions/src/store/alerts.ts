@@ -8,12 +8,22 @@
  * creating an alert leaves it for the next run to deliver; `leaseUntil` (epoch ms) keeps two
  * concurrent runs from delivering the same alert twice.
  */
-import { FieldPath, FieldValue, Timestamp, type DocumentData, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
+import {
+  FieldPath,
+  FieldValue,
+  Timestamp,
+  type DocumentData,
+  type Firestore,
+  type Query,
+  type QueryDocumentSnapshot,
+} from "firebase-admin/firestore";
 import type { AlertKind } from "../domain/alerts";
 import { dailyId } from "../domain/ids";
+import { rollupNamed, SHARD_COLLECTION } from "../domain/rollups";
 import type { AgentDoc } from "./agents";
 import { COLLECTIONS } from "../base/collections";
 import { isAlreadyExists } from "../errors";
+import { readRollupDocs } from "./rollup-reads";
 
 /** `queued`: the mail document is written (the extension sends it); `no-recipient`: no address known. */
 export type MailStatus = "pending" | "queued" | "no-recipient";
@@ -60,6 +70,9 @@ export interface FailureRef {
 
 const RUN_STATE = () => `${COLLECTIONS.alertRuns}/scheduler`;
 const PAGE = 500;
+/** Buckets read (with their shards) per read-only transaction. */
+const BUCKETS_PER_READ = 100;
+const DAILY = rollupNamed("daily");
 
 /** When the last successful run started (epoch ms), or null before the first. */
 export async function readLastRun(db: Firestore): Promise<number | null> {
@@ -78,17 +91,11 @@ export async function advanceLastRun(db: Firestore, startedAt: number): Promise<
   });
 }
 
-/** Every document of a single-field range query, page by page. */
-async function allPages(
-  db: Firestore,
-  collection: string,
-  field: string,
-  op: "<=" | ">=" | ">",
-  value: unknown,
-): Promise<QueryDocumentSnapshot[]> {
+/** Every document of a single-field range query (of a collection or a collection group), page by page. */
+async function allPages(base: Query, field: string, op: "<=" | ">=" | ">", value: unknown): Promise<QueryDocumentSnapshot[]> {
   const docs: QueryDocumentSnapshot[] = [];
   for (;;) {
-    let query = db.collection(collection).where(field, op, value).orderBy(field).limit(PAGE);
+    let query = base.where(field, op, value).orderBy(field).limit(PAGE);
     if (docs.length) query = query.startAfter(docs[docs.length - 1]);
     const page = await query.get();
     docs.push(...page.docs);
@@ -96,17 +103,42 @@ async function allPages(
   }
 }
 
-/** Daily buckets updated at or after `sinceMs` (their `updatedAt` is the rollup's commit time). */
+const toBucket = (data: DocumentData): RecentBucket => ({ agentId: data.agentId, userId: data.userId, day: data.day, data });
+
+/**
+ * Daily buckets whose totals changed at or after `sinceMs`, with their shards added in. The rollup
+ * increments a shard, not the bucket, so both are looked for: buckets whose own `updatedAt` (the
+ * commit time of a write to their totals) is recent, and the buckets of recently updated shards
+ * (a collection-group query: summary shards are in the group too, and left out).
+ */
 export async function recentBuckets(db: Firestore, sinceMs: number): Promise<RecentBucket[]> {
-  const docs = await allPages(db, COLLECTIONS.daily, "updatedAt", ">=", Timestamp.fromMillis(sinceMs));
-  return docs.map((d) => ({ agentId: d.get("agentId"), userId: d.get("userId"), day: d.get("day"), data: d.data() }));
+  const since = Timestamp.fromMillis(sinceMs);
+  const [mains, shards] = await Promise.all([
+    allPages(db.collection(COLLECTIONS.daily), "updatedAt", ">=", since),
+    allPages(db.collectionGroup(SHARD_COLLECTION), "updatedAt", ">=", since),
+  ]);
+  // A bucket with no open shards is whole as the query returned it; the others are read again, with their shards.
+  const whole = mains.filter((d) => d.get("openShards") !== true);
+  const open = new Set(mains.filter((d) => d.get("openShards") === true).map((d) => d.id));
+  for (const shard of shards) {
+    const bucket = shard.ref.parent.parent;
+    if (bucket?.parent.id === COLLECTIONS.daily) open.add(bucket.id);
+  }
+  const ids = [...open];
+  const reads = [];
+  for (let i = 0; i < ids.length; i += BUCKETS_PER_READ) reads.push(readRollupDocs(db, DAILY, ids.slice(i, i + BUCKETS_PER_READ)));
+  const withShards = (await Promise.all(reads)).flatMap((r) => r.docs.flatMap((d) => (d ? [d] : [])));
+  return [...whole.map((d) => toBucket(d.data())), ...withShards.map(toBucket)];
 }
 
-/** The daily buckets of an agent for some days; missing days are simply absent. */
+/** The daily buckets of an agent for some days, shards added in; missing days are simply absent. */
 export async function readBuckets(db: Firestore, agentId: string, days: string[]): Promise<{ day: string; data: DocumentData }[]> {
-  if (!days.length) return [];
-  const snaps = await db.getAll(...days.map((day) => db.doc(`${COLLECTIONS.daily}/${dailyId(agentId, day)}`)));
-  return snaps.flatMap((s, i) => (s.exists ? [{ day: days[i], data: s.data() as DocumentData }] : []));
+  const { docs } = await readRollupDocs(
+    db,
+    DAILY,
+    days.map((day) => dailyId(agentId, day)),
+  );
+  return docs.flatMap((data, i) => (data ? [{ day: days[i], data }] : []));
 }
 
 /** Agents by id (absent when deleted). */
@@ -121,7 +153,7 @@ export async function readAgents(db: Firestore, ids: string[]): Promise<Map<stri
 
 /** Failures recorded after `sinceMs` that no alert has reported yet. */
 export async function unreportedFailures(db: Firestore, sinceMs: number): Promise<FailureRef[]> {
-  const docs = await allPages(db, COLLECTIONS.failures, "createdAt", ">", Timestamp.fromMillis(sinceMs));
+  const docs = await allPages(db.collection(COLLECTIONS.failures), "createdAt", ">", Timestamp.fromMillis(sinceMs));
   return docs
     .filter((d) => !d.get("alertId") && typeof d.get("agentId") === "string")
     .map((d) => ({ id: d.id, agentId: d.get("agentId"), userId: d.get("userId"), charged: d.get("charged") === true }));

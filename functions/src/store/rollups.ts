@@ -6,7 +6,15 @@
  * with it, so nothing is counted twice. Increments commute: no read-modify-write. Nothing here is
  * about one rollup: a new one is an entry in the registry. Readers: store/rollup-reads.ts.
  */
-import { FieldPath, FieldValue, Timestamp, type DocumentSnapshot, type Firestore, type Transaction } from "firebase-admin/firestore";
+import {
+  FieldPath,
+  FieldValue,
+  Timestamp,
+  type DocumentReference,
+  type DocumentSnapshot,
+  type Firestore,
+  type Transaction,
+} from "firebase-admin/firestore";
 import type { LedgerRow } from "../domain/ledger";
 import { ROLLUPS, SHARD_COLLECTION, type Deltas } from "../domain/rollups";
 import { COLLECTIONS } from "../base/collections";
@@ -85,26 +93,44 @@ function openMain(tx: Transaction, main: DocumentSnapshot, t: Target, createdAt:
   else if (main.get("openShards") !== true) tx.update(main.ref, { openShards: true });
 }
 
-/** Adds the row to its document: increments if it exists, else creates it (a shard carries its owner, for the rules, and counters). */
+/**
+ * Adds the row to its shard, created if missing: an upsert of the owner (for the rules) and the
+ * increments. The shard is not read, so the transaction holds no lock on a shard that other rows'
+ * batches are incrementing.
+ */
+function addToShard(tx: Transaction, ref: DocumentReference, t: Target): void {
+  tx.set(ref, { agentId: t.identity.agentId, userId: t.identity.userId, ...t.fields }, { merge: true });
+}
+
+/** Adds the row to an unsharded document: increments if it exists, else creates it with its identity. */
 function addTo(tx: Transaction, doc: DocumentSnapshot, t: Target, createdAt: Timestamp): void {
   if (doc.exists) tx.update(doc.ref, ...updateArgs(t.fields));
-  else if (isSharded(t)) tx.set(doc.ref, { agentId: t.identity.agentId, userId: t.identity.userId, ...t.fields });
   else tx.set(doc.ref, { ...t.identity, ...t.fields, createdAt });
 }
 
-/** The first row of a rollup document or shard (an agent, a day, a session): a transaction creates what is missing. */
+/**
+ * The first row of a rollup document or shard (an agent, a day, a session, a shard, a day folded
+ * already): a transaction creates what is missing. It reads the marker, the main documents of the
+ * sharded rollups (for `openShards`) and the unsharded documents.
+ */
 async function createMissing(db: Firestore, rowId: string, row: LedgerRow): Promise<RollupOutcome> {
   return db.runTransaction(async (tx) => {
     const list = targets(rowId, row);
     const sharded = list.filter(isSharded);
+    const plain = list.filter((t) => !isSharded(t));
     const markerRef = db.doc(markerPath(rowId));
-    const refs = [...sharded.map((t) => db.doc(t.main)), ...list.map((t) => db.doc(t.path))];
-    const [marker, ...docs] = await tx.getAll(markerRef, ...refs);
+    const [marker, ...docs] = await tx.getAll(
+      markerRef,
+      ...[...sharded.map((t) => t.main), ...plain.map((t) => t.path)].map((p) => db.doc(p)),
+    );
     if (marker.exists) return "duplicate";
     tx.create(markerRef, markerFields(row));
     const createdAt = Timestamp.fromDate(new Date(row.timestamp));
-    sharded.forEach((t, i) => openMain(tx, docs[i], t, createdAt));
-    list.forEach((t, i) => addTo(tx, docs[sharded.length + i], t, createdAt));
+    sharded.forEach((t, i) => {
+      openMain(tx, docs[i], t, createdAt);
+      addToShard(tx, db.doc(t.path), t);
+    });
+    plain.forEach((t, i) => addTo(tx, docs[sharded.length + i], t, createdAt));
     return "applied";
   });
 }

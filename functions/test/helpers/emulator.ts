@@ -100,6 +100,17 @@ export async function agentCompletions(): Promise<number> {
   return ((await res.json()) as { completions: number }).completions;
 }
 
+/**
+ * Starts `workers` worker processes of a function in the Functions emulator before a burst, a few at
+ * a time: it starts one per concurrent call (and keeps it), and many cold starts at once on two
+ * cores can outlast its load timeout. Unauthenticated calls load the code and bill nothing.
+ */
+export async function warmUp(name: string, workers: number): Promise<void> {
+  for (let n = Math.min(4, workers); n <= workers; n = n === workers ? workers + 1 : Math.min(n + 4, workers)) {
+    await Promise.all(Array.from({ length: n }, () => call(name, {})));
+  }
+}
+
 /** Counts the documents of a collection whose `field` equals `value`. */
 export async function countWhere(collection: string, field: string, value: unknown): Promise<number> {
   const snap = await adminDb().collection(collection).where(field, "==", value).count().get();

@@ -14,6 +14,7 @@ import { runBillingAlerts, type AlertRunDeps } from "../../src/handlers/alerts";
 import { billingAlerts } from "../../src/triggers/alerts";
 import { adminDb, countWhere, createUser, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
 import { writeLedgerRow } from "../helpers/ledger";
+import { dailyTotals } from "../helpers/rollups";
 import { startWebhookServer, type WebhookServer } from "../helpers/webhook-server";
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -88,10 +89,7 @@ describe("daily-cost", () => {
     await writeLedgerRow(adminDb(), { agentId, userId: owner.uid, prompt: 1_000, completion: 500 }, key);
     const now = Date.now();
     const day = localDay(now, "UTC");
-    await waitFor(
-      async () => (await adminDb().doc(`agent_usage_daily/${agentId}_${day}`).get()).get("production.costMicros") === 120_000,
-      "rollup of both rows",
-    );
+    await waitFor(async () => (await dailyTotals(adminDb(), agentId, day)).production?.costMicros === 120_000, "rollup of both rows");
 
     await lastRunBefore(now);
     const first = await run(now);

@@ -13,6 +13,7 @@ import { CSV_COLUMNS } from "../../src/domain/export-format";
 import { handleExportRequest } from "../../src/handlers/export";
 import { adminDb, createUser, functionUrl, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
 import { makeLedgerRow, type RowSpec, writeMadeRows } from "../helpers/ledger";
+import { summaryTotals } from "../helpers/rollups";
 
 jest.setTimeout(120_000);
 
@@ -93,8 +94,8 @@ beforeAll(async () => {
   const production = rows.filter((r) => r.row.billable).length;
   await waitFor(
     async () => {
-      const summary = await adminDb().doc(`agent_billing_summary/${agentId}`).get();
-      return summary.get("totalMessages") === production && summary.get("devMessages") === rows.length - production;
+      const summary = await summaryTotals(adminDb(), agentId);
+      return summary.totalMessages === production && summary.devMessages === rows.length - production;
     },
     "rollup of the export rows",
     240_000,

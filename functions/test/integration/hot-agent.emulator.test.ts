@@ -23,6 +23,7 @@ import {
   seedAgent,
   signingKey,
   waitFor,
+  warmUp,
   type TestUser,
 } from "../helpers/emulator";
 
@@ -33,6 +34,9 @@ let owner: TestUser;
 beforeEach(async () => {
   owner = await createUser("hot");
 });
+
+// The bursts below run 16 at a time in the emulator (FUNCTIONS_EMULATOR_PARALLEL): start that many workers first.
+beforeAll(() => warmUp("sendMessage", 16));
 
 const GPT4 = resolvePrice("gpt-4")!.price;
 /** The message of the measurement: 90 tokens answered, 100 allowed, a little latency. */

@@ -1,23 +1,38 @@
 /**
  * A ledger write that keeps failing after the agent answered: the row is kept in billing_failures,
  * and the client's retry with the same messageId writes it (billed once) without calling the agent
- * again. The failure is injected by a Firestore whose ledger writes fail; everything else is real.
+ * again, and its cost reaches the spend windows with it. The failure is injected by a Firestore whose
+ * ledger writes fail; everything else is real.
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { openAiAgentClient } from "../../src/agent/agent-client";
 import { handleSendMessage, sendMessageDeps } from "../../src/handlers/send-message";
+import { readSpend } from "../../src/store/spend";
 import { adminDb, agentCompletions, createUser, LOCAL_AGENT, seedAgent, signingKey } from "../helpers/emulator";
 
-/** The real Firestore, except that creating a ledger row fails (as during an outage). */
+const isLedgerRef = (ref: unknown) => String((ref as { path?: unknown })?.path ?? "").startsWith("billable_conversations/");
+
+/**
+ * The real Firestore, except that creating a ledger row fails (as during an outage): a row is
+ * written in a batch with its spend, so a batch holding a ledger create fails to commit.
+ */
 function withFailingLedger(db: Firestore): Firestore {
+  const outage = () => Promise.reject(new Error("UNAVAILABLE: outage"));
   return new Proxy(db, {
     get(target, prop) {
-      if (prop !== "doc") return Reflect.get(target, prop, target);
-      return (path: string) => {
-        const ref = target.doc(path);
-        if (!path.startsWith("billable_conversations/")) return ref;
-        return new Proxy(ref, {
-          get: (r, p) => (p === "create" ? () => Promise.reject(new Error("UNAVAILABLE: outage")) : Reflect.get(r, p, r)),
+      if (prop !== "batch") return Reflect.get(target, prop, target);
+      return () => {
+        const batch = target.batch();
+        let touchesLedger = false;
+        return new Proxy(batch, {
+          get: (b, p) => {
+            if (p === "commit") return () => (touchesLedger ? outage() : b.commit());
+            if (p !== "create") return Reflect.get(b, p, b);
+            return (ref: unknown, data: unknown) => {
+              touchesLedger ||= isLedgerRef(ref);
+              return (b.create as (r: unknown, d: unknown) => unknown).call(b, ref, data);
+            };
+          },
         });
       };
     },
@@ -49,4 +64,8 @@ it("keeps the row of a failed ledger write and writes it on the retry, calling t
   expect((await adminDb().doc(`billable_conversations/${agentId}:c:m-outage`).get()).get("costMicros")).toBe(kept.costMicros);
   expect((await adminDb().doc(`billing_failures/${agentId}:c:m-outage:ledger-write`).get()).get("charged")).toBe(true);
   expect((await agentCompletions()) - before).toBe(1);
+  // The spend windows have the recovered cost: it was written with the row, in one batch.
+  const row = (await adminDb().doc(`billable_conversations/${agentId}:c:m-outage`).get()).data()!;
+  const spend = await readSpend(adminDb(), agentId, { day: row.localDay, month: row.localDay.slice(0, 7) });
+  expect(spend).toMatchObject({ daySpentMicros: kept.costMicros, monthSpentMicros: kept.costMicros });
 });

@@ -18,6 +18,7 @@ import {
   waitFor,
   type TestUser,
 } from "../helpers/emulator";
+import { summaryTotals } from "../helpers/rollups";
 
 let owner: TestUser;
 beforeAll(async () => {
@@ -91,7 +92,7 @@ it("counts what was already spent today when a limit is set in the middle of the
   const agentId = await seedAgent(owner.uid);
   const request = { agentId, conversationId: "mid", message: MESSAGE, testMode: "production", maxTokens: 10 };
   for (let i = 0; i < 2; i++) expect((await call("sendMessage", request, owner.idToken)).error).toBeUndefined();
-  await waitFor(async () => (await adminDb().doc(`agent_billing_summary/${agentId}`).get()).get("totalMessages") === 2, "rollup");
+  await waitFor(async () => (await summaryTotals(adminDb(), agentId)).totalMessages === 2, "rollup");
 
   const limitMicros = 2 * COST + Math.floor(COST / 2);
   const set = await call("setAgentBillingSettings", { agentId, dailyLimitUsd: limitMicros / 1e6 }, owner.idToken);

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { FieldValue } from "firebase-admin/firestore";
 import { adminDb, call, createUser, seedAgent, signingKey, waitFor } from "../helpers/emulator";
 import { makeLedgerRow, writeLedgerRow } from "../helpers/ledger";
+import { summaryTotals } from "../helpers/rollups";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const reconcile = (...args: string[]) => {
@@ -27,8 +28,8 @@ it("reports no drift after traffic, and the corrupted fields after corruption", 
   // A forged row: the rollup refuses it, and so does the reconciliation.
   const forged = makeLedgerRow({ agentId, userId: owner.uid, conversationId: "a" }, "not-the-key");
   await db.doc(`billable_conversations/${forged.id}`).create(forged.row);
-  await waitFor(async () => (await db.doc(`agent_billing_summary/${agentId}`).get()).get("totalMessages") === 2, "rollup");
-  await waitFor(async () => (await db.doc(`agent_billing_summary/${agentId}`).get()).get("devMessages") === 1, "dev rollup");
+  await waitFor(async () => (await summaryTotals(db, agentId)).totalMessages === 2, "rollup");
+  await waitFor(async () => (await summaryTotals(db, agentId)).devMessages === 1, "dev rollup");
 
   // A saved session carries the client's own figures: they are not totals, and must not read as drift.
   const saved = await call("saveBillingSession", { agentId, conversationId: "a", messages: 99, testMode: "production" }, owner.idToken);

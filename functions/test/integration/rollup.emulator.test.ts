@@ -11,6 +11,7 @@ import { handleLedgerRowCreated } from "../../src/handlers/rollup";
 import { handleSendMessage, sendMessageDeps } from "../../src/handlers/send-message";
 import { adminDb, call, createUser, LOCAL_AGENT, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
 import { makeLedgerRow, writeLedgerRow } from "../helpers/ledger";
+import { dailyTotals, rollupTotals, summaryTotals } from "../helpers/rollups";
 
 let owner: TestUser;
 let db: Firestore;
@@ -20,7 +21,7 @@ beforeAll(async () => {
   db = adminDb();
 });
 
-const summaryOf = async (agentId: string) => (await db.doc(`agent_billing_summary/${agentId}`).get()).data() ?? {};
+const summaryOf = (agentId: string) => summaryTotals(db, agentId);
 
 /** The agent's ledger rows, and what every rollup document must hold: the registry's deltas of those rows added up, by path. */
 async function expectedRollups(agentId: string) {
@@ -66,14 +67,14 @@ describe("concurrent traffic", () => {
     const { rows, expected } = await expectedRollups(agentId);
     // One summary, one day, three sessions; each holds the sums of its rows in every field the registry defines.
     expect(expected.size).toBe(5);
-    for (const [path, totals] of expected) expect([path, (await db.doc(path).get()).data()]).toMatchObject([path, totals]);
+    for (const [path, totals] of expected) expect([path, await rollupTotals(db, path)]).toMatchObject([path, totals]);
 
     // The money, counted from the rows themselves, and the same figures across rollups.
     const summary = await summaryOf(agentId);
     const billed = rows.filter((r) => r.billable).reduce((a, r) => a + r.costMicros, 0);
     expect(summary).toMatchObject({ totalMessages: 18, devMessages: 6, totalCostMicros: billed });
     const day = rows[0].localDay;
-    const daily = (await db.doc(`agent_usage_daily/${agentId}_${day}`).get()).data()!;
+    const daily = await dailyTotals(db, agentId, day);
     expect(daily.production).toMatchObject({ messages: 18, totalTokens: summary.totalTokens, costMicros: billed });
     expect(daily.development).toMatchObject({
       messages: 6,
@@ -156,7 +157,9 @@ describe("local days", () => {
     for (const iso of Object.keys(instants)) await sendAt(agentId, iso);
     await waitForRollup(agentId, 4, 0);
     const days = await db.collection("agent_usage_daily").where("agentId", "==", agentId).get();
-    const byDay = Object.fromEntries(days.docs.map((d) => [d.get("day"), d.get("production.messages")]));
+    const byDay = Object.fromEntries(
+      await Promise.all(days.docs.map(async (d) => [d.get("day"), (await rollupTotals(db, d.ref.path)).production?.messages])),
+    );
     expect(byDay).toEqual({ "2026-10-31": 1, "2026-11-01": 2, "2026-11-02": 1 });
     expect(days.docs.map((d) => d.id).sort()).toEqual(["2026-10-31", "2026-11-01", "2026-11-02"].map((d) => `${agentId}_${d}`));
   });

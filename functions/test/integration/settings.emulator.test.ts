@@ -16,7 +16,7 @@ const agentDoc = async (agentId: string) => (await adminDb().doc(`alchemist_agen
 describe("setAgentBillingSettings: valid input", () => {
   it("stores every setting exactly (USD to integer micros) and returns them", async () => {
     const agentId = await seedAgent(owner.uid, { name: "Keep me", model: "gpt-4" });
-    const res = await call(
+    const res = await call<Record<string, unknown>>(
       NAME,
       {
         agentId,
@@ -39,6 +39,9 @@ describe("setAgentBillingSettings: valid input", () => {
       dailyAlertMicros: 1,
       dailyAlertUsd: 0.000001,
       timezone: "Europe/Paris",
+      // A new timezone takes effect at its next midnight; UTC counts until then.
+      timezoneInEffect: "UTC",
+      timezoneFrom: expect.stringMatching(/T23:00:00\.000Z$|T22:00:00\.000Z$/),
       alertEmail: "alerts@example.com",
       webhookUrl: "https://hooks.example.com/billing",
     });
@@ -48,6 +51,8 @@ describe("setAgentBillingSettings: valid input", () => {
       monthlyLimitMicros: 100_000_000,
       dailyAlertMicros: 1,
       timezone: "Europe/Paris",
+      previousTimezone: "UTC",
+      timezoneFrom: Date.parse(res.result!.timezoneFrom as string),
       alertEmail: "alerts@example.com",
       webhookUrl: "https://hooks.example.com/billing",
     });
@@ -66,8 +71,21 @@ describe("setAgentBillingSettings: valid input", () => {
       alertEmail: "a@example.com",
     });
     const res = await call<Record<string, unknown>>(NAME, { agentId, dailyLimitUsd: null, timezone: null }, owner.idToken);
-    expect((await agentDoc(agentId))?.billing).toEqual({ monthlyLimitMicros: 50_000_000, alertEmail: "a@example.com" });
-    expect(res.result).toMatchObject({ dailyLimitMicros: null, dailyLimitUsd: null, timezone: "UTC", monthlyLimitMicros: 50_000_000 });
+    // A cleared timezone goes back to UTC from UTC's next midnight; Tokyo counts until then.
+    expect((await agentDoc(agentId))?.billing).toEqual({
+      monthlyLimitMicros: 50_000_000,
+      alertEmail: "a@example.com",
+      timezone: "UTC",
+      previousTimezone: "Asia/Tokyo",
+      timezoneFrom: expect.any(Number),
+    });
+    expect(res.result).toMatchObject({
+      dailyLimitMicros: null,
+      dailyLimitUsd: null,
+      timezone: "UTC",
+      timezoneInEffect: "Asia/Tokyo",
+      monthlyLimitMicros: 50_000_000,
+    });
   });
 
   it("accepts a limit of 0 (refuse everything billable)", async () => {

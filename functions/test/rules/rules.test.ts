@@ -45,6 +45,13 @@ const BILLING_COLLECTIONS = [
 ] as const;
 
 /**
+ * The shards of the sharded rollups (summary and daily bucket), read like their parent: each shard
+ * carries its owner's `userId`, and the rule reads it from the shard itself, so both owners' shards
+ * are seeded under one parent here to pair every allowed case with its denied one.
+ */
+const SHARD_COLLECTIONS = ["agent_billing_summary/alice-row/shards", "agent_usage_daily/alice-row/shards"] as const;
+
+/**
  * Closed to clients altogether: the backend's private bookkeeping, the mail queue, a collection
  * the rules do not know, and a subcollection of a billing collection.
  */
@@ -81,7 +88,7 @@ beforeAll(async () => {
     "signed out": clientDb(env.unauthenticatedContext()),
   };
   await seed(async (db) => {
-    const paths = [...BILLING_COLLECTIONS, ...CLOSED_COLLECTIONS];
+    const paths = [...BILLING_COLLECTIONS, ...SHARD_COLLECTIONS, ...CLOSED_COLLECTIONS];
     await Promise.all(paths.flatMap((path) => [ALICE, BOB].map((uid) => setDoc(doc(db, path, ROW_OF[uid]), rowFor(uid)))));
   });
 });
@@ -160,7 +167,7 @@ async function expectOutcome(actor: Actor, outcome: Outcome, attempt: () => Prom
   }
 }
 
-describe.each(BILLING_COLLECTIONS)("%s: backend-written, owner-readable", (path) => {
+describe.each([...BILLING_COLLECTIONS, ...SHARD_COLLECTIONS])("%s: backend-written, owner-readable", (path) => {
   it.each(
     // prettier-ignore
     cases([
@@ -196,6 +203,13 @@ describe("collection-group queries: closed (every billing collection is top-leve
     "group query on $group where userId == own uid as $actor: denied",
     async ({ group, actor }) => {
       await assertFails(getDocs(query(collectionGroup(dbs[actor], group), where("userId", "==", UIDS[actor]))));
+    },
+  );
+
+  it.each(["alice", "bob"] as const)(
+    "group query on shards where userId == own uid as %s: denied (read them under their parent)",
+    async (actor) => {
+      await assertFails(getDocs(query(collectionGroup(dbs[actor], "shards"), where("userId", "==", UIDS[actor]))));
     },
   );
 });

@@ -18,6 +18,11 @@ interface QueryShape {
   ordered: [string, "ASCENDING" | "DESCENDING"][];
   /** "automatic": single-field indexes serve it (one field, or equalities merged by Firestore). */
   index: "composite" | "automatic";
+  /**
+   * A collection-group query: Firestore builds no single-field index for those by default, so an
+   * automatic one needs a field override with a COLLECTION_GROUP index on its field.
+   */
+  group?: boolean;
 }
 
 const QUERIES: QueryShape[] = [
@@ -68,6 +73,23 @@ const QUERIES: QueryShape[] = [
     index: "automatic",
   },
   {
+    file: "functions/src/store/alerts.ts",
+    what: "daily-bucket shards updated since the last run",
+    collection: "shards",
+    equality: [],
+    ordered: [["updatedAt", "ASCENDING"]],
+    index: "automatic",
+    group: true,
+  },
+  {
+    file: "functions/src/store/fold.ts",
+    what: "daily buckets with open shards before a day (the fold)",
+    collection: "agent_usage_daily",
+    equality: ["openShards"],
+    ordered: [["day", "ASCENDING"]],
+    index: "composite",
+  },
+  {
     file: "functions/src/store/spend.ts",
     what: "reservations due for a sweep",
     collection: "billing_spend",
@@ -97,11 +119,11 @@ interface IndexField {
   fieldPath: string;
   order?: string;
 }
-const indexes = (
-  JSON.parse(fs.readFileSync(path.join(ROOT, "firestore.indexes.json"), "utf8")) as {
-    indexes: { collectionGroup: string; fields: IndexField[] }[];
-  }
-).indexes;
+const declared = JSON.parse(fs.readFileSync(path.join(ROOT, "firestore.indexes.json"), "utf8")) as {
+  indexes: { collectionGroup: string; fields: IndexField[] }[];
+  fieldOverrides: { collectionGroup: string; fieldPath: string; indexes: { order?: string; queryScope: string }[] }[];
+};
+const indexes = declared.indexes;
 
 function serves(index: { collectionGroup: string; fields: IndexField[] }, q: QueryShape): boolean {
   const n = q.equality.length;
@@ -128,6 +150,16 @@ describe("composite indexes", () => {
 
   it("declares no index that no query uses", () => {
     for (const index of indexes) expect(composite.some((q) => serves(index, q))).toBe(true);
+  });
+});
+
+describe("collection-group queries", () => {
+  const groups = QUERIES.filter((q) => q.group && q.index === "automatic");
+
+  it.each(groups.map((q) => [q.what, q] as const))("%s has its collection-group single-field index", (_what, q) => {
+    const [field, order] = q.ordered[0] ?? [q.equality[0], "ASCENDING"];
+    const override = declared.fieldOverrides.find((o) => o.collectionGroup === q.collection && o.fieldPath === field);
+    expect(override?.indexes).toContainEqual({ order, queryScope: "COLLECTION_GROUP" });
   });
 });
 
