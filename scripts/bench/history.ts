@@ -45,15 +45,21 @@ async function writeLedger(db: Firestore, rows: SeedRow[]): Promise<void> {
 }
 
 /**
- * Rolls every row up with the real handler. The first row of each session (which also creates
- * its day's bucket and the summary) goes one at a time: those take a transaction, and concurrent
- * transactions on one summary stall the emulator. The rest are blind increments, run in parallel.
+ * Rolls every row up with the real handler, as real traffic comes: each conversation in order,
+ * many conversations at once. The first row of each day (which also creates its day's bucket, and
+ * the first of all the summary) goes one at a time before: two transactions creating one document
+ * stall the emulator. After that, the transactions that create a shard or a session (and read that
+ * session) never contend for a document that another one writes.
  */
 async function rollUp(db: Firestore, rows: SeedRow[], key: string): Promise<void> {
   const seen = new Set<string>();
-  const first = rows.filter((r) => !seen.has(r.row.sessionId) && seen.add(r.row.sessionId));
+  const first = rows.filter((r) => !seen.has(r.row.localDay) && seen.add(r.row.localDay));
   const firsts = new Set(first);
-  const rest = rows.filter((r) => !firsts.has(r));
+  const sessions = new Map<string, SeedRow[]>();
+  for (const r of rows.filter((x) => !firsts.has(x))) {
+    const id = r.row.sessionId;
+    (sessions.get(id) ?? sessions.set(id, []).get(id)!).push(r);
+  }
   const bar = progressBar("rollups (in-process)", rows.length);
   const apply = async ({ id, row }: SeedRow) => {
     if ((await handleLedgerRowCreated(db, key, id, row)) !== "applied") throw new Error(`rollup of ${id} was not applied`);
@@ -61,7 +67,9 @@ async function rollUp(db: Firestore, rows: SeedRow[], key: string): Promise<void
   };
   try {
     await mapWithConcurrency(first, 1, apply);
-    await mapWithConcurrency(rest, ROLLUP_CONCURRENCY, apply);
+    await mapWithConcurrency([...sessions.values()], ROLLUP_CONCURRENCY, async (session) => {
+      for (const row of session) await apply(row);
+    });
   } finally {
     bar.stop();
   }

@@ -238,8 +238,7 @@ describe("callables", () => {
 });
 
 describe("exportBillingReport", () => {
-  const url = (q: Record<string, string>) =>
-    `${functionUrl("exportBillingReport")}?${new URLSearchParams(q)}`;
+  const url = (q: Record<string, string>) => `${functionUrl("exportBillingReport")}?${new URLSearchParams(q)}`;
   const valid = () => ({ agentId, from: "2026-11-01", to: "2026-11-26", format: "csv" });
   type HttpCase = [what: string, query: () => Record<string, string>, token: () => string | undefined, status: number, method?: string];
   const HTTP_CASES: HttpCase[] = [

@@ -176,15 +176,12 @@ describe("streaming", () => {
     const agentId = await seedAgent(owner.uid);
     const message = "Slow answer [[sleep:800]] [[tokens:30]]";
     const abort = new AbortController();
-    const request = fetch(
-      functionUrl("sendMessage"),
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${owner.idToken}` },
-        body: JSON.stringify({ data: { agentId, conversationId: "gone", message, testMode: "production", messageId: "gone-1" } }),
-        signal: abort.signal,
-      },
-    );
+    const request = fetch(functionUrl("sendMessage"), {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${owner.idToken}` },
+      body: JSON.stringify({ data: { agentId, conversationId: "gone", message, testMode: "production", messageId: "gone-1" } }),
+      signal: abort.signal,
+    });
     setTimeout(() => abort.abort(), 300);
     await expect(request.then((r) => r.text())).rejects.toThrow();
     const row = await waitFor(

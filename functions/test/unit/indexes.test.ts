@@ -106,6 +106,22 @@ const QUERIES: QueryShape[] = [
     index: "automatic",
   },
   {
+    file: "scripts/bench/hot-agent.ts",
+    what: "the bench's ledger rows of one agent",
+    collection: "billable_conversations",
+    equality: ["agentId"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
+    file: "scripts/bench/hot-agent.ts",
+    what: "the bench's rollup markers of one agent",
+    collection: "billing_rollup_markers",
+    equality: ["agentId"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
     file: "scripts/demo-history.ts",
     what: "the demo agent's rows by mode",
     collection: "billable_conversations",
