@@ -6,6 +6,9 @@ import { BURST_SLOT_MS } from "../../src/domain/rate-limit";
 import { enforceDevUserCap } from "../../src/store/rate-limit";
 import { adminDb, agentCompletions, call, countWhere, createUser, seedAgent, type TestUser } from "../helpers/emulator";
 
+// The first flood starts the Functions emulator's workers: on a busy machine that alone can take most of a minute.
+jest.setTimeout(120_000);
+
 const BURST = 40;
 /** The Functions emulator runs one worker process per concurrent request: keep a small pool. */
 const WORKERS = 8;
