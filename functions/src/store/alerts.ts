@@ -117,13 +117,13 @@ export async function recentBuckets(db: Firestore, sinceMs: number): Promise<Rec
     allPages(db.collection(COLLECTIONS.daily), "updatedAt", ">=", since),
     allPages(db.collectionGroup(SHARD_COLLECTION), "updatedAt", ">=", since),
   ]);
-  // A bucket with no open shards is whole as the query returned it; the others are read again, with their shards.
-  const whole = mains.filter((d) => d.get("openShards") !== true);
   const open = new Set(mains.filter((d) => d.get("openShards") === true).map((d) => d.id));
   for (const shard of shards) {
     const bucket = shard.ref.parent.parent;
     if (bucket?.parent.id === COLLECTIONS.daily) open.add(bucket.id);
   }
+  // A bucket with no shards is whole as the query returned it; the others are read again, with their shards.
+  const whole = mains.filter((d) => !open.has(d.id));
   const ids = [...open];
   const reads = [];
   for (let i = 0; i < ids.length; i += BUCKETS_PER_READ) reads.push(readRollupDocs(db, DAILY, ids.slice(i, i + BUCKETS_PER_READ)));

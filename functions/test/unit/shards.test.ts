@@ -3,7 +3,9 @@
  * sharded, and how a main document and its shards add up (domain/rollups.ts `sumCounters`).
  */
 import { shardOf } from "../../src/base/shard-of";
+import { localDay } from "../../src/base/periods";
 import { addDeltas, rollupNamed, sumCounters, type Deltas } from "../../src/domain/rollups";
+import { foldCutoff } from "../../src/handlers/fold";
 import { makeLedgerRow } from "../helpers/ledger";
 
 describe("shardOf", () => {
@@ -24,6 +26,21 @@ describe("shardOf", () => {
 
   it("refuses a shard count that is not a positive integer", () => {
     for (const n of [0, -1, 1.5, NaN]) expect(() => shardOf("x", n)).toThrow(RangeError);
+  });
+});
+
+describe("foldCutoff", () => {
+  it("folds a day once it is over in every timezone: at noon UTC, when UTC-12 reaches the next day", () => {
+    expect(foldCutoff(Date.parse("2026-12-01T00:30:00Z"))).toBe("2026-11-30");
+    expect(foldCutoff(Date.parse("2026-12-01T11:59:59Z"))).toBe("2026-11-30");
+    expect(foldCutoff(Date.parse("2026-12-01T12:00:00Z"))).toBe("2026-12-01");
+  });
+
+  it("never folds a day that is still today somewhere", () => {
+    const zones = ["Etc/GMT+12", "Pacific/Pago_Pago", "America/New_York", "UTC", "Asia/Kolkata", "Pacific/Kiritimati"];
+    for (let at = Date.parse("2026-03-01T00:00:00Z"); at < Date.parse("2026-03-03T00:00:00Z"); at += 15 * 60_000) {
+      for (const zone of zones) expect([zone, at, localDay(at, zone) >= foldCutoff(at)]).toEqual([zone, at, true]);
+    }
   });
 });
 
