@@ -7,7 +7,8 @@
  *    process against the Firestore emulator, and every document
  *    read and write it makes is counted at the Firestore client (firestore-meter.ts). Background
  *    triggers are off meanwhile, so the emulator's own rollup does not run beside it. Each agent
- *    first gets warm-up messages so the rollup documents exist: the figures are the steady state.
+ *    first gets warm-up messages until its rollup documents and every shard of its summary and
+ *    daily bucket exist: the figures are the steady state of an agent in use.
  * 2. Observed: over the timed sendMessage run through the Functions emulator, the documents created
  *    and changed in each collection (their createTime/updateTime). A document written twice counts
  *    once, so this bounds writes from below; it shows that the emulator path touched the same
@@ -16,7 +17,8 @@
 import { randomUUID } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import { openAiAgentClient } from "../../functions/src/agent/agent-client";
-import { ledgerId } from "../../functions/src/domain/ids";
+import { dailyId, ledgerId } from "../../functions/src/domain/ids";
+import { ROLLUPS, SHARD_COLLECTION } from "../../functions/src/domain/rollups";
 import { handleLedgerRowCreated } from "../../functions/src/handlers/rollup";
 import { handleSendMessage, sendMessageDeps, type SendMessageDeps } from "../../functions/src/handlers/send-message";
 import { COLLECTIONS } from "../../functions/src/base/collections";
@@ -27,7 +29,8 @@ import { startMeter, stopMeter, takeMeter, type OpCounts } from "./firestore-met
 import type { Figure } from "./report";
 
 const MEASURED = 10;
-const WARMUP = 2;
+/** Warm-up stops once every shard exists; a row picks its shard by a hash of its id, so this is a bound, not the usual count (about 55). */
+const MAX_WARMUP = 300;
 /** The params of functions/.env: the limiter's cost does not depend on them. */
 const RATE_LIMITS = { perMinute: 120, burst: 30 };
 
@@ -76,6 +79,19 @@ async function oneMessage(d: SendMessageDeps, uid: string, agentId: string, tota
   }
 }
 
+/** Whether the agent's summary and today's bucket (UTC, the bench agents' timezone) have all their shards; not metered. */
+async function everyShardExists(db: Firestore, agentId: string): Promise<boolean> {
+  stopMeter();
+  try {
+    const day = new Date().toISOString().slice(0, 10);
+    const mains = [db.doc(`${COLLECTIONS.summaries}/${agentId}`), db.doc(`${COLLECTIONS.daily}/${dailyId(agentId, day)}`)];
+    const counts = await Promise.all(mains.map(async (main) => (await main.collection(SHARD_COLLECTION).count().get()).data().count));
+    return counts.every((count, i) => count >= ROLLUPS.find((r) => r.collection === mains[i].parent.id)!.shards!);
+  } finally {
+    startMeter(db);
+  }
+}
+
 /** Steady-state costs of a production message to an agent with the given billing settings. */
 async function costsFor(db: Firestore, billing: Record<string, unknown>): Promise<StageCosts> {
   const uid = `bench-documents-${randomUUID().slice(0, 8)}`;
@@ -85,7 +101,8 @@ async function costsFor(db: Firestore, billing: Record<string, unknown>): Promis
   const totals: StageCosts = { rateLimit: { reads: 0, writes: 0 }, send: { reads: 0, writes: 0 }, rollup: { reads: 0, writes: 0 } };
   startMeter(db);
   try {
-    for (let i = 0; i < WARMUP; i++) await oneMessage(d, uid, agentId, null);
+    const warm = (k: number) => k >= MAX_WARMUP || everyShardExists(db, agentId);
+    for (let k = 0; !(await warm(k)); k++) await oneMessage(d, uid, agentId, null);
     for (let i = 0; i < MEASURED; i++) await oneMessage(d, uid, agentId, totals);
   } finally {
     stopMeter();
@@ -94,7 +111,7 @@ async function costsFor(db: Firestore, billing: Record<string, unknown>): Promis
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
-const METHOD = `counted at the Firestore client while the backend's code ran in-process (${MEASURED} messages after ${WARMUP} warm-up; see scripts/bench/documents.ts)`;
+const METHOD = `counted at the Firestore client while the backend's code ran in-process (${MEASURED} messages, after warm-up until every rollup shard exists; see scripts/bench/documents.ts)`;
 
 /** The counted figures; run with background triggers off (see the module doc). */
 export async function countDocuments(db: Firestore): Promise<Figure[]> {

@@ -1,5 +1,5 @@
 /** The ledger (`billable_conversations`), the per-message claims, and failure records. */
-import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type Firestore, type WriteBatch } from "firebase-admin/firestore";
 import type { LedgerRow } from "../domain/ledger";
 import { isAlreadyExists } from "../errors";
 import { COLLECTIONS } from "../base/collections";
@@ -14,13 +14,25 @@ export async function getLedgerRow(db: Firestore, id: string): Promise<LedgerRow
   return snap.exists ? (snap.data() as LedgerRow) : null;
 }
 
+/** Writes that commit with a claim, or not at all (sendMessage's counts of a new message). */
+export type ClaimWrites = (batch: WriteBatch) => void;
+
 /**
- * Claims a message before its agent is called: create() succeeds for exactly one of any number of
- * concurrent requests with the same id. Returns false when the message is already claimed.
+ * Claims a message before its agent is called, in one batch with `writes`: create() succeeds for
+ * exactly one of any number of concurrent requests with the same id, and the batch commits whole
+ * or not at all. Returns false when the message is already claimed (nothing is written).
  */
-export async function claimMessage(db: Firestore, id: string, claim: { userId: string; agentId: string; at: number }): Promise<boolean> {
+export async function claimMessage(
+  db: Firestore,
+  id: string,
+  claim: { userId: string; agentId: string; at: number },
+  writes: ClaimWrites = () => undefined,
+): Promise<boolean> {
+  const batch = db.batch();
+  batch.create(claimRef(db, id), { ...claim, at: Timestamp.fromMillis(claim.at) });
+  writes(batch);
   try {
-    await claimRef(db, id).create({ ...claim, at: Timestamp.fromMillis(claim.at) });
+    await batch.commit();
     return true;
   } catch (err) {
     if (isAlreadyExists(err)) return false;
@@ -44,9 +56,9 @@ export async function takeOverStaleClaim(db: Firestore, id: string, staleBefore:
   });
 }
 
-/** Releases a claim after a failure that billed nothing, so the client may retry with the same id. */
-export async function releaseClaim(db: Firestore, id: string): Promise<void> {
-  await claimRef(db, id).delete();
+/** Adds to `batch` the release of a claim after a failure that billed nothing, so the client may retry with the same id. */
+export function releaseClaimInto(batch: WriteBatch, db: Firestore, id: string): void {
+  batch.delete(claimRef(db, id));
 }
 
 /** The stored document of a row: the row, plus its instant as a Timestamp (`createdAt`, the seed's field queries order by). */

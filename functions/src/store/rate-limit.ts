@@ -1,14 +1,26 @@
-/** The rate-limit counters of a user: one document per user and minute, expiring by TTL. */
-import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+/**
+ * The caller's own counters: the rate limit (one document per user and minute) and the free
+ * development messages per user and UTC day, both expiring by TTL. Each is counted by a blind
+ * increment and then read (domain/rate-limit.ts says why that never over-admits). The increments
+ * are written into a batch the caller commits (sendMessage's claim batch: a duplicate counts
+ * nothing), the reads are separate, so they can run beside the other reads of an admission.
+ */
+import { FieldValue, Timestamp, type Firestore, type WriteBatch } from "firebase-admin/firestore";
 import { rateWindows, retryAfterMs, type RateLimits } from "../domain/rate-limit";
-import { resourceExhausted } from "../errors";
+import { BillingError, resourceExhausted } from "../errors";
 import { COLLECTIONS } from "../base/collections";
 
-/** Counts a call of `uid`; refuses it with resource-exhausted when over the limits. */
-export async function enforceRateLimit(db: Firestore, uid: string, limits: RateLimits, now: number): Promise<void> {
+const rateRef = (db: Firestore, uid: string, minute: number) => db.doc(`${COLLECTIONS.rateLimits}/${uid}_${minute}`);
+const devUserRef = (db: Firestore, uid: string, day: string) => db.doc(`${COLLECTIONS.rateLimits}/${uid}_dev_${day}`);
+
+/** The UTC day a development message of `now` is counted on. */
+export const devUserDayOf = (now: number): string => new Date(now).toISOString().slice(0, 10);
+
+/** Adds to `batch` the count of a call of `uid` at `now`. */
+export function countCallInto(batch: WriteBatch, db: Firestore, uid: string, now: number): void {
   const { minute, slot } = rateWindows(now);
-  const ref = db.doc(`${COLLECTIONS.rateLimits}/${uid}_${minute}`);
-  await ref.set(
+  batch.set(
+    rateRef(db, uid, minute),
     // expireAt: a TTL policy on this field deletes old counters (see README).
     {
       userId: uid,
@@ -18,44 +30,80 @@ export async function enforceRateLimit(db: Firestore, uid: string, limits: RateL
     },
     { merge: true },
   );
-  const snap = await ref.get();
-  const counts = { minute: (snap.get("count") as number) ?? 0, slot: (snap.get(`slots.${slot}`) as number) ?? 0 };
-  const wait = retryAfterMs(counts, limits, now);
-  if (wait > 0) {
-    throw resourceExhausted(
-      `Too many messages: at most ${limits.perMinute} a minute and ${limits.burst} in a burst. Retry in ${Math.ceil(wait / 1000)} s.`,
-      {
-        retryAfterMs: wait,
-      },
-    );
-  }
 }
 
-const devUserRef = (db: Firestore, uid: string, day: string) => db.doc(`${COLLECTIONS.rateLimits}/${uid}_dev_${day}`);
+/**
+ * Reads the counters a call at `now` was counted in, once its count is committed.
+ *
+ * @returns the refusal when they are over the limits, else null.
+ */
+export async function rateLimitRefusal(db: Firestore, uid: string, limits: RateLimits, now: number): Promise<BillingError | null> {
+  const { minute, slot } = rateWindows(now);
+  const snap = await rateRef(db, uid, minute).get();
+  const counts = { minute: (snap.get("count") as number) ?? 0, slot: (snap.get(`slots.${slot}`) as number) ?? 0 };
+  const wait = retryAfterMs(counts, limits, now);
+  if (wait <= 0) return null;
+  return resourceExhausted(
+    `Too many messages: at most ${limits.perMinute} a minute and ${limits.burst} in a burst. Retry in ${Math.ceil(wait / 1000)} s.`,
+    { retryAfterMs: wait },
+  );
+}
+
+/** Counts a call of `uid`; refuses it with resource-exhausted when over the limits. */
+export async function enforceRateLimit(db: Firestore, uid: string, limits: RateLimits, now: number): Promise<void> {
+  const batch = db.batch();
+  countCallInto(batch, db, uid, now);
+  await batch.commit();
+  const refusal = await rateLimitRefusal(db, uid, limits, now);
+  if (refusal) throw refusal;
+}
 
 /**
- * Counts a development (free) message of `uid` against a daily cap per user (UTC day), on top of
- * the per-agent cap: creating more agents does not buy more free messages. Same counting as the
- * rate limit: a blind increment, then a read. A refused message is given back at once, so refusals
- * never use up the cap.
+ * Adds to `batch` the count of a development (free) message of `uid` against a daily cap per user
+ * (UTC day), on top of the per-agent cap: creating more agents does not buy more free messages.
  *
- * @returns the UTC day counted, to give the message back with {@link releaseDevUserCount} when it
- *   is refused later or its agent call fails (nothing was answered for free).
+ * @returns the UTC day counted, to give the message back ({@link releaseDevUserInto}) when it is
+ *   refused or its agent call fails (nothing was answered for free).
  */
-export async function enforceDevUserCap(db: Firestore, uid: string, cap: number, now: number): Promise<string> {
-  const day = new Date(now).toISOString().slice(0, 10);
-  const ref = devUserRef(db, uid, day);
-  await ref.set({ userId: uid, count: FieldValue.increment(1), expireAt: Timestamp.fromMillis(now + 2 * 86_400_000) }, { merge: true });
-  const count = ((await ref.get()).get("count") as number) ?? 0;
-  if (count <= cap) return day;
-  await releaseDevUserCount(db, uid, day);
-  throw resourceExhausted(`This account's daily development message cap (${cap}) is reached; the agent was not called.`, {
+export function countDevUserInto(batch: WriteBatch, db: Firestore, uid: string, now: number): string {
+  const day = devUserDayOf(now);
+  batch.set(
+    devUserRef(db, uid, day),
+    { userId: uid, count: FieldValue.increment(1), expireAt: Timestamp.fromMillis(now + 2 * 86_400_000) },
+    { merge: true },
+  );
+  return day;
+}
+
+/** Reads the caller's development count of `day`, once its own count is committed: the refusal when over `cap`, else null. */
+export async function devUserCapRefusal(db: Firestore, uid: string, day: string, cap: number): Promise<BillingError | null> {
+  const count = ((await devUserRef(db, uid, day).get()).get("count") as number) ?? 0;
+  if (count <= cap) return null;
+  return resourceExhausted(`This account's daily development message cap (${cap}) is reached; the agent was not called.`, {
     limit: cap,
     used: count - 1,
   });
 }
 
-/** Gives back one development message counted on `day` (UTC) by {@link enforceDevUserCap}. */
-export async function releaseDevUserCount(db: Firestore, uid: string, day: string): Promise<void> {
-  await devUserRef(db, uid, day).update({ count: FieldValue.increment(-1) });
+/** Adds to `batch` the return of one development message counted on `day` (UTC). */
+export function releaseDevUserInto(batch: WriteBatch, db: Firestore, uid: string, day: string): void {
+  batch.update(devUserRef(db, uid, day), { count: FieldValue.increment(-1) });
+}
+
+/**
+ * Counts a development message of `uid` against the per-user cap, refusing (and giving it back at
+ * once, so refusals never use up the cap) with resource-exhausted when over it.
+ *
+ * @returns the UTC day counted.
+ */
+export async function enforceDevUserCap(db: Firestore, uid: string, cap: number, now: number): Promise<string> {
+  const counted = db.batch();
+  const day = countDevUserInto(counted, db, uid, now);
+  await counted.commit();
+  const refusal = await devUserCapRefusal(db, uid, day, cap);
+  if (!refusal) return day;
+  const release = db.batch();
+  releaseDevUserInto(release, db, uid, day);
+  await release.commit();
+  throw refusal;
 }

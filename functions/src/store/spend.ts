@@ -9,8 +9,8 @@
  *     holds:  { <ledger id>: { day, month, mode, amountMicros, at (server time), expiresAt } },
  *     sweepAfter }   // when the sweeper should look at the shard again
  *
- * No transaction on the hot path: a hold is one blind write, admission one read of the shards, a
- * refusal one blind write, and the settle rides in the batch that creates the ledger row, so spent
+ * No transaction on the hot path: a hold is one blind write (in sendMessage's claim batch),
+ * admission one read of the shards, a refusal one blind write, and the settle rides in the batch that creates the ledger row, so spent
  * is exactly the sum of the agent's production rows, whatever crashes. Map keys are written as
  * nested objects or FieldPath segments, never dotted strings, so ids and days stay literal keys.
  */
@@ -90,11 +90,14 @@ export async function readShards(db: Firestore, agentId: string): Promise<SpendS
   return (await db.getAll(...refs)).map((snap) => toShard(snap.data()));
 }
 
-/** Writes a message's hold: ONE blind write. A development message is counted from here on. */
-async function writeHold(db: Firestore, c: AdmissionCall): Promise<void> {
+/** Adds to `batch` a message's hold: ONE blind write. A development message is counted from then on. */
+export function holdInto(batch: WriteBatch, db: Firestore, c: AdmissionCall): void {
+  checkWindows(c.windows);
+  assertMicros(c.amountMicros, "amountMicros");
   const hold = { day: c.windows.day, month: c.windows.month, mode: c.mode, amountMicros: c.amountMicros, expiresAt: c.expiresAt };
   const shard = spendShardOf(c.reservationId);
-  await shardRef(db, c.agentId, shard).set(
+  batch.set(
+    shardRef(db, c.agentId, shard),
     {
       agentId: c.agentId,
       shard,
@@ -107,30 +110,46 @@ async function writeHold(db: Firestore, c: AdmissionCall): Promise<void> {
 }
 
 /**
- * Admits or refuses a message: its hold is written, then (when there is something to check) every
- * shard is read and the rule of domain/admission.ts decides. A refused message's hold is deleted
- * before this returns. Two round trips with limits or for development, one without.
+ * Decides a message whose hold is committed ({@link holdInto}): when there is something to check,
+ * every shard is read and the rule of domain/admission.ts decides. One read, none without limits.
+ * A refused message's hold is still there: give it back ({@link releaseInto}).
+ */
+export async function heldOutcome(db: Firestore, c: AdmissionCall): Promise<AdmissionOutcome> {
+  if (!c.checkLimits) return { ok: true };
+  return decideAdmission(await readShards(db, c.agentId), c);
+}
+
+/**
+ * Admits or refuses a message on its own: its hold is written, then decided ({@link heldOutcome}).
+ * A refused message's hold is deleted before this returns. Two round trips with limits or for
+ * development, one without. (sendMessage writes the hold in its claim batch instead.)
  */
 export async function admit(db: Firestore, c: AdmissionCall): Promise<AdmissionOutcome> {
-  checkWindows(c.windows);
-  assertMicros(c.amountMicros, "amountMicros");
-  await writeHold(db, c);
-  if (!c.checkLimits) return { ok: true };
-  const outcome = decideAdmission(await readShards(db, c.agentId), c);
+  const held = db.batch();
+  holdInto(held, db, c);
+  await held.commit();
+  const outcome = await heldOutcome(db, c);
   if (!outcome.ok) await releaseHold(db, c);
   return outcome;
 }
 
 /**
- * Gives a hold back after a refusal or a failure that billed nothing; a development message no
- * longer counts against the cap. ONE blind write; releasing a hold that is gone changes nothing
- * but the development count, so call it once per hold.
+ * Adds to `batch` the return of a hold after a refusal or a failure that billed nothing; a
+ * development message no longer counts against the cap. Releasing a hold that is gone changes
+ * nothing but the development count, so release each hold once.
  */
-export async function releaseHold(db: Firestore, e: SpendEntry): Promise<void> {
+export function releaseInto(batch: WriteBatch, db: Firestore, e: SpendEntry): void {
   checkWindows(e.windows);
   const fields: unknown[] = [new FieldPath("holds", e.reservationId), FieldValue.delete()];
   if (e.mode === "development") fields.push(new FieldPath("days", e.windows.day, "devMessages"), FieldValue.increment(-1));
-  await shardOfRow(db, e.agentId, e.reservationId).update(...(fields as [FieldPath, unknown, ...unknown[]]));
+  batch.update(shardOfRow(db, e.agentId, e.reservationId), ...(fields as [FieldPath, unknown, ...unknown[]]));
+}
+
+/** Gives a hold back on its own ({@link releaseInto}): ONE blind write. */
+export async function releaseHold(db: Firestore, e: SpendEntry): Promise<void> {
+  const batch = db.batch();
+  releaseInto(batch, db, e);
+  await batch.commit();
 }
 
 /**

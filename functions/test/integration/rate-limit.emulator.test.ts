@@ -69,3 +69,26 @@ it("caps one user's free development messages per day across all their agents", 
   // Admitted: it returns the UTC day it counted the message on (to give it back if the message fails).
   await expect(enforceDevUserCap(adminDb(), `${uid}-other`, 3, now)).resolves.toBe(new Date(now).toISOString().slice(0, 10));
 });
+
+/** What the caller's counters say: rate-limit calls (every minute document) and development messages (every day document). */
+async function callerCounts(uid: string): Promise<{ calls: number; devMessages: number }> {
+  const snap = await adminDb().collection("billing_rate_limits").where("userId", "==", uid).get();
+  const sum = (docs: typeof snap.docs) => docs.reduce((total, d) => total + ((d.get("count") as number) ?? 0), 0);
+  return {
+    calls: sum(snap.docs.filter((d) => !d.id.includes("_dev_"))),
+    devMessages: sum(snap.docs.filter((d) => d.id.includes("_dev_"))),
+  };
+}
+
+it("counts a message once, in the batch that claims it: replays and duplicates count nothing", async () => {
+  const user = await createUser("replays");
+  const agentId = await seedAgent(user.uid);
+  for (const testMode of ["production", "development"] as const) {
+    const req = { agentId, conversationId: `replays-${testMode}`, messageId: `m-${testMode}`, message: "once [[tokens:3]]", testMode };
+    // The first request and two concurrent duplicates, then three replays of the stored row.
+    const first = await Promise.all([1, 2, 3].map(() => call<{ replayed: boolean }>("sendMessage", req, user.idToken)));
+    expect(first.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
+    for (let i = 0; i < 3; i++) expect((await call<{ replayed: boolean }>("sendMessage", req, user.idToken)).result?.replayed).toBe(true);
+  }
+  expect(await callerCounts(user.uid)).toEqual({ calls: 2, devMessages: 1 });
+});

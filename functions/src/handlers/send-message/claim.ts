@@ -33,20 +33,31 @@ async function storedRow(deps: SendMessageDeps, id: string): Promise<LedgerRow |
 }
 
 /**
- * Claims the message, or returns its stored row. A duplicate of a request still running waits for
- * it (bounded below the function timeout); a claim whose holder died is taken over.
+ * Claims the message, with `writes` committed in the same batch (what a new message counts), or
+ * returns its stored row, having written nothing. A duplicate of a request still running waits for
+ * it (bounded below the function timeout); a claim whose holder died is taken over, and `writes`
+ * committed after.
  */
-export async function claimOrReplay(deps: SendMessageDeps, message: PreparedMessage): Promise<LedgerRow | null> {
+export async function claimOrReplay(
+  deps: SendMessageDeps,
+  message: PreparedMessage,
+  writes: ledger.ClaimWrites,
+): Promise<LedgerRow | null> {
   const giveUpAt = deps.now() + deps.claimWaitMs;
   for (;;) {
     const at = deps.now();
-    if (await ledger.claimMessage(deps.db, message.id, { userId: message.uid, agentId: message.req.agentId, at })) return null;
+    if (await ledger.claimMessage(deps.db, message.id, { userId: message.uid, agentId: message.req.agentId, at }, writes)) return null;
     const row = await storedRow(deps, message.id);
     if (row) return sameRequest(row, message.req);
     const claimedAt = await ledger.claimTime(deps.db, message.id);
     if (claimedAt === null) continue;
     const staleBefore = at - deps.claimTtlMs;
-    if (claimedAt < staleBefore && (await ledger.takeOverStaleClaim(deps.db, message.id, staleBefore, at))) return null;
+    if (claimedAt < staleBefore && (await ledger.takeOverStaleClaim(deps.db, message.id, staleBefore, at))) {
+      const batch = deps.db.batch();
+      writes(batch);
+      await batch.commit();
+      return null;
+    }
     if (at > giveUpAt) throw unavailable("This message is still being processed; retry later with the same messageId.");
     await deps.sleep(200);
   }

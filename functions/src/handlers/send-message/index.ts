@@ -23,7 +23,7 @@ import { recordFailure } from "../../store/ledger";
 import { readSessionFigures } from "../../store/sessions";
 import { claimOrReplay, persistRow } from "./claim";
 import { failureIds, type PreparedMessage, type SendMessageDeps } from "./context";
-import { admitMessage, type Admission } from "./spend";
+import { admissionOf, checkAdmission, countInto, type Admission } from "./spend";
 import { undo, undoOnError } from "./undo";
 
 export { sendMessageDeps, type SendMessageDeps, type UserLimits } from "./context";
@@ -39,10 +39,11 @@ export async function handleSendMessage(
   onDelta?: (delta: string) => unknown,
 ): Promise<SendMessageResponse> {
   const message = await prepare(deps, uid, req);
-  const prior = await claimOrReplay(deps, message);
+  const admission = admissionOf(deps, message);
+  // Counted in the batch that claims the message: replays and duplicates do not use up the limits.
+  const prior = await claimOrReplay(deps, message, (batch) => countInto(batch, deps, message, admission));
   if (prior) return toResponse(prior, true, await readSessionFigures(deps.db, prior.sessionId));
-  // Counted once a new message is claimed: replayed requests do not use up the limits.
-  const admission = await undoOnError(deps, message, null, undefined, () => admitMessage(deps, message));
+  await undoOnError(deps, message, admission, undefined, () => checkAdmission(deps, message, admission));
   // Read before the row exists, so it cannot already include this message; awaited at the end.
   const sessionBefore = readSessionFigures(deps.db, sessionId(req.agentId, req.conversationId));
   sessionBefore.catch(() => undefined);

@@ -1,21 +1,33 @@
 /**
- * The limits part of sendMessage, checked once a new message is claimed and before the agent is
- * called: first the caller's own limits (rate limit, free development messages per user), then the
- * agent's: the worst case of a production message is held against its spending limits (a
- * development message counted against its free cap). The hold ends with the ledger row, in the
- * same write (store/ledger.ts), or is given back by the undo when nothing is billed.
+ * The limits part of sendMessage. A new message is counted in the batch that claims it
+ * ({@link countInto}: a duplicate counts nothing): against the caller's own limits (the rate limit,
+ * free development messages per user), and against the agent's: the worst case of a production
+ * message is held against its spending limits, a development message counted against its free
+ * cap. Once that batch is committed, ONE round of parallel reads decides ({@link checkAdmission}),
+ * so limits add no round trip of their own. The hold ends with the ledger row, in the same write
+ * (store/ledger.ts), or is given back by the undo when nothing is billed ({@link giveBackInto}).
  */
+import type { WriteBatch } from "firebase-admin/firestore";
 import { worstCaseCostMicros } from "../../domain/pricing";
-import { resourceExhausted } from "../../errors";
-import { enforceDevUserCap, enforceRateLimit, releaseDevUserCount } from "../../store/rate-limit";
-import { admit, releaseHold, type SpendEntry } from "../../store/spend";
+import { resourceExhausted, type BillingError } from "../../errors";
+import {
+  countCallInto,
+  countDevUserInto,
+  devUserCapRefusal,
+  devUserDayOf,
+  rateLimitRefusal,
+  releaseDevUserInto,
+} from "../../store/rate-limit";
+import { heldOutcome, holdInto, releaseInto, type AdmissionCall } from "../../store/spend";
 import type { PreparedMessage, SendMessageDeps } from "./context";
 
-/** What an admitted message holds until its row is written, or gives back when it is undone. */
+/** What a new message counts, from its claim until its row is written or it is given back. */
 export interface Admission {
-  /** Its hold on the agent's spend windows (every admitted message has one). */
-  spend: SpendEntry;
-  /** The UTC day of the caller's development counter it was counted in; null when not counted. */
+  /** Its hold on the agent's spend windows (every new message has one). */
+  spend: AdmissionCall;
+  /** Whether it is counted against the caller's rate limit. */
+  rateLimited: boolean;
+  /** The UTC day of the caller's development counter it is counted in; null when not counted. */
   devUserDay: string | null;
 }
 
@@ -25,20 +37,6 @@ const REFUSALS = {
   "dev-daily-cap": "daily development message cap",
 } as const;
 
-/**
- * Counts the message against the caller's own limits, or refuses it with resource-exhausted (the
- * agent is not called): the rate limit for every message, the per-user cap for development ones.
- *
- * @returns the UTC day the development message was counted on, or null.
- */
-async function enforceUserLimits(deps: SendMessageDeps, message: PreparedMessage): Promise<string | null> {
-  const limits = deps.userLimits;
-  if (!limits) return null;
-  await enforceRateLimit(deps.db, message.uid, { perMinute: limits.perMinute, burst: limits.burst }, deps.now());
-  if (message.req.testMode !== "development") return null;
-  return enforceDevUserCap(deps.db, message.uid, limits.devDailyUserCap, deps.now());
-}
-
 /** The worst case a production message holds: its bounded prompt and `maxTokens` at the model's price. */
 const worstCase = (message: PreparedMessage) =>
   message.req.testMode === "production" && message.price
@@ -46,48 +44,61 @@ const worstCase = (message: PreparedMessage) =>
     : 0;
 
 /**
- * Admits the message or refuses it with resource-exhausted (the agent is not called). Every
- * production message holds its worst case, even on an agent without limits (one blind write, no
- * read), so that a limit set while it runs still counts it; limits and the development cap are then
- * checked by one read of the agent's spend shards (domain/admission.ts). A refusal gives back what
- * this call counted.
+ * What the message will count. Every production message holds its worst case, even on an agent
+ * without limits (no read then), so that a limit set while it runs still counts it.
  */
-export async function admitMessage(deps: SendMessageDeps, message: PreparedMessage): Promise<Admission> {
-  const devUserDay = await enforceUserLimits(deps, message);
+export function admissionOf(deps: SendMessageDeps, message: PreparedMessage): Admission {
   const billing = message.agent.billing ?? {};
   const limits = { dailyMicros: billing.dailyLimitMicros ?? null, monthlyMicros: billing.monthlyLimitMicros ?? null };
   const production = message.req.testMode === "production";
-  const spend: SpendEntry = {
+  const spend: AdmissionCall = {
     agentId: message.req.agentId,
     reservationId: message.id,
     mode: message.req.testMode,
     windows: message.windows,
+    amountMicros: worstCase(message),
+    limits,
+    devDailyMessageCap: deps.devDailyMessageCap,
+    now: message.at,
+    expiresAt: message.at + deps.claimTtlMs,
+    checkLimits: !production || limits.dailyMicros !== null || limits.monthlyMicros !== null,
   };
-  try {
-    const outcome = await admit(deps.db, {
-      ...spend,
-      amountMicros: worstCase(message),
-      limits,
-      devDailyMessageCap: deps.devDailyMessageCap,
-      now: message.at,
-      expiresAt: message.at + deps.claimTtlMs,
-      checkLimits: !production || limits.dailyMicros !== null || limits.monthlyMicros !== null,
-    });
-    if (!outcome.ok) {
-      throw resourceExhausted(`This message would exceed the agent's ${REFUSALS[outcome.reason]}; the agent was not called.`, {
-        ...outcome,
-      });
-    }
-  } catch (err) {
-    if (devUserDay) await releaseDevUserCount(deps.db, message.uid, devUserDay);
-    throw err;
-  }
-  return { spend, devUserDay };
+  const rateLimited = deps.userLimits !== null;
+  return { spend, rateLimited, devUserDay: rateLimited && !production ? devUserDayOf(message.at) : null };
 }
 
-/** Gives back what an admitted message holds: its spend hold and its development count. */
-export async function giveBack(deps: SendMessageDeps, message: PreparedMessage, admission: Admission | null): Promise<void> {
-  if (!admission) return;
-  await releaseHold(deps.db, admission.spend);
-  if (admission.devUserDay) await releaseDevUserCount(deps.db, message.uid, admission.devUserDay);
+/** Adds to `batch` (the one that claims the message) everything the message counts. */
+export function countInto(batch: WriteBatch, deps: SendMessageDeps, message: PreparedMessage, admission: Admission): void {
+  if (admission.rateLimited) countCallInto(batch, deps.db, message.uid, message.at);
+  if (admission.devUserDay) countDevUserInto(batch, deps.db, message.uid, message.at);
+  holdInto(batch, deps.db, admission.spend);
+}
+
+/**
+ * Admits a counted message or refuses it with resource-exhausted (the agent is not called): the
+ * counters are read at once, then checked in order (rate limit, the caller's development cap, the
+ * agent's limits and free cap). A refused message still holds its counts: the caller's undo gives
+ * them back ({@link giveBackInto}), except the rate count (refused calls count, or a flood would
+ * never slow down).
+ */
+export async function checkAdmission(deps: SendMessageDeps, message: PreparedMessage, admission: Admission): Promise<void> {
+  const limits = deps.userLimits;
+  const [rate, devUser, agent] = await Promise.all([
+    admission.rateLimited && limits ? rateLimitRefusal(deps.db, message.uid, limits, message.at) : null,
+    admission.devUserDay && limits ? devUserCapRefusal(deps.db, message.uid, admission.devUserDay, limits.devDailyUserCap) : null,
+    heldOutcome(deps.db, admission.spend),
+  ]);
+  const refusal: BillingError | null =
+    rate ??
+    devUser ??
+    (agent.ok
+      ? null
+      : resourceExhausted(`This message would exceed the agent's ${REFUSALS[agent.reason]}; the agent was not called.`, { ...agent }));
+  if (refusal) throw refusal;
+}
+
+/** Adds to `batch` the return of what an admission counted: its spend hold and its development count. */
+export function giveBackInto(batch: WriteBatch, deps: SendMessageDeps, message: PreparedMessage, admission: Admission): void {
+  releaseInto(batch, deps.db, admission.spend);
+  if (admission.devUserDay) releaseDevUserInto(batch, deps.db, message.uid, admission.devUserDay);
 }

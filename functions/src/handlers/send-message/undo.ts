@@ -2,34 +2,32 @@
  * The one undo of a claimed message that will not be billed: refused by a limit, failed at the
  * agent before any text reached the caller, or answered with a reply that cannot be priced.
  */
-import { recordFailure, releaseClaim } from "../../store/ledger";
+import { recordFailure, releaseClaimInto } from "../../store/ledger";
 import { failureIds, type PreparedMessage, type SendMessageDeps } from "./context";
-import { giveBack, type Admission } from "./spend";
+import { giveBackInto, type Admission } from "./spend";
 
 /**
  * Undoes a claimed message: records why when the agent was involved (`failureReason`, kept in
- * billing_failures for the alerts, `charged: false`), gives back what its admission counted (the
- * spend hold, the caller's development count), and releases the claim last, so that a retry with the same messageId starts afresh once nothing of this one is left.
+ * billing_failures for the alerts, `charged: false`), then gives back what its admission counted
+ * (the spend hold, the development counts) and releases the claim in one batch, so a retry with
+ * the same messageId starts afresh exactly when nothing of this one is left.
  */
-export async function undo(
-  deps: SendMessageDeps,
-  message: PreparedMessage,
-  admission: Admission | null,
-  failureReason?: string,
-): Promise<void> {
+export async function undo(deps: SendMessageDeps, message: PreparedMessage, admission: Admission, failureReason?: string): Promise<void> {
   if (failureReason !== undefined) {
     const failure = { ...failureIds(message), stage: "agent-call" as const, reason: failureReason, charged: false };
     await recordFailure(deps.db, failure, deps.now());
   }
-  await giveBack(deps, message, admission);
-  await releaseClaim(deps.db, message.id);
+  const batch = deps.db.batch();
+  giveBackInto(batch, deps, message, admission);
+  releaseClaimInto(batch, deps.db, message.id);
+  await batch.commit();
 }
 
 /** Runs `step` for a claimed message; when it throws, undoes the message (see {@link undo}) and rethrows. */
 export async function undoOnError<T>(
   deps: SendMessageDeps,
   message: PreparedMessage,
-  admission: Admission | null,
+  admission: Admission,
   failureReason: string | undefined,
   step: () => Promise<T>,
 ): Promise<T> {
