@@ -3,9 +3,16 @@
  * development messages per user and UTC day, both expiring by TTL. Each is counted by a blind
  * increment and then read (domain/rate-limit.ts says why that never over-admits). The increments
  * are written into a batch the caller commits (sendMessage's claim batch: a duplicate counts
- * nothing), the reads are separate, so they can run beside the other reads of an admission.
+ * nothing); the counters are then read, alone or in one read with the others of an admission.
  */
-import { FieldValue, Timestamp, type Firestore, type WriteBatch } from "firebase-admin/firestore";
+import {
+  FieldValue,
+  Timestamp,
+  type DocumentReference,
+  type DocumentSnapshot,
+  type Firestore,
+  type WriteBatch,
+} from "firebase-admin/firestore";
 import { rateWindows, retryAfterMs, type RateLimits } from "../domain/rate-limit";
 import { BillingError, resourceExhausted } from "../errors";
 import { COLLECTIONS } from "../base/collections";
@@ -32,14 +39,17 @@ export function countCallInto(batch: WriteBatch, db: Firestore, uid: string, now
   );
 }
 
+/** The counter document a call of `uid` at `now` is counted in. */
+export const rateCounterRef = (db: Firestore, uid: string, now: number): DocumentReference => rateRef(db, uid, rateWindows(now).minute);
+
 /**
- * Reads the counters a call at `now` was counted in, once its count is committed.
+ * Checks the counter a call at `now` was counted in ({@link rateCounterRef}), read once its count
+ * is committed.
  *
- * @returns the refusal when they are over the limits, else null.
+ * @returns the refusal when it is over the limits, else null.
  */
-export async function rateLimitRefusal(db: Firestore, uid: string, limits: RateLimits, now: number): Promise<BillingError | null> {
-  const { minute, slot } = rateWindows(now);
-  const snap = await rateRef(db, uid, minute).get();
+export function rateLimitRefusal(snap: DocumentSnapshot, limits: RateLimits, now: number): BillingError | null {
+  const { slot } = rateWindows(now);
   const counts = { minute: (snap.get("count") as number) ?? 0, slot: (snap.get(`slots.${slot}`) as number) ?? 0 };
   const wait = retryAfterMs(counts, limits, now);
   if (wait <= 0) return null;
@@ -54,7 +64,7 @@ export async function enforceRateLimit(db: Firestore, uid: string, limits: RateL
   const batch = db.batch();
   countCallInto(batch, db, uid, now);
   await batch.commit();
-  const refusal = await rateLimitRefusal(db, uid, limits, now);
+  const refusal = rateLimitRefusal(await rateCounterRef(db, uid, now).get(), limits, now);
   if (refusal) throw refusal;
 }
 
@@ -75,9 +85,12 @@ export function countDevUserInto(batch: WriteBatch, db: Firestore, uid: string, 
   return day;
 }
 
-/** Reads the caller's development count of `day`, once its own count is committed: the refusal when over `cap`, else null. */
-export async function devUserCapRefusal(db: Firestore, uid: string, day: string, cap: number): Promise<BillingError | null> {
-  const count = ((await devUserRef(db, uid, day).get()).get("count") as number) ?? 0;
+/** The caller's development counter of `day` (UTC). */
+export const devUserCounterRef = devUserRef;
+
+/** Checks the caller's development counter ({@link devUserCounterRef}), read once its own count is committed: the refusal when over `cap`, else null. */
+export function devUserCapRefusal(snap: DocumentSnapshot, cap: number): BillingError | null {
+  const count = (snap.get("count") as number) ?? 0;
   if (count <= cap) return null;
   return resourceExhausted(`This account's daily development message cap (${cap}) is reached; the agent was not called.`, {
     limit: cap,
@@ -100,7 +113,7 @@ export async function enforceDevUserCap(db: Firestore, uid: string, cap: number,
   const counted = db.batch();
   const day = countDevUserInto(counted, db, uid, now);
   await counted.commit();
-  const refusal = await devUserCapRefusal(db, uid, day, cap);
+  const refusal = devUserCapRefusal(await devUserRef(db, uid, day).get(), cap);
   if (!refusal) return day;
   const release = db.batch();
   releaseDevUserInto(release, db, uid, day);

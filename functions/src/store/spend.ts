@@ -20,6 +20,7 @@ import {
   Timestamp,
   type DocumentData,
   type DocumentReference,
+  type DocumentSnapshot,
   type Firestore,
   type WriteBatch,
 } from "firebase-admin/firestore";
@@ -84,10 +85,13 @@ function toShard(data: DocumentData | undefined): SpendShard {
   return { days, months, holds };
 }
 
+/** The agent's shards, in order: what an admission reads. */
+export const spendShardRefs = (db: Firestore, agentId: string): DocumentReference[] =>
+  Array.from({ length: SPEND_SHARDS }, (_, k) => shardRef(db, agentId, k));
+
 /** Every shard of the agent (missing ones are empty), read in one round trip. */
 export async function readShards(db: Firestore, agentId: string): Promise<SpendShard[]> {
-  const refs = Array.from({ length: SPEND_SHARDS }, (_, k) => shardRef(db, agentId, k));
-  return (await db.getAll(...refs)).map((snap) => toShard(snap.data()));
+  return (await db.getAll(...spendShardRefs(db, agentId))).map((snap) => toShard(snap.data()));
 }
 
 /** Adds to `batch` a message's hold: ONE blind write. A development message is counted from then on. */
@@ -110,13 +114,18 @@ export function holdInto(batch: WriteBatch, db: Firestore, c: AdmissionCall): vo
 }
 
 /**
- * Decides a message whose hold is committed ({@link holdInto}): when there is something to check,
- * every shard is read and the rule of domain/admission.ts decides. One read, none without limits.
- * A refused message's hold is still there: give it back ({@link releaseInto}).
+ * Decides a message whose hold is committed ({@link holdInto}) by the rule of domain/admission.ts,
+ * from every shard of its agent ({@link spendShardRefs}) read after that commit; a message with
+ * nothing to check (`checkLimits` false) needs no read and is admitted. A refused message's hold
+ * is still there: give it back ({@link releaseInto}).
  */
-export async function heldOutcome(db: Firestore, c: AdmissionCall): Promise<AdmissionOutcome> {
+export function heldOutcome(shards: DocumentSnapshot[], c: AdmissionCall): AdmissionOutcome {
   if (!c.checkLimits) return { ok: true };
-  return decideAdmission(await readShards(db, c.agentId), c);
+  if (shards.length !== SPEND_SHARDS) throw new RangeError(`an admission reads all ${SPEND_SHARDS} spend shards, not ${shards.length}`);
+  return decideAdmission(
+    shards.map((snap) => toShard(snap.data())),
+    c,
+  );
 }
 
 /**
@@ -128,7 +137,7 @@ export async function admit(db: Firestore, c: AdmissionCall): Promise<AdmissionO
   const held = db.batch();
   holdInto(held, db, c);
   await held.commit();
-  const outcome = await heldOutcome(db, c);
+  const outcome = heldOutcome(c.checkLimits ? await db.getAll(...spendShardRefs(db, c.agentId)) : [], c);
   if (!outcome.ok) await releaseHold(db, c);
   return outcome;
 }

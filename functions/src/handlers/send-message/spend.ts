@@ -3,8 +3,8 @@
  * ({@link countInto}: a duplicate counts nothing): against the caller's own limits (the rate limit,
  * free development messages per user), and against the agent's: the worst case of a production
  * message is held against its spending limits, a development message counted against its free
- * cap. Once that batch is committed, ONE round of parallel reads decides ({@link checkAdmission}),
- * so limits add no round trip of their own. The hold ends with the ledger row, in the same write
+ * cap. Once that batch is committed, ONE read of every counter decides ({@link checkAdmission}), so
+ * limits add documents to that read, not a round trip. The hold ends with the ledger row, in the same write
  * (store/ledger.ts), or is given back by the undo when nothing is billed ({@link giveBackInto}).
  */
 import type { WriteBatch } from "firebase-admin/firestore";
@@ -14,11 +14,13 @@ import {
   countCallInto,
   countDevUserInto,
   devUserCapRefusal,
+  devUserCounterRef,
   devUserDayOf,
+  rateCounterRef,
   rateLimitRefusal,
   releaseDevUserInto,
 } from "../../store/rate-limit";
-import { heldOutcome, holdInto, releaseInto, type AdmissionCall } from "../../store/spend";
+import { heldOutcome, holdInto, releaseInto, spendShardRefs, type AdmissionCall } from "../../store/spend";
 import type { PreparedMessage, SendMessageDeps } from "./context";
 
 /** What a new message counts, from its claim until its row is written or it is given back. */
@@ -76,21 +78,23 @@ export function countInto(batch: WriteBatch, deps: SendMessageDeps, message: Pre
 
 /**
  * Admits a counted message or refuses it with resource-exhausted (the agent is not called): the
- * counters are read at once, then checked in order (rate limit, the caller's development cap, the
+ * counters are read in one getAll, then checked in order (rate limit, the caller's development cap, the
  * agent's limits and free cap). A refused message still holds its counts: the caller's undo gives
  * them back ({@link giveBackInto}), except the rate count (refused calls count, or a flood would
  * never slow down).
  */
 export async function checkAdmission(deps: SendMessageDeps, message: PreparedMessage, admission: Admission): Promise<void> {
   const limits = deps.userLimits;
-  const [rate, devUser, agent] = await Promise.all([
-    admission.rateLimited && limits ? rateLimitRefusal(deps.db, message.uid, limits, message.at) : null,
-    admission.devUserDay && limits ? devUserCapRefusal(deps.db, message.uid, admission.devUserDay, limits.devDailyUserCap) : null,
-    heldOutcome(deps.db, admission.spend),
-  ]);
+  const rate = admission.rateLimited && limits ? [rateCounterRef(deps.db, message.uid, message.at)] : [];
+  const devUser = admission.devUserDay && limits ? [devUserCounterRef(deps.db, message.uid, admission.devUserDay)] : [];
+  const shards = admission.spend.checkLimits ? spendShardRefs(deps.db, admission.spend.agentId) : [];
+  const refs = [...rate, ...devUser, ...shards];
+  // One read of every counter: limits add documents to it, not a round trip.
+  const snaps = refs.length ? await deps.db.getAll(...refs) : [];
+  const agent = heldOutcome(snaps.slice(rate.length + devUser.length), admission.spend);
   const refusal: BillingError | null =
-    rate ??
-    devUser ??
+    (rate.length && limits ? rateLimitRefusal(snaps[0], limits, message.at) : null) ??
+    (devUser.length && limits ? devUserCapRefusal(snaps[rate.length], limits.devDailyUserCap) : null) ??
     (agent.ok
       ? null
       : resourceExhausted(`This message would exceed the agent's ${REFUSALS[agent.reason]}; the agent was not called.`, { ...agent }));
