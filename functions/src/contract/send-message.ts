@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isWellFormedText } from "../base/text";
 import { idSchema, testModeSchema, type TestMode, type Tokens } from "./common";
 
 export const MAX_MESSAGE_CHARS = 32_000;
@@ -11,7 +12,8 @@ export const sendMessageRequestSchema = z.strictObject({
   message: z
     .string({ error: "must be a string" })
     .min(1, { error: "must not be empty" })
-    .max(MAX_MESSAGE_CHARS, { error: `must be at most ${MAX_MESSAGE_CHARS} characters` }),
+    .max(MAX_MESSAGE_CHARS, { error: `must be at most ${MAX_MESSAGE_CHARS} characters` })
+    .refine(isWellFormedText, { error: "must be well-formed Unicode text (it has a lone UTF-16 surrogate)" }),
   testMode: testModeSchema,
   messageId: idSchema.optional(),
   maxTokens: z

@@ -4,6 +4,7 @@
  */
 import { microsToUsd } from "../base/money";
 import { localDay } from "../base/periods";
+import { wellFormedText } from "../base/text";
 import type { TestMode } from "../contract/common";
 import { sessionId } from "./ids";
 import { LEDGER_WRITER, type LedgerRow, type UsageSource } from "./ledger";
@@ -59,8 +60,9 @@ export function buildLedgerRow(input: LedgerRowInput, signingKey: string): Ledge
   const unsigned: Omit<LedgerRow, "sig"> = {
     agentId: input.agentId,
     conversationId: input.conversationId,
-    userMessage: input.userMessage,
-    agentResponse: input.agentResponse,
+    // Stored text must be well-formed (base/text.ts): the message is checked at the boundary, the answer is not the caller's.
+    userMessage: wellFormedText(input.userMessage),
+    agentResponse: wellFormedText(input.agentResponse),
     tokens,
     cost: microsToUsd(chargedMicros),
     timestamp: new Date(input.at).toISOString(),
