@@ -16,7 +16,9 @@ export const dailyId = (agentId: string, day: string) => `${agentId}_${day}`;
 export const alertId = (agentId: string, kind: string, window: string) => `${agentId}:${kind}:${window}`;
 
 /**
- * Model names become map keys of the daily rollup (`byModel`): printable, bounded, and never of
- * Firestore's reserved form `__name__`.
+ * Model names become map keys of the daily rollup (`byModel`) and of every sum over it: printable,
+ * bounded, never of Firestore's reserved form `__name__`, and never the name of a member of
+ * `Object.prototype` (`constructor`, `toString`, `valueOf`...), which a plain object already has.
  */
-export const isSafeModelName = (model: string) => /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/.test(model) && !/^__.*__$/.test(model);
+export const isSafeModelName = (model: string) =>
+  /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/.test(model) && !/^__.*__$/.test(model) && !(model in Object.prototype);

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { idSchema } from "../contract/common";
-import { ledgerId, sessionId } from "./ids";
+import { isSafeModelName, ledgerId, sessionId } from "./ids";
 import { LEDGER_WRITER, type LedgerRow } from "./ledger";
 import { verifyRow } from "./ledger-signature";
 
@@ -25,7 +25,8 @@ export const ledgerRowSchema = z.object({
   billable: z.boolean(),
   testMode: z.boolean(),
   mode: z.enum(["production", "development"]),
-  model: z.string().min(1).max(200),
+  // It becomes a key of the daily bucket's byModel map: the rollup refuses a row it could not count.
+  model: z.string().refine(isSafeModelName, { error: "is not a model name the rollups can key by" }),
   costMicros: count,
   shadowCostMicros: count,
   usageSource: z.enum(["provider", "estimated"]),

@@ -16,8 +16,10 @@ export type Deltas = { [field: string]: number | Deltas };
 /** Adds `delta` into `into`, leaf by leaf: how totals of many rows are summed outside Firestore. */
 export function addDeltas(into: Deltas, delta: Deltas): Deltas {
   for (const [key, value] of Object.entries(delta)) {
-    if (typeof value === "number") into[key] = ((into[key] as number | undefined) ?? 0) + value;
-    else addDeltas((into[key] ??= {}) as Deltas, value);
+    // Own keys only: a key such as "constructor" must not find what every object inherits.
+    const have = Object.hasOwn(into, key) ? into[key] : undefined;
+    if (typeof value === "number") into[key] = ((have as number | undefined) ?? 0) + value;
+    else addDeltas((into[key] = have ?? {}) as Deltas, value);
   }
   return into;
 }

@@ -29,15 +29,17 @@ export interface RowSpec {
 export function makeLedgerRow(spec: RowSpec, key: string): { id: string; row: LedgerRow } {
   const { agentId, userId, conversationId = "conv-1", messageId = randomUUID(), model = "gpt-4" } = spec;
   const { prompt = 100, completion = 50, cached = 0 } = spec;
+  const mode = spec.mode ?? "production";
+  // As in sendMessage: development meters an unpriced model, production refuses it.
   const price = resolvePrice(model);
-  if (!price) throw new Error(`makeLedgerRow: model "${model}" has no price`);
+  if (!price && mode === "production") throw new Error(`makeLedgerRow: model "${model}" has no price`);
   const row = buildLedgerRow(
     {
       agentId,
       userId,
       conversationId,
       messageId,
-      mode: spec.mode ?? "production",
+      mode,
       model,
       userMessage: `message ${messageId}`,
       agentResponse: `answer ${messageId}`,

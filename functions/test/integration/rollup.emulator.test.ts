@@ -127,6 +127,16 @@ describe("exactly once", () => {
     expect(await handleLedgerRowCreated(db, signingKey(), `${id}x`, row)).toBe("refused");
     expect((await db.doc(`agent_billing_summary/${agentId}`).get()).exists).toBe(false);
   });
+
+  it("refuses a row whose model is named like an Object.prototype member, every time, so its trigger is not retried", async () => {
+    const agentId = await seedAgent(owner.uid);
+    for (const model of ["constructor", "toString", "valueOf", "hasOwnProperty"]) {
+      const { id, row } = makeLedgerRow({ agentId, userId: owner.uid, model, mode: "development" }, signingKey());
+      for (let run = 0; run < 2; run++)
+        expect([model, await handleLedgerRowCreated(db, signingKey(), id, row)]).toEqual([model, "refused"]);
+    }
+    expect((await db.doc(`agent_billing_summary/${agentId}`).get()).exists).toBe(false);
+  });
 });
 
 describe("local days", () => {

@@ -12,7 +12,20 @@ describe("isSafeModelName", () => {
   it.each(["gpt-4", "gpt-4.1-mini", "o3", "meta-llama/Llama-3.1-8B", "ft:gpt-4o:org:x"])("accepts %s", (model) => {
     expect(isSafeModelName(model)).toBe(true);
   });
-  it.each(["", "__name__", "__x__", ".hidden", "a b", "x".repeat(101), "emoji🙂"])("refuses %j", (model) => {
+  it.each([
+    "",
+    "__name__",
+    "__x__",
+    ".hidden",
+    "a b",
+    "x".repeat(101),
+    "emoji🙂",
+    "constructor",
+    "toString",
+    "valueOf",
+    "hasOwnProperty",
+    "isPrototypeOf",
+  ])("refuses %j", (model) => {
     expect(isSafeModelName(model)).toBe(false);
   });
 });

@@ -87,6 +87,16 @@ describe("the registry", () => {
     expect(total).toMatchObject({ totalMessages: 2, totalTokens: 3090, devMessages: 1, devTokens: development.tokens.total });
   });
 
+  it("sums keys named like Object.prototype members as keys of their own", () => {
+    const total: Deltas = {};
+    for (let i = 0; i < 2; i++)
+      addDeltas(total, { byModel: { constructor: { production: { messages: 1 } }, toString: { development: { messages: 2 } } } });
+    expect(JSON.parse(JSON.stringify(total))).toEqual({
+      byModel: { constructor: { production: { messages: 2 } }, toString: { development: { messages: 4 } } },
+    });
+    expect(Object.keys(Object)).toEqual([]);
+  });
+
   it("has one entry per collection and name", () => {
     expect(new Set(ROLLUPS.map((r) => r.collection)).size).toBe(ROLLUPS.length);
     expect(new Set(ROLLUPS.map((r) => r.name)).size).toBe(ROLLUPS.length);
