@@ -123,7 +123,9 @@ export async function printAnalytics(client: BillingClient, range: { from: strin
   console.log(
     `  efficiency: ${perMessage} per message · ${per1k} per 1K tokens · ${e.tokensPerMessage?.toFixed(0) ?? "n/a"} tokens per message`,
   );
-  console.log(`  (${weekly.documentsRead} documents read: the agent and one daily bucket per day, never the ledger)`);
+  console.log(
+    `  (${weekly.documentsRead} documents read: the agent, one daily bucket per day and the shards of days not folded yet, never the ledger)`,
+  );
 }
 
 /** A terminal chart of billed cost per day. */

@@ -6,6 +6,8 @@
  * daily cost and an export file. Then it prints what is running and how to call it.
  */
 import type { BillingClient } from "../client/src";
+import { foldRollupShards } from "../functions/src/handlers/fold";
+import { count } from "./cli-format";
 import { converse, printSummary, saveSession, signInDemoOwner } from "./demo-client";
 import { historyRange, printAnalytics, printDailyChart, seedMonth, waitForRollups, writeExport, HISTORY_DAYS } from "./demo-history";
 import { DEMO, seedDemoIdentities } from "./demo-setup";
@@ -66,6 +68,9 @@ async function history(client: BillingClient): Promise<void> {
   heading(`A month of earlier traffic (${HISTORY_DAYS} days before today, ${DEMO.timezone})`);
   await seedMonth(db);
   await waitForRollups(db, client, "rolling up (trigger)");
+  // What the scheduled foldRollups does every 15 minutes: the days that are over become one document each.
+  const folded = await foldRollupShards(db, Date.now());
+  console.log(`  folded the shards of ${count(folded.buckets)} past days into their buckets (foldRollups)`);
   printSummary(await client.getBillingInfo(DEMO.agentId));
   heading(`Usage analytics, ${range.from} to ${range.to} (getUsageAnalytics)`);
   await printAnalytics(client, range);
