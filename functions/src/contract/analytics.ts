@@ -9,6 +9,8 @@ import { daySchema, idSchema, type TestMode } from "./common";
 
 /** Longest range getUsageAnalytics accepts, in days (a leap year). */
 export const MAX_ANALYTICS_DAYS = 366;
+/** The longest export: ten years of days (its JSON report has one series point per day); page longer history by range. */
+export const MAX_EXPORT_DAYS = 3_660;
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 /** Generous for the tokens this backend issues (~200 characters), small enough to refuse junk. */
@@ -68,10 +70,10 @@ export type ListConversationsRequest = z.infer<typeof listConversationsRequestSc
 export const exportFormatSchema = z.enum(["json", "csv", "ndjson"], { error: 'must be "json", "csv" or "ndjson"' });
 export type ExportFormat = z.infer<typeof exportFormatSchema>;
 
-/** Query parameters of exportBillingReport (strings, as they arrive in a URL); any range. */
+/** Query parameters of exportBillingReport (strings, as they arrive in a URL); at most {@link MAX_EXPORT_DAYS} days. */
 export const exportQuerySchema = z
   .strictObject({ agentId: idSchema, from: realDaySchema, to: realDaySchema, format: exportFormatSchema.default("json") })
-  .superRefine(checkRange());
+  .superRefine(checkRange(MAX_EXPORT_DAYS));
 export type ExportQuery = z.infer<typeof exportQuerySchema>;
 
 /** What development (free) usage amounted to: it is never billed, `shadowCost` is its list price. */

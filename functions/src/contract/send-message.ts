@@ -25,7 +25,13 @@ export const sendMessageRequestSchema = z.strictObject({
 });
 export type SendMessageRequest = z.infer<typeof sendMessageRequestSchema>;
 
-/** Live figures of the conversation, this message included. */
+/**
+ * Live figures of the conversation: its session document as rolled up when the message was
+ * admitted, plus this message. Earlier messages whose rollup has not landed yet (a second or so
+ * behind, more under a burst) and messages of the same conversation answered meanwhile are not in
+ * it, so it can undercount, never overcount; a replay returns the session as rolled up now. The
+ * exact figures are the session document and `saveBillingSession`, which sums the ledger.
+ */
 export interface SessionFigures {
   messageCount: number;
   totalTokens: number;

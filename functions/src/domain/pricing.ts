@@ -101,8 +101,9 @@ export const PRICE_BOOK: PriceBook = buildPriceBook();
 
 /**
  * The price to bill `model` with. The agent's own price wins and is recorded as
- * `agent:<book version>` (the book that was current when the agent's price was applied, so an audit
- * can tell agent-priced rows apart and date them); else the book's entry with the book's version.
+ * `agent:<book version>:<input>/<cached input>/<output>` (the book current when it was applied, and
+ * the price itself in micro-USD per million tokens, so an audit can tell which price each
+ * agent-priced row was billed at); else the book's entry with the book's version.
  *
  * @returns null when neither prices the model: the caller refuses the message, never bills $0.
  * @throws RangeError when the agent's price is not integer micros.
@@ -113,7 +114,9 @@ export function resolvePrice(
   book: PriceBook = PRICE_BOOK,
 ): { price: ModelPrice; priceVersion: string } | null {
   if (agentPrice) {
-    return { price: checkPrice(agentPrice, "agent price"), priceVersion: `agent:${book.version}` };
+    const price = checkPrice(agentPrice, "agent price");
+    const perMTok = `${price.inputMicrosPerMTok}/${price.cachedInputMicrosPerMTok}/${price.outputMicrosPerMTok}`;
+    return { price, priceVersion: `agent:${book.version}:${perMTok}` };
   }
   // Own keys only: "constructor" or "__proto__" must not resolve to Object.prototype members.
   if (!Object.hasOwn(book.models, model)) {

@@ -286,6 +286,25 @@ describe("errors write nothing", () => {
     expect(await ledgerRows(agentId)).toBe(0);
   });
 
+  it.each([
+    ["paused", { status: "paused" }],
+    ["switched to an unpriced model", { model: "mystery-model-9000" }],
+    ["switched to a model the rollups cannot key by", { model: "constructor" }],
+  ])("replays a billed message after its agent was %s, and refuses a new one", async (_what, change) => {
+    const agentId = await seedAgent(owner.uid);
+    const first = await call<Send>("sendMessage", { ...valid, agentId, messageId: "before-change" }, owner.idToken);
+    expect(first.result?.replayed).toBe(false);
+    await adminDb().doc(`alchemist_agents/${agentId}`).update(change);
+    const before = await agentCompletions();
+    const retry = await call<Send>("sendMessage", { ...valid, agentId, messageId: "before-change" }, owner.idToken);
+    // The session figures come from the rollup, which may not have landed yet: the row's are what must match.
+    expect({ ...retry.result, session: null }).toEqual({ ...first.result, replayed: true, session: null });
+    const fresh = await call("sendMessage", { ...valid, agentId, messageId: "after-change" }, owner.idToken);
+    expect(fresh.error?.status).toBe("FAILED_PRECONDITION");
+    expect(await agentCompletions()).toBe(before);
+    expect(await ledgerRows(agentId)).toBe(1);
+  });
+
   it("refuses an unpriced model in production but meters it in development", async () => {
     const agentId = await seedAgent(owner.uid, { model: "mystery-model-9000" });
     const prod = await call("sendMessage", { ...valid, agentId }, owner.idToken);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { parse } from "csv-parse/sync";
 import type { Firestore } from "firebase-admin/firestore";
 import fc from "fast-check";
-import type { ConversationItem } from "../../src/contract/analytics";
+import { exportQuerySchema, type ConversationItem } from "../../src/contract/analytics";
 import { contentDisposition, CSV_COLUMNS, csvHeader, csvRows, RowTally } from "../../src/domain/export-format";
 import { handleExportRequest, type ExportSink } from "../../src/handlers/export";
 
@@ -174,5 +174,17 @@ describe("handleExportRequest before any read", () => {
     const { sent, sink } = recorder();
     await handleExportRequest(deps, { method: "DELETE", authorization: "Bearer good", query }, sink);
     expect(sent.headers.allow).toBe("GET");
+  });
+});
+
+describe("the export's range", () => {
+  const query = (from: string, to: string) => exportQuerySchema.safeParse({ agentId: "a", from, to });
+
+  it("spans up to ten years (3,660 days), no more", () => {
+    expect(query("2016-01-01", "2026-01-07").success).toBe(true);
+    const over = query("2016-01-01", "2026-01-08");
+    expect(over.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["to", "the range from 2016-01-01 must span at most 3660 days, got 3661"],
+    ]);
   });
 });

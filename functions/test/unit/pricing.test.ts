@@ -123,11 +123,16 @@ describe("resolvePrice", () => {
     expect(resolvePrice("gpt-4")).toEqual({ price: GPT4, priceVersion: PRICE_BOOK.version });
   });
 
-  it("lets the agent's own price win over the book, recorded as agent:<book version>", () => {
+  it("lets the agent's own price win over the book, recorded with the book version and the price itself", () => {
     expect(resolvePrice("gpt-4", agentPrice)).toEqual({
       price: agentPrice,
-      priceVersion: `agent:${PRICE_BOOK.version}`,
+      priceVersion: `agent:${PRICE_BOOK.version}:1000000/500000/2000000`,
     });
+  });
+
+  it("records a different priceVersion for each agent price", () => {
+    const other = mtokPrice(1_000_000, 500_000, 2_000_001);
+    expect(resolvePrice("gpt-4", other)?.priceVersion).not.toBe(resolvePrice("gpt-4", agentPrice)?.priceVersion);
   });
 
   it("prices an unpriced model with the agent's own price", () => {
@@ -149,7 +154,7 @@ describe("resolvePrice", () => {
     const book: PriceBook = { version: "test.7", effectiveFrom: "2030-01-01", models: { tiny: flat(1) } };
     expect(resolvePrice("tiny", null, book)).toEqual({ price: flat(1), priceVersion: "test.7" });
     expect(resolvePrice("gpt-4", null, book)).toBeNull();
-    expect(resolvePrice("gpt-4", agentPrice, book)?.priceVersion).toBe("agent:test.7");
+    expect(resolvePrice("gpt-4", agentPrice, book)?.priceVersion).toBe("agent:test.7:1000000/500000/2000000");
   });
 
   it.each([

@@ -32,6 +32,12 @@ async function storedRow(deps: SendMessageDeps, id: string): Promise<LedgerRow |
   return kept;
 }
 
+/** The stored row of a message, when this request repeats it (see {@link storedRow}); null when it was never billed. */
+export async function storedReplay(deps: SendMessageDeps, id: string, req: SendMessageRequest): Promise<LedgerRow | null> {
+  const row = await storedRow(deps, id);
+  return row ? sameRequest(row, req) : null;
+}
+
 /**
  * Claims the message, with `writes` committed in the same batch (what a new message counts), or
  * returns its stored row, having written nothing. A duplicate of a request still running waits for
@@ -47,8 +53,8 @@ export async function claimOrReplay(
   for (;;) {
     const at = deps.now();
     if (await ledger.claimMessage(deps.db, message.id, { userId: message.uid, agentId: message.req.agentId, at }, writes)) return null;
-    const row = await storedRow(deps, message.id);
-    if (row) return sameRequest(row, message.req);
+    const row = await storedReplay(deps, message.id, message.req);
+    if (row) return row;
     const claimedAt = await ledger.claimTime(deps.db, message.id);
     if (claimedAt === null) continue;
     const staleBefore = at - deps.claimTtlMs;

@@ -11,17 +11,17 @@ import type { SendMessageRequest, SendMessageResponse, SessionFigures } from "..
 import { DEFAULT_COMPLETION_TOKENS } from "../../contract/send-message";
 import { isSafeModelName, ledgerId, sessionId } from "../../domain/ids";
 import type { LedgerRow, UsageSource } from "../../domain/ledger";
-import { buildLedgerRow, type LedgerRowInput } from "../../domain/ledger-row";
+import { buildLedgerRow, type LedgerRowInput, type RowPrice } from "../../domain/ledger-row";
 import { DEFAULT_MODEL, resolvePrice } from "../../domain/pricing";
 import { countChatTokens, countTextTokens, type ChatTurn } from "../../domain/tokens";
 import { hasUsage, normalizeUsage, type TokenUsage } from "../../domain/usage";
 import { boundUsage, usageBound } from "../../domain/usage-bounds";
 import { localDay, localMonth } from "../../base/periods";
-import { failedPrecondition, unavailable } from "../../errors";
-import { agentTimezone, loadOwnedAgent } from "../../store/agents";
+import { BillingError, failedPrecondition, unavailable } from "../../errors";
+import { agentTimezone, loadOwnedAgent, type AgentDoc } from "../../store/agents";
 import { recordFailure } from "../../store/ledger";
 import { readSessionFigures } from "../../store/sessions";
-import { claimOrReplay, persistRow } from "./claim";
+import { claimOrReplay, persistRow, storedReplay } from "./claim";
 import { failureIds, type PreparedMessage, type SendMessageDeps } from "./context";
 import { admissionOf, checkAdmission, countInto, type Admission } from "./spend";
 import { undo, undoOnError } from "./undo";
@@ -38,7 +38,10 @@ export async function handleSendMessage(
   req: SendMessageRequest,
   onDelta?: (delta: string) => unknown,
 ): Promise<SendMessageResponse> {
-  const message = await prepare(deps, uid, req);
+  const agent = await loadOwnedAgent(deps.db, req.agentId, uid);
+  const billedWith = agentBilling(agent, req);
+  if (billedWith instanceof BillingError) return replayOrRefuse(deps, req, billedWith);
+  const message = prepare(deps, uid, req, agent, billedWith);
   const admission = admissionOf(deps, message);
   // Counted in the batch that claims the message: replays and duplicates do not use up the limits.
   const prior = await claimOrReplay(deps, message, (batch) => countInto(batch, deps, message, admission));
@@ -54,16 +57,36 @@ export async function handleSendMessage(
   return toResponse(row, false, addRow(await sessionBefore, row));
 }
 
-async function prepare(deps: SendMessageDeps, uid: string, req: SendMessageRequest): Promise<PreparedMessage> {
-  const agent = await loadOwnedAgent(deps.db, req.agentId, uid);
-  if (agent.status === "paused") throw failedPrecondition(`Agent "${req.agentId}" is paused.`);
+/** The model and price the agent takes the message with now, or why it cannot take it. */
+function agentBilling(agent: AgentDoc, req: SendMessageRequest): { model: string; price: RowPrice | null } | BillingError {
+  if (agent.status === "paused") return failedPrecondition(`Agent "${req.agentId}" is paused.`);
   const model = agent.model || DEFAULT_MODEL;
-  if (!isSafeModelName(model)) throw failedPrecondition(`Agent "${req.agentId}" names no valid model.`);
+  if (!isSafeModelName(model)) return failedPrecondition(`Agent "${req.agentId}" names no valid model.`);
   // An agent's own price is bound to the model it was set for: changing the model drops it.
   const price = resolvePrice(model, agent.pricing?.model === model ? agent.pricing : null);
   if (!price && req.testMode === "production") {
-    throw failedPrecondition(`Model "${model}" has no price, so production messages cannot be billed.`);
+    return failedPrecondition(`Model "${model}" has no price, so production messages cannot be billed.`);
   }
+  return { model, price };
+}
+
+/**
+ * A message the agent cannot take now may be the retry of one it took before it was paused or its
+ * model changed: that one's stored row is replayed, whatever happened to the agent since.
+ */
+async function replayOrRefuse(deps: SendMessageDeps, req: SendMessageRequest, refusal: BillingError): Promise<SendMessageResponse> {
+  const row = req.messageId ? await storedReplay(deps, ledgerId(req.agentId, req.conversationId, req.messageId), req) : null;
+  if (!row) throw refusal;
+  return toResponse(row, true, await readSessionFigures(deps.db, row.sessionId));
+}
+
+function prepare(
+  deps: SendMessageDeps,
+  uid: string,
+  req: SendMessageRequest,
+  agent: AgentDoc,
+  { model, price }: { model: string; price: RowPrice | null },
+): PreparedMessage {
   const messageId = req.messageId ?? deps.newMessageId();
   const messages: ChatTurn[] = [];
   if (agent.systemPrompt) messages.push({ role: "system", content: agent.systemPrompt });
