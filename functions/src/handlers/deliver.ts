@@ -5,10 +5,12 @@
  * Each alert is claimed with a lease before delivery, so concurrent runs deliver it once; an
  * alert left pending by a run that died is picked up by the next run once the lease expires.
  */
+import { lookup } from "node:dns/promises";
 import type { Firestore } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
 import { alertMail, webhookBody, type AlertContent } from "../domain/alert-message";
 import { mapWithConcurrency } from "../base/pool";
+import { isInternalAddress, webhookHost, webhookUrlProblem } from "../base/webhook-url";
 import { ALERT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from "../domain/webhook-signature";
 import type { AgentDoc } from "../store/agents";
 import {
@@ -37,6 +39,10 @@ export interface DeliveryOptions {
   maxPerRun: number;
   sleep: (ms: number) => Promise<void>;
   fetch: typeof fetch;
+  /** Every address a host name resolves to (DNS), checked before each delivery. */
+  resolveHost: (host: string) => Promise<string[]>;
+  /** Deliver to loopback `http://` receivers: only under the Functions emulator, as settings accept them there. */
+  allowLoopback: boolean;
   /** The owner's sign-in email, used when the agent has no alertEmail. */
   ownerEmail: (userId: string) => Promise<string | undefined>;
 }
@@ -60,6 +66,8 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   maxPerRun: 200,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   fetch: (...args) => fetch(...args),
+  resolveHost: async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address),
+  allowLoopback: false,
   ownerEmail: authEmail,
 };
 
@@ -101,6 +109,29 @@ async function postOnce(deps: DeliveryDeps, url: string, body: string, alertId: 
   }
 }
 
+/**
+ * Why the webhook must not be called now, or null: the URL is checked again as settings check it,
+ * and every address its host resolves to must be public (a name can resolve inside, or be changed
+ * to since it was set). Redirects are never followed (a 3xx is a failure), so none can lead inside.
+ * The fetch resolves the name again, so a name that changes between the two lookups (DNS
+ * rebinding) is not caught here.
+ */
+async function webhookAddressProblem(deps: DeliveryDeps, url: string): Promise<string | null> {
+  const { allowLoopback, resolveHost } = deps.options;
+  const problem = webhookUrlProblem(url, { allowLoopbackHttp: allowLoopback });
+  if (problem) return `webhook URL ${problem}`;
+  const host = webhookHost(new URL(url));
+  if (allowLoopback && (host === "127.0.0.1" || host === "localhost")) return null;
+  let addresses: string[];
+  try {
+    addresses = await resolveHost(host);
+  } catch (err) {
+    return `webhook host does not resolve (${err instanceof Error ? err.message : String(err)})`;
+  }
+  const inside = addresses.find(isInternalAddress);
+  return inside ? `webhook host resolves to a non-public address (${inside})` : null;
+}
+
 /** POSTs the signed body, retrying with exponential backoff up to `webhookAttempts` in all. */
 export async function postWebhook(
   deps: DeliveryDeps,
@@ -110,6 +141,8 @@ export async function postWebhook(
   priorAttempts = 0,
 ): Promise<WebhookOutcome> {
   const { webhookAttempts, webhookBaseDelayMs, sleep } = deps.options;
+  const refused = await webhookAddressProblem(deps, url);
+  if (refused) return { webhook: "failed", attempts: priorAttempts, lastError: refused };
   let lastError = "";
   for (let attempt = 1; attempt <= webhookAttempts; attempt++) {
     if (attempt > 1) await sleep(webhookBaseDelayMs * 2 ** (attempt - 2));

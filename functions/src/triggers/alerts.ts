@@ -22,6 +22,8 @@ export const billingAlerts = onSchedule(
       now: Date.now,
       webhookSecret: WEBHOOK_SIGNING_SECRET.value(),
       anomalyMinTokens: ALERT_ANOMALY_MIN_TOKENS.value(),
+      // Settings accept loopback receivers under the emulator only (triggers/settings.ts); so does delivery.
+      deliver: { allowLoopback: process.env.FUNCTIONS_EMULATOR === "true" },
     });
   },
 );

@@ -34,7 +34,8 @@ const run = (now: number, deliver: AlertRunDeps["deliver"] = {}) =>
     now: () => now,
     webhookSecret: webhookSecret(),
     anomalyMinTokens: 10_000,
-    deliver: { webhookBaseDelayMs: 5, ...deliver },
+    // The webhook receivers of these tests listen on loopback, as the emulator allows.
+    deliver: { webhookBaseDelayMs: 5, allowLoopback: true, ...deliver },
   });
 
 /** Pretends the previous run happened a minute before `now` (tests share the scheduler state). */
@@ -177,6 +178,34 @@ describe("delivery", () => {
       leaseUntil: 0,
     });
     expect((await mailDoc(id))?.to).toBe(owner.email);
+  });
+
+  it.each([
+    // A public-looking name that resolves to loopback, as 127.0.0.1.nip.io does.
+    ["https://127.0.0.1.nip.io/x", async () => ["127.0.0.1"], "webhook host resolves to a non-public address (127.0.0.1)", true],
+    [
+      "https://hooks.example.com/x",
+      async () => ["93.184.216.34", "fd00::1"],
+      "webhook host resolves to a non-public address (fd00::1)",
+      true,
+    ],
+    // Set while the emulator allowed loopback, delivered by a deployment that does not.
+    ["http://127.0.0.1:9/x", async () => ["127.0.0.1"], "webhook URL must be an https:// URL", false],
+  ])("never posts to %s: the alert records why, the mail still goes", async (webhookUrl, resolveHost, lastError, allowLoopback) => {
+    const agentId = await seedAgent(owner.uid, { billing: { dailyAlertMicros: 1, webhookUrl } });
+    const now = Date.now();
+    await writeBucket(agentId, owner.uid, now, { costMicros: 10, tokens: 5 });
+    await lastRunBefore(now);
+    const posted: string[] = [];
+    const fetch = (async (url: string | URL | Request) => {
+      posted.push(String(url));
+      return new Response("", { status: 200 });
+    }) as typeof globalThis.fetch;
+    await run(now, { resolveHost, allowLoopback, fetch });
+
+    const id = alertId(agentId, "daily-cost", localDay(now, "UTC"));
+    expect(posted).toEqual([]);
+    expect((await alertDoc(id))?.delivery).toMatchObject({ mail: "queued", webhook: "failed", attempts: 0, lastError, pending: false });
   });
 
   it("delivers on the next run what a failed run left pending, without a second alert", async () => {

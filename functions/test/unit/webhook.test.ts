@@ -1,6 +1,6 @@
 import { settingsRequestSchema } from "../../src/contract/settings";
 import { signWebhookBody, verifyWebhookSignature } from "../../src/domain/webhook-signature";
-import { webhookUrlProblem } from "../../src/base/webhook-url";
+import { isInternalAddress, webhookUrlProblem } from "../../src/base/webhook-url";
 
 describe("webhook signature", () => {
   it("matches the RFC 4231 HMAC-SHA256 test vector (test case 2)", () => {
@@ -47,6 +47,17 @@ describe("webhook URLs", () => {
     ["https://localhost:8443/", "must name a public host"],
     ["https://[::1]/", "must name a public host"],
     ["http://127.0.0.1:4321/hook", "must be an https:// URL"],
+    // Accepted before: a trailing dot skipped the name check, and special-purpose ranges were missing.
+    ["https://localhost./x", "must name a public host"],
+    ["https://foo.localhost./x", "must name a public host"],
+    ["https://metadata.google.internal./computeMetadata/v1/", "must name a public host"],
+    ["https://metadata./x", "must name a public host"],
+    ["https://LOCALHOST/x", "must name a public host"],
+    ["https://198.18.0.1/x", "must name a public host"],
+    ["https://224.0.0.1/x", "must name a public host"],
+    ["https://255.255.255.255/x", "must name a public host"],
+    ["https://2130706433/x", "must name a public host"],
+    ["https://hooks.example.com./billing", null],
   ])("deployed: %s -> %p", (url, problem) => {
     expect(webhookUrlProblem(url, deployed)).toBe(problem);
   });
@@ -62,6 +73,30 @@ describe("webhook URLs", () => {
 
   it("refuses very long URLs", () => {
     expect(webhookUrlProblem(`https://example.com/${"a".repeat(2048)}`, deployed)).toMatch(/at most/);
+  });
+});
+
+describe("resolved webhook addresses", () => {
+  it.each([
+    "127.0.0.1",
+    "10.0.0.7",
+    "169.254.169.254",
+    "198.18.0.1",
+    "224.0.0.1",
+    "255.255.255.255",
+    "0.0.0.0",
+    "::",
+    "::1",
+    "fd00::1",
+    "fe80::1",
+    "ff02::1",
+    "::ffff:127.0.0.1",
+    "64:ff9b::10.0.0.1",
+    "::ffff:7f00:1",
+  ])("refuses %s", (address) => expect(isInternalAddress(address)).toBe(true));
+
+  it.each(["93.184.216.34", "8.8.8.8", "2606:4700::6810:85e5", "::ffff:93.184.216.34"])("accepts %s", (address) => {
+    expect(isInternalAddress(address)).toBe(false);
   });
 });
 
