@@ -47,7 +47,13 @@ const CALLABLE_CASES: Case[] = [
   ["sendMessage: agentId too long", "sendMessage", () => send({ agentId: "a".repeat(129) }), ownerToken, "INVALID_ARGUMENT"],
   ["sendMessage: conversationId unicode", "sendMessage", () => send({ conversationId: "conv✓" }), ownerToken, "INVALID_ARGUMENT"],
   // Answered and never billed before: Firestore cannot store a lone UTF-16 surrogate.
-  ["sendMessage: message with a lone high surrogate", "sendMessage", () => send({ message: "hi \uD800 there" }), ownerToken, "INVALID_ARGUMENT"],
+  [
+    "sendMessage: message with a lone high surrogate",
+    "sendMessage",
+    () => send({ message: "hi \uD800 there" }),
+    ownerToken,
+    "INVALID_ARGUMENT",
+  ],
   ["sendMessage: message with a lone low surrogate", "sendMessage", () => send({ message: "\uDC00" }), ownerToken, "INVALID_ARGUMENT"],
   ["sendMessage: conversationId with a colon", "sendMessage", () => send({ conversationId: "a:b" }), ownerToken, "INVALID_ARGUMENT"],
   ["sendMessage: message an object", "sendMessage", () => send({ message: { text: "hi" } }), ownerToken, "INVALID_ARGUMENT"],

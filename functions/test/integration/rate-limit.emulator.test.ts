@@ -80,7 +80,7 @@ async function callerCounts(uid: string): Promise<{ calls: number; devMessages: 
   };
 }
 
-it("counts a message once, in the batch that claims it: replays and duplicates count nothing", async () => {
+it("counts every request against the rate limit, replays and duplicates too, and a message against the caps once", async () => {
   const user = await createUser("replays");
   const agentId = await seedAgent(user.uid);
   for (const testMode of ["production", "development"] as const) {
@@ -90,5 +90,24 @@ it("counts a message once, in the batch that claims it: replays and duplicates c
     expect(first.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
     for (let i = 0; i < 3; i++) expect((await call<{ replayed: boolean }>("sendMessage", req, user.idToken)).result?.replayed).toBe(true);
   }
-  expect(await callerCounts(user.uid)).toEqual({ calls: 2, devMessages: 1 });
+  expect(await callerCounts(user.uid)).toEqual({ calls: 12, devMessages: 1 });
+});
+
+it("refuses a flood of replays of one message with resource-exhausted", async () => {
+  const user = await createUser("replay-flood");
+  const agentId = await seedAgent(user.uid);
+  const req = { agentId, conversationId: "replayed", messageId: "m-1", message: "replay me [[tokens:1]]", testMode: "production" };
+  expect((await call("sendMessage", req, user.idToken)).error).toBeUndefined();
+  await slotStart();
+  const statuses: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next++ < BURST) statuses.push((await call("sendMessage", req, user.idToken)).error?.status ?? "OK");
+  };
+  await Promise.all(Array.from({ length: WORKERS }, worker));
+  const replayed = statuses.filter((s) => s === "OK").length;
+  expect(statuses.filter((s) => s !== "OK")).toEqual(Array(BURST - replayed).fill("RESOURCE_EXHAUSTED"));
+  expect(replayed).toBeGreaterThan(0);
+  expect(replayed).toBeLessThanOrEqual(30);
+  expect(await countWhere("billable_conversations", "agentId", agentId)).toBe(1);
 });

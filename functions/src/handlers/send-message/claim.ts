@@ -7,6 +7,7 @@ import type { LedgerRow } from "../../domain/ledger";
 import { BillingError, invalidArgument, unavailable } from "../../errors";
 import { logFailure } from "../../logs";
 import * as ledger from "../../store/ledger";
+import { enforceRateLimit } from "../../store/rate-limit";
 import { failureIds, type PreparedMessage, type SendMessageDeps } from "./context";
 
 /** A messageId is an idempotency key: reusing it for another message is a caller error. */
@@ -32,6 +33,19 @@ async function storedRow(deps: SendMessageDeps, id: string): Promise<LedgerRow |
   return kept;
 }
 
+/** A duplicate waits for the request holding the claim, looking again after 200 ms, then twice as long each time, up to 3 s. */
+const DUPLICATE_POLL_MS = 200;
+const DUPLICATE_POLL_MAX_MS = 3_000;
+
+/**
+ * Counts a request that repeats a claimed message (a replay, or a duplicate of one still running)
+ * against the caller's rate limit: it counts nothing else, but it costs reads, so a flood of
+ * repeats is refused like any flood.
+ */
+export async function countRepeat(deps: SendMessageDeps, uid: string): Promise<void> {
+  if (deps.userLimits) await enforceRateLimit(deps.db, uid, deps.userLimits, deps.now());
+}
+
 /** The stored row of a message, when this request repeats it (see {@link storedRow}); null when it was never billed. */
 export async function storedReplay(deps: SendMessageDeps, id: string, req: SendMessageRequest): Promise<LedgerRow | null> {
   const row = await storedRow(deps, id);
@@ -50,9 +64,10 @@ export async function claimOrReplay(
   writes: ledger.ClaimWrites,
 ): Promise<LedgerRow | null> {
   const giveUpAt = deps.now() + deps.claimWaitMs;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const at = deps.now();
     if (await ledger.claimMessage(deps.db, message.id, { userId: message.uid, agentId: message.req.agentId, at }, writes)) return null;
+    if (attempt === 0) await countRepeat(deps, message.uid);
     const row = await storedReplay(deps, message.id, message.req);
     if (row) return row;
     const claimedAt = await ledger.claimTime(deps.db, message.id);
@@ -65,7 +80,7 @@ export async function claimOrReplay(
       return null;
     }
     if (at > giveUpAt) throw unavailable("This message is still being processed; retry later with the same messageId.");
-    await deps.sleep(200);
+    await deps.sleep(Math.min(DUPLICATE_POLL_MS * 2 ** attempt, DUPLICATE_POLL_MAX_MS));
   }
 }
 

@@ -21,7 +21,7 @@ import { BillingError, failedPrecondition, unavailable } from "../../errors";
 import { agentTimezone, loadOwnedAgent, type AgentDoc } from "../../store/agents";
 import { recordFailure } from "../../store/ledger";
 import { readSessionFigures } from "../../store/sessions";
-import { claimOrReplay, persistRow, storedReplay } from "./claim";
+import { claimOrReplay, countRepeat, persistRow, storedReplay } from "./claim";
 import { failureIds, type PreparedMessage, type SendMessageDeps } from "./context";
 import { admissionOf, checkAdmission, countInto, type Admission } from "./spend";
 import { undo, undoOnError } from "./undo";
@@ -40,7 +40,7 @@ export async function handleSendMessage(
 ): Promise<SendMessageResponse> {
   const agent = await loadOwnedAgent(deps.db, req.agentId, uid);
   const billedWith = agentBilling(agent, req);
-  if (billedWith instanceof BillingError) return replayOrRefuse(deps, req, billedWith);
+  if (billedWith instanceof BillingError) return replayOrRefuse(deps, uid, req, billedWith);
   const message = prepare(deps, uid, req, agent, billedWith);
   const admission = admissionOf(deps, message);
   // Counted in the batch that claims the message: replays and duplicates do not use up the limits.
@@ -74,8 +74,15 @@ function agentBilling(agent: AgentDoc, req: SendMessageRequest): { model: string
  * A message the agent cannot take now may be the retry of one it took before it was paused or its
  * model changed: that one's stored row is replayed, whatever happened to the agent since.
  */
-async function replayOrRefuse(deps: SendMessageDeps, req: SendMessageRequest, refusal: BillingError): Promise<SendMessageResponse> {
-  const row = req.messageId ? await storedReplay(deps, ledgerId(req.agentId, req.conversationId, req.messageId), req) : null;
+async function replayOrRefuse(
+  deps: SendMessageDeps,
+  uid: string,
+  req: SendMessageRequest,
+  refusal: BillingError,
+): Promise<SendMessageResponse> {
+  if (!req.messageId) throw refusal;
+  await countRepeat(deps, uid);
+  const row = await storedReplay(deps, ledgerId(req.agentId, req.conversationId, req.messageId), req);
   if (!row) throw refusal;
   return toResponse(row, true, await readSessionFigures(deps.db, row.sessionId));
 }
