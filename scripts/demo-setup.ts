@@ -17,7 +17,9 @@ export async function seedDemoIdentities(): Promise<void> {
   const auth = adminAuth();
   await auth
     .getUser(DEMO.uid)
-    .catch(() => auth.createUser({ uid: DEMO.uid, email: DEMO.email, password: DEMO.password, displayName: "Demo owner" }));
+    .catch(() =>
+      auth.createUser({ uid: DEMO.uid, email: DEMO.email, emailVerified: true, password: DEMO.password, displayName: "Demo owner" }),
+    );
   const agent = { name: "Demo support agent", systemPrompt: "You are a helpful support agent.", billing: { timezone: DEMO.timezone } };
   await seedAgent(DEMO.uid, agent, DEMO.agentId);
 }

@@ -34,23 +34,23 @@ export function formatUsd(micros: number): string {
 
 const tokens = (n: unknown) => `${Number(n).toLocaleString("en-US")} tokens`;
 
-/** One sentence per kind, from the figures. */
-function summary(alert: AlertContent, agent: string): { subject: string; detail: string } {
+/** One sentence per kind, from the figures: the subject has no text of the owner's (see {@link alertMail}). */
+function summary(alert: AlertContent): { subject: string; detail: string } {
   const f = alert.figures;
   switch (alert.kind) {
     case "daily-cost":
       return {
-        subject: `Agent ${agent}: spend ${formatUsd(Number(f.costMicros))} on ${alert.window} is over your ${formatUsd(Number(f.thresholdMicros))} alert`,
+        subject: `Billing alert: spend ${formatUsd(Number(f.costMicros))} on ${alert.window} is over your ${formatUsd(Number(f.thresholdMicros))} alert`,
         detail: `Billable cost on ${alert.window} (agent's local day) reached ${formatUsd(Number(f.costMicros))}, over the daily alert threshold of ${formatUsd(Number(f.thresholdMicros))}.`,
       };
     case "usage-anomaly":
       return {
-        subject: `Agent ${agent}: unusual token usage on ${alert.window}`,
+        subject: `Billing alert: unusual token usage on ${alert.window}`,
         detail: `Usage on ${alert.window} reached ${tokens(f.todayTokens)}, more than ${f.multiplier} times the agent's recent mean of ${tokens(f.baselineMeanTokens)} per active day (${f.baselineActiveDays} active days).`,
       };
     case "billing-failure":
       return {
-        subject: `Agent ${agent}: ${f.failures} failed billing transaction(s)`,
+        subject: `Billing alert: ${f.failures} failed billing transaction(s)`,
         detail: `${f.failures} message(s) of this agent failed to bill (${f.charged} charged) in the run of ${alert.window}. See billing_failures for details.`,
       };
   }
@@ -59,15 +59,19 @@ function summary(alert: AlertContent, agent: string): { subject: string; detail:
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
 
-/** The mail of an alert; the agent's name is the owner's text, so it is escaped in the HTML. */
+/**
+ * The mail of an alert. The agent's name and id are the owner's text: they stay out of the
+ * subject (a subject is what a mail's recipient sees first, and the project's sender must not carry
+ * an owner's words there) and are escaped in the HTML body.
+ */
 export function alertMail(alert: AlertContent, agentName: string | undefined): MailMessage {
-  const agent = `"${agentName || alert.agentId}"`;
-  const { subject, detail } = summary(alert, agent);
-  const footer = `Alert ${alert.id}. You receive this because you own agent ${alert.agentId}; change alerts with setAgentBillingSettings.`;
+  const { subject, detail } = summary(alert);
+  const agent = `Agent: "${agentName || alert.agentId}" (${alert.agentId}).`;
+  const footer = `Alert ${alert.id}. You receive this because you own this agent; change alerts with setAgentBillingSettings.`;
   return {
     subject,
-    text: `${detail}\n\n${footer}\n`,
-    html: `<p><strong>${escapeHtml(subject)}</strong></p><p>${escapeHtml(detail)}</p><p style="color:#666">${escapeHtml(footer)}</p>`,
+    text: `${detail}\n${agent}\n\n${footer}\n`,
+    html: `<p><strong>${escapeHtml(subject)}</strong></p><p>${escapeHtml(detail)}</p><p>${escapeHtml(agent)}</p><p style="color:#666">${escapeHtml(footer)}</p>`,
   };
 }
 

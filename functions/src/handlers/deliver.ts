@@ -43,14 +43,15 @@ export interface DeliveryOptions {
   resolveHost: (host: string) => Promise<string[]>;
   /** Deliver to loopback `http://` receivers: only under the Functions emulator, as settings accept them there. */
   allowLoopback: boolean;
-  /** The owner's sign-in email, used when the agent has no alertEmail. */
+  /** The owner's verified sign-in email, the only address alert mail goes to; undefined when there is none. */
   ownerEmail: (userId: string) => Promise<string | undefined>;
 }
 
-/** The owner's Auth email; undefined for a deleted user or one without an email. */
+/** The owner's Auth email if it is verified; undefined for a deleted user or one without a verified email. */
 async function authEmail(userId: string): Promise<string | undefined> {
   try {
-    return (await getAuth().getUser(userId)).email;
+    const user = await getAuth().getUser(userId);
+    return user.emailVerified ? user.email : undefined;
   } catch (err) {
     if ((err as { code?: string }).code === "auth/user-not-found") return undefined;
     throw err;
@@ -154,8 +155,13 @@ export async function postWebhook(
   return { webhook: "failed", attempts: priorAttempts + webhookAttempts, lastError };
 }
 
+/**
+ * Queues the alert's mail to the owner's verified sign-in email, and nowhere else: an address the
+ * owner types (`billing.alertEmail`) has not been confirmed by its holder, so mailing it would make
+ * the project's sender a relay to strangers. (A confirmation link for other addresses is not built.)
+ */
 async function deliverMail(deps: DeliveryDeps, content: AlertContent, alert: AlertDoc, agent: AgentDoc | undefined): Promise<MailStatus> {
-  const to = agent?.billing?.alertEmail || (await deps.options.ownerEmail(alert.userId));
+  const to = await deps.options.ownerEmail(alert.userId);
   if (!to) return "no-recipient";
   await writeMailOnce(deps.db, mailIdFor(content.id), { to, message: alertMail(content, agent?.name) });
   return "queued";

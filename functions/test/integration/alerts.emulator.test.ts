@@ -12,6 +12,7 @@ import { verifyWebhookSignature } from "../../src/domain/webhook-signature";
 import { mailIdFor } from "../../src/handlers/deliver";
 import { runBillingAlerts, type AlertRunDeps } from "../../src/handlers/alerts";
 import { billingAlerts } from "../../src/triggers/alerts";
+import { adminAuth } from "../../../scripts/local-env";
 import { adminDb, countWhere, createUser, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
 import { writeLedgerRow } from "../helpers/ledger";
 import { dailyTotals } from "../helpers/rollups";
@@ -74,6 +75,8 @@ const mailDoc = async (id: string) =>
 
 beforeAll(async () => {
   owner = await createUser("alerts");
+  // Alert mail goes to a verified sign-in email only.
+  await adminAuth().updateUser(owner.uid, { emailVerified: true });
 });
 
 afterEach(async () => {
@@ -126,7 +129,7 @@ describe("daily-cost", () => {
 });
 
 describe("delivery", () => {
-  it("sends the mail to billing.alertEmail and a signed webhook once", async () => {
+  it("sends the mail to the owner's verified email, never to an unconfirmed alertEmail, and a signed webhook once", async () => {
     const hook = await startWebhookServer(204);
     hooks.push(hook);
     const alertEmail = `ops-${randomUUID().slice(0, 8)}@example.com`;
@@ -153,7 +156,23 @@ describe("delivery", () => {
       figures: { costMicros: 2_000_000, thresholdMicros: 1 },
     });
     expect((await alertDoc(id))?.delivery).toEqual({ mail: "queued", webhook: "delivered", attempts: 1, pending: false, leaseUntil: 0 });
-    expect((await mailDoc(id))?.to).toBe(alertEmail);
+    // alertEmail is whatever the owner typed: mailing it would relay the project's mail to strangers.
+    expect((await mailDoc(id))?.to).toBe(owner.email);
+    expect(await countWhere("mail", "to", alertEmail)).toBe(0);
+  });
+
+  it("writes no mail for an owner without a verified email", async () => {
+    const unverified = await createUser("unverified");
+    const agentId = await seedAgent(unverified.uid, { billing: { dailyAlertMicros: 1, alertEmail: "stranger@example.com" } });
+    const now = Date.now();
+    await writeBucket(agentId, unverified.uid, now, { costMicros: 10, tokens: 5 });
+    await lastRunBefore(now);
+    await run(now);
+
+    const id = alertId(agentId, "daily-cost", localDay(now, "UTC"));
+    expect((await alertDoc(id))?.delivery).toMatchObject({ mail: "no-recipient", pending: false });
+    expect(await mailDoc(id)).toBeUndefined();
+    expect(await countWhere("mail", "to", "stranger@example.com")).toBe(0);
   });
 
   it("retries a failing webhook the configured number of times, records it, and still writes the mail", async () => {

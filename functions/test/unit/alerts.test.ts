@@ -141,11 +141,21 @@ describe("alert messages", () => {
     expect(formatUsd(micros)).toBe(text);
   });
 
-  it("writes the figures into subject and text", () => {
+  it("writes the figures into subject and text, and the agent's name into the text only", () => {
     const mail = alertMail(alert, "Support bot");
-    expect(mail.subject).toBe('Agent "Support bot": spend $12.345678 on 2026-11-26 is over your $10.00 alert');
+    expect(mail.subject).toBe("Billing alert: spend $12.345678 on 2026-11-26 is over your $10.00 alert");
     expect(mail.text).toContain("$12.345678");
+    expect(mail.text).toContain('Agent: "Support bot" (agent-1).');
     expect(mail.text).toContain(alert.id);
+  });
+
+  it("keeps every word of the owner's out of the subject", () => {
+    const spam = "WIN $1000 NOW at spam.example";
+    for (const kind of ["daily-cost", "usage-anomaly", "billing-failure"] as const) {
+      const mail = alertMail({ ...alert, kind, agentId: "FREE-PRIZE-CLICK", figures: { ...alert.figures, failures: 1, charged: 0 } }, spam);
+      expect([kind, mail.subject.includes("spam"), mail.subject.includes("FREE-PRIZE")]).toEqual([kind, false, false]);
+      expect(mail.text).toContain(spam);
+    }
   });
 
   it("escapes the owner's agent name in the HTML", () => {
@@ -168,7 +178,7 @@ describe("alert messages", () => {
       { ...alert, kind: "billing-failure", window: "20261126T1015Z", figures: { failures: 2, charged: 0 } },
       undefined,
     );
-    expect(failure.subject).toBe('Agent "agent-1": 2 failed billing transaction(s)');
+    expect(failure.subject).toBe("Billing alert: 2 failed billing transaction(s)");
   });
 
   it("builds the same webhook body for the same alert (retries carry the same signature)", () => {
