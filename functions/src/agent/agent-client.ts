@@ -21,6 +21,8 @@ export interface AgentReply {
   /** The provider's usage, or null when it sent none. */
   usage: ProviderUsage | null;
   latencyMs: number;
+  /** True when the stream broke after this text was delivered: the answer is cut short. */
+  partial?: boolean;
 }
 
 /** Why an agent call failed, in words safe to store (no secrets, no response bodies). */

@@ -53,6 +53,11 @@ export interface SendMessageResponse {
   model: string;
   usageSource: "provider" | "estimated";
   priceVersion: string;
+  /**
+   * True when the agent's stream broke after some text reached the caller: `response` is that text,
+   * cut short, and the message is billed for it alone (`usageSource: "estimated"`).
+   */
+  partial: boolean;
   replayed: boolean;
   session: SessionFigures;
 }

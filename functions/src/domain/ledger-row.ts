@@ -42,6 +42,8 @@ export interface LedgerRowInput {
   /** The agent's timezone: the row's `localDay` is the day of `at` there. */
   timezone: string;
   latencyMs: number;
+  /** The agent's stream broke after some text: the row is marked `partial`. */
+  partial?: boolean;
 }
 
 /**
@@ -79,6 +81,7 @@ export function buildLedgerRow(input: LedgerRowInput, signingKey: string): Ledge
     priceVersion: input.price?.priceVersion ?? UNPRICED,
     localDay: localDay(input.at, input.timezone),
     latencyMs: input.latencyMs,
+    ...(input.partial ? { partial: true as const } : {}),
     writer: LEDGER_WRITER,
   };
   return { ...unsigned, sig: signRow(unsigned, signingKey) };

@@ -33,6 +33,7 @@ export const ledgerRowSchema = z.object({
   priceVersion: z.string().min(1),
   localDay: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   latencyMs: count,
+  partial: z.literal(true).optional(),
   writer: z.literal(LEDGER_WRITER),
   sig: z.string().min(1),
 });

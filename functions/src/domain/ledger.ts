@@ -31,6 +31,11 @@ export interface LedgerRow {
   priceVersion: string;
   localDay: string;
   latencyMs: number;
+  /**
+   * Present (true) when the agent's stream broke after text reached the caller: the row bills that
+   * text only (counted locally), and the answer is cut short. Not signed: it bills nothing.
+   */
+  partial?: true;
   writer: typeof LEDGER_WRITER;
   /** HMAC of the row's billing fields (see ledger-signature.ts). */
   sig: string;

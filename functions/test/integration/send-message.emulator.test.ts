@@ -147,12 +147,25 @@ describe("pricing and recording", () => {
     );
     const delivered = res.chunks.map((c) => c.delta).join("");
     expect(delivered.length).toBeGreaterThan(0);
-    expect(res.result).toMatchObject({ response: delivered, usageSource: "estimated", billable: true });
+    expect(res.result).toMatchObject({ response: delivered, usageSource: "estimated", billable: true, partial: true });
     const completion = countTextTokens(delivered, "gpt-4");
     expect(completion).toBeLessThan(40);
     expect(res.result!.costMicros).toBe(promptTokens(message) * 30 + completion * 60);
     const failure = (await adminDb().doc(`billing_failures/${agentId}:cut:${res.result!.messageId}:agent-call`).get()).data();
     expect(failure).toMatchObject({ stage: "agent-call", charged: true });
+    // The replay says so too; an answer that was not cut says partial: false.
+    const replay = await call<Send>(
+      "sendMessage",
+      { agentId, conversationId: "cut", message, testMode: "production", messageId: res.result!.messageId },
+      owner.idToken,
+    );
+    expect(replay.result).toMatchObject({ replayed: true, partial: true, response: delivered });
+    const whole = await call<Send>(
+      "sendMessage",
+      { agentId, conversationId: "whole", message: "whole [[tokens:5]]", testMode: "production" },
+      owner.idToken,
+    );
+    expect(whole.result).toMatchObject({ replayed: false, partial: false });
   });
 });
 

@@ -129,7 +129,7 @@ async function callAgent(
       throw unavailable(`The agent service failed (${reason}); nothing was billed.`);
     }
     await recordFailure(deps.db, { ...failureIds(message), stage: "agent-call", reason, charged: true }, deps.now());
-    return { text: partial, usage: null, latencyMs: failure?.latencyMs ?? 0 };
+    return { text: partial, usage: null, latencyMs: failure?.latencyMs ?? 0, partial: true };
   }
 }
 
@@ -171,6 +171,7 @@ async function rowOf(deps: SendMessageDeps, message: PreparedMessage, reply: Age
     at: message.at,
     timezone: message.timezone,
     latencyMs: reply.latencyMs,
+    partial: reply.partial,
   };
   return buildLedgerRow(input, deps.signingKey);
 }
@@ -198,6 +199,7 @@ export function toResponse(row: LedgerRow, replayed: boolean, session: SessionFi
     model: row.model,
     usageSource: row.usageSource,
     priceVersion: row.priceVersion,
+    partial: row.partial === true,
     replayed,
     session,
   };
