@@ -88,7 +88,10 @@ export function countDevUserInto(batch: WriteBatch, db: Firestore, uid: string, 
 /** The caller's development counter of `day` (UTC). */
 export const devUserCounterRef = devUserRef;
 
-/** Checks the caller's development counter ({@link devUserCounterRef}), read once its own count is committed: the refusal when over `cap`, else null. */
+/**
+ * Checks the caller's development counter ({@link devUserCounterRef}), read once its own count is
+ * committed: the refusal when over `cap`, else null.
+ */
 export function devUserCapRefusal(snap: DocumentSnapshot, cap: number): BillingError | null {
   const count = (snap.get("count") as number) ?? 0;
   if (count <= cap) return null;

@@ -10,8 +10,9 @@
  *     sweepAfter }   // when the sweeper should look at the shard again
  *
  * No transaction on the hot path: a hold is one blind write (in sendMessage's claim batch),
- * admission one read of the shards, a refusal one blind write, and the settle rides in the batch that creates the ledger row, so spent
- * is exactly the sum of the agent's production rows, whatever crashes. Map keys are written as
+ * admission one read of the shards, a refusal one blind write, and the settle rides in the batch
+ * that creates the ledger row, so spent is exactly the sum of the agent's production rows,
+ * whatever crashes. Map keys are written as
  * nested objects or FieldPath segments, never dotted strings, so ids and days stay literal keys.
  */
 import {

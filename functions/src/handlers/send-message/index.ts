@@ -43,7 +43,7 @@ export async function handleSendMessage(
   if (billedWith instanceof BillingError) return replayOrRefuse(deps, uid, req, billedWith);
   const message = prepare(deps, uid, req, agent, billedWith);
   const admission = admissionOf(deps, message);
-  // Counted in the batch that claims the message: replays and duplicates do not use up the limits.
+  // Counted in the batch that claims the message: a replay or a duplicate counts against the rate limit only (claim.ts).
   const prior = await claimOrReplay(deps, message, (batch) => countInto(batch, deps, message, admission));
   if (prior) return toResponse(prior, true, await readSessionFigures(deps.db, prior.sessionId));
   await undoOnError(deps, message, admission, undefined, () => checkAdmission(deps, message, admission));

@@ -3,9 +3,10 @@
  * ({@link countInto}: a duplicate counts nothing): against the caller's own limits (the rate limit,
  * free development messages per user), and against the agent's: the worst case of a production
  * message is held against its spending limits, a development message counted against its free
- * cap. Once that batch is committed, ONE read of every counter decides ({@link checkAdmission}), so
- * limits add documents to that read, not a round trip. The hold ends with the ledger row, in the same write
- * (store/ledger.ts), or is given back by the undo when nothing is billed ({@link giveBackInto}).
+ * cap. Once that batch is committed, ONE read of every counter decides ({@link checkAdmission}),
+ * so limits add documents to that read, not a round trip. The hold ends with the ledger row, in
+ * the same write (store/ledger.ts), or is given back by the undo when nothing is billed
+ * ({@link giveBackInto}).
  */
 import type { WriteBatch } from "firebase-admin/firestore";
 import { worstCaseCostMicros } from "../../domain/pricing";
@@ -78,8 +79,8 @@ export function countInto(batch: WriteBatch, deps: SendMessageDeps, message: Pre
 
 /**
  * Admits a counted message or refuses it with resource-exhausted (the agent is not called): the
- * counters are read in one getAll, then checked in order (rate limit, the caller's development cap, the
- * agent's limits and free cap). A refused message still holds its counts: the caller's undo gives
+ * counters are read in one getAll, then checked in order (rate limit, the caller's development
+ * cap, the agent's limits and free cap). A refused message still holds its counts: the caller's undo gives
  * them back ({@link giveBackInto}), except the rate count (refused calls count, or a flood would
  * never slow down).
  */
