@@ -62,3 +62,4 @@ export function toHttpsError(err: unknown): HttpsError {
 export const isAlreadyExists = (err: unknown) => (err as { code?: unknown })?.code === 6;
 /** Firestore's gRPC status for an update() whose document is missing. */
 export const isNotFound = (err: unknown) => (err as { code?: unknown })?.code === 5;
+export const isFailedPrecondition = (err: unknown) => (err as { code?: unknown })?.code === 9;

@@ -20,22 +20,25 @@ export type ClaimWrites = (batch: WriteBatch) => void;
 /**
  * Claims a message before its agent is called, in one batch with `writes`: create() succeeds for
  * exactly one of any number of concurrent requests with the same id, and the batch commits whole
- * or not at all. Returns false when the message is already claimed (nothing is written).
+ * or not at all.
+ *
+ * @returns when the claim was written (its version: only its holder releases it, see
+ *   {@link releaseClaimInto}), or null when the message is already claimed (nothing is written).
  */
 export async function claimMessage(
   db: Firestore,
   id: string,
   claim: { userId: string; agentId: string; at: number },
   writes: ClaimWrites = () => undefined,
-): Promise<boolean> {
+): Promise<Timestamp | null> {
   const batch = db.batch();
   batch.create(claimRef(db, id), { ...claim, at: Timestamp.fromMillis(claim.at) });
   writes(batch);
   try {
-    await batch.commit();
-    return true;
+    const [created] = await batch.commit();
+    return created.writeTime;
   } catch (err) {
-    if (isAlreadyExists(err)) return false;
+    if (isAlreadyExists(err)) return null;
     throw err;
   }
 }
@@ -46,19 +49,43 @@ export async function claimTime(db: Firestore, id: string): Promise<number | nul
   return snap.exists ? (snap.get("at") as Timestamp).toMillis() : null;
 }
 
-/** Takes over a claim older than `staleBefore` (its holder died); false if someone else did. */
-export async function takeOverStaleClaim(db: Firestore, id: string, staleBefore: number, at: number): Promise<boolean> {
-  return db.runTransaction(async (tx) => {
+/**
+ * Takes over a claim older than `staleBefore` (its holder died, or runs long past its timeout),
+ * then commits `writes` with a new version of the claim.
+ *
+ * @returns when the claim's new version was written (see {@link claimMessage}), or null if
+ *   someone else took it over.
+ */
+export async function takeOverStaleClaim(
+  db: Firestore,
+  id: string,
+  staleBefore: number,
+  at: number,
+  writes: ClaimWrites = () => undefined,
+): Promise<Timestamp | null> {
+  const taken = await db.runTransaction(async (tx) => {
     const snap = await tx.get(claimRef(db, id));
     if (snap.exists && (snap.get("at") as Timestamp).toMillis() >= staleBefore) return false;
     tx.set(claimRef(db, id), { ...snap.data(), at: Timestamp.fromMillis(at) });
     return true;
   });
+  if (!taken) return null;
+  const batch = db.batch();
+  // A write that always changes the claim, so the batch's time is the version this holder owns.
+  batch.update(claimRef(db, id), { takenOverAt: FieldValue.serverTimestamp() });
+  writes(batch);
+  const [updated] = await batch.commit();
+  return updated.writeTime;
 }
 
-/** Adds to `batch` the release of a claim after a failure that billed nothing, so the client may retry with the same id. */
-export function releaseClaimInto(batch: WriteBatch, db: Firestore, id: string): void {
-  batch.delete(claimRef(db, id));
+/**
+ * Adds to `batch` the release of a claim after a failure that billed nothing, so the client may
+ * retry with the same id: only the version `writtenAt` is deleted, so a request whose claim was
+ * taken over meanwhile cannot release the new holder's (the batch then fails with
+ * FAILED_PRECONDITION, errors.ts isFailedPrecondition).
+ */
+export function releaseClaimInto(batch: WriteBatch, db: Firestore, id: string, writtenAt: Timestamp): void {
+  batch.delete(claimRef(db, id), { lastUpdateTime: writtenAt });
 }
 
 /** The stored document of a row: the row, plus its instant as a Timestamp (`createdAt`, the seed's field queries order by). */
@@ -102,7 +129,7 @@ export interface BillingFailure {
   messageId: string;
   conversationId: string;
   /** Where it failed; "usage-bound": the provider reported usage past the message's bound (billed up to it). */
-  stage: "agent-call" | "ledger-write" | "usage-bound";
+  stage: "agent-call" | "ledger-write" | "usage-bound" | "duplicate-answer";
   reason: string;
   /** Whether the failed message was charged to the owner (it never is when the ledger write failed). */
   charged: boolean;

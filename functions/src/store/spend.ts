@@ -146,13 +146,15 @@ export async function admit(db: Firestore, c: AdmissionCall): Promise<AdmissionO
 /**
  * Adds to `batch` the return of a hold after a refusal or a failure that billed nothing; a
  * development message no longer counts against the cap. Releasing a hold that is gone changes
- * nothing but the development count, so release each hold once.
+ * nothing but the development count, so release each hold once. With `hold: false` only the
+ * development count is given back: the hold (keyed by the ledger id) now belongs to another
+ * request for the same message, which took the claim over.
  */
-export function releaseInto(batch: WriteBatch, db: Firestore, e: SpendEntry): void {
+export function releaseInto(batch: WriteBatch, db: Firestore, e: SpendEntry, { hold = true }: { hold?: boolean } = {}): void {
   checkWindows(e.windows);
-  const fields: unknown[] = [new FieldPath("holds", e.reservationId), FieldValue.delete()];
+  const fields: unknown[] = hold ? [new FieldPath("holds", e.reservationId), FieldValue.delete()] : [];
   if (e.mode === "development") fields.push(new FieldPath("days", e.windows.day, "devMessages"), FieldValue.increment(-1));
-  batch.update(shardOfRow(db, e.agentId, e.reservationId), ...(fields as [FieldPath, unknown, ...unknown[]]));
+  if (fields.length) batch.update(shardOfRow(db, e.agentId, e.reservationId), ...(fields as [FieldPath, unknown, ...unknown[]]));
 }
 
 /** Gives a hold back on its own ({@link releaseInto}): ONE blind write. */

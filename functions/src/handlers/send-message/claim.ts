@@ -2,6 +2,7 @@
  * The exactly-once part of sendMessage: the claim taken before the agent is called, the replay of
  * a stored row, and the ledger write that is retried and, failing that, kept to be recovered.
  */
+import type { Timestamp } from "firebase-admin/firestore";
 import type { SendMessageRequest } from "../../contract/send-message";
 import type { LedgerRow } from "../../domain/ledger";
 import { BillingError, invalidArgument, unavailable } from "../../errors";
@@ -9,6 +10,7 @@ import { logFailure } from "../../logs";
 import * as ledger from "../../store/ledger";
 import { enforceRateLimit } from "../../store/rate-limit";
 import { failureIds, type PreparedMessage, type SendMessageDeps } from "./context";
+import { giveBackInto, type Admission } from "./spend";
 
 /** A messageId is an idempotency key: reusing it for another message is a caller error. */
 function sameRequest(row: LedgerRow, req: SendMessageRequest): LedgerRow {
@@ -52,32 +54,31 @@ export async function storedReplay(deps: SendMessageDeps, id: string, req: SendM
   return row ? sameRequest(row, req) : null;
 }
 
+/** A claimed message: new (its claim written at `claimWrittenAt`), or a replay of its stored row. */
+export type Claimed = { kind: "new"; claimWrittenAt: Timestamp } | { kind: "replay"; row: LedgerRow };
+
 /**
  * Claims the message, with `writes` committed in the same batch (what a new message counts), or
  * returns its stored row, having written nothing. A duplicate of a request still running waits for
  * it (bounded below the function timeout); a claim whose holder died is taken over, and `writes`
  * committed after.
  */
-export async function claimOrReplay(
-  deps: SendMessageDeps,
-  message: PreparedMessage,
-  writes: ledger.ClaimWrites,
-): Promise<LedgerRow | null> {
+export async function claimOrReplay(deps: SendMessageDeps, message: PreparedMessage, writes: ledger.ClaimWrites): Promise<Claimed> {
   const giveUpAt = deps.now() + deps.claimWaitMs;
   for (let attempt = 0; ; attempt++) {
     const at = deps.now();
-    if (await ledger.claimMessage(deps.db, message.id, { userId: message.uid, agentId: message.req.agentId, at }, writes)) return null;
+    const claim = { userId: message.uid, agentId: message.req.agentId, at };
+    const claimWrittenAt = await ledger.claimMessage(deps.db, message.id, claim, writes);
+    if (claimWrittenAt) return { kind: "new", claimWrittenAt };
     if (attempt === 0) await countRepeat(deps, message.uid);
     const row = await storedReplay(deps, message.id, message.req);
-    if (row) return row;
+    if (row) return { kind: "replay", row };
     const claimedAt = await ledger.claimTime(deps.db, message.id);
     if (claimedAt === null) continue;
     const staleBefore = at - deps.claimTtlMs;
-    if (claimedAt < staleBefore && (await ledger.takeOverStaleClaim(deps.db, message.id, staleBefore, at))) {
-      const batch = deps.db.batch();
-      writes(batch);
-      await batch.commit();
-      return null;
+    if (claimedAt < staleBefore) {
+      const takenAt = await ledger.takeOverStaleClaim(deps.db, message.id, staleBefore, at, writes);
+      if (takenAt) return { kind: "new", claimWrittenAt: takenAt };
     }
     if (at > giveUpAt) throw unavailable("This message is still being processed; retry later with the same messageId.");
     await deps.sleep(Math.min(DUPLICATE_POLL_MS * 2 ** attempt, DUPLICATE_POLL_MAX_MS));
@@ -86,16 +87,49 @@ export async function claimOrReplay(
 
 const LEDGER_WRITE_ATTEMPTS = 3;
 
+/** Whether two rows are one write (a request's rows differ in their instant and answer, which the signature leaves out). */
+const sameRow = (a: LedgerRow, b: LedgerRow) => a.sig === b.sig && a.timestamp === b.timestamp && a.agentResponse === b.agentResponse;
+
 /**
- * Writes the row, retrying. A row that cannot be written is kept whole in billing_failures (the
- * claim stays), and the next request with the same messageId writes it: billed once, never lost.
+ * This request's claim was taken over while it still ran (it outlived twice the function timeout),
+ * and the new holder's row was written first: that row is the message's, billed once. This answer
+ * is not billed; what this request counted beyond that row is given back (its development counts;
+ * its hold has the row's key and ended with it), the answer is recorded for review (stage
+ * "duplicate-answer", `charged: false`), and the caller gets the stored row as a replay.
  */
-export async function persistRow(deps: SendMessageDeps, message: PreparedMessage, row: LedgerRow): Promise<void> {
+async function lostRace(deps: SendMessageDeps, message: PreparedMessage, admission: Admission, row: LedgerRow, stored: LedgerRow) {
+  const batch = deps.db.batch();
+  giveBackInto(batch, deps, message, admission, { hold: false });
+  await batch.commit();
+  const reason = "the claim was taken over while this request ran; the other request's row was written first";
+  await ledger.recordFailure(
+    deps.db,
+    { ...failureIds(message), stage: "duplicate-answer", reason, charged: false, usage: row.tokens },
+    deps.now(),
+  );
+  return stored;
+}
+
+/**
+ * Writes the row, retrying, and returns the row that stands: this one, or the row of a request that
+ * took this one's claim over while it still ran and wrote first (see {@link lostRace}). A row that
+ * cannot be written is kept whole in billing_failures (the claim stays), and the next request with
+ * the same messageId writes it: billed once, never lost.
+ */
+export async function persistRow(
+  deps: SendMessageDeps,
+  message: PreparedMessage,
+  admission: Admission,
+  row: LedgerRow,
+): Promise<LedgerRow> {
   let last: unknown;
   for (let attempt = 1; attempt <= LEDGER_WRITE_ATTEMPTS; attempt++) {
     try {
-      await ledger.writeLedgerRow(deps.db, message.id, row);
-      return;
+      if ((await ledger.writeLedgerRow(deps.db, message.id, row)) === "created") return row;
+      const stored = await ledger.getLedgerRow(deps.db, message.id);
+      // Our own row, written by an attempt whose answer was lost on the way back.
+      if (!stored || sameRow(stored, row)) return row;
+      return await lostRace(deps, message, admission, row, stored);
     } catch (err) {
       last = err;
       if (attempt < LEDGER_WRITE_ATTEMPTS) await deps.sleep(100 * 2 ** attempt);

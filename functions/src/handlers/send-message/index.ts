@@ -42,10 +42,11 @@ export async function handleSendMessage(
   const billedWith = agentBilling(agent, req);
   if (billedWith instanceof BillingError) return replayOrRefuse(deps, uid, req, billedWith);
   const message = prepare(deps, uid, req, agent, billedWith);
-  const admission = admissionOf(deps, message);
+  const counted = admissionOf(deps, message);
   // Counted in the batch that claims the message: a replay or a duplicate counts against the rate limit only (claim.ts).
-  const prior = await claimOrReplay(deps, message, (batch) => countInto(batch, deps, message, admission));
-  if (prior) return toResponse(prior, true, await readSessionFigures(deps.db, prior.sessionId));
+  const claimed = await claimOrReplay(deps, message, (batch) => countInto(batch, deps, message, counted));
+  if (claimed.kind === "replay") return toResponse(claimed.row, true, await readSessionFigures(deps.db, claimed.row.sessionId));
+  const admission = { ...counted, claimWrittenAt: claimed.claimWrittenAt };
   await undoOnError(deps, message, admission, undefined, () => checkAdmission(deps, message, admission));
   // Read before the row exists, so it cannot already include this message; awaited at the end.
   const sessionBefore = readSessionFigures(deps.db, sessionId(req.agentId, req.conversationId));
@@ -53,7 +54,8 @@ export async function handleSendMessage(
   const reply = await callAgent(deps, message, admission, onDelta);
   const row = await undoOnError(deps, message, admission, UNBUILT_ROW, () => rowOf(deps, message, reply));
   // The write ends the hold too (store/ledger.ts): spend and ledger change together.
-  await persistRow(deps, message, row);
+  const stored = await persistRow(deps, message, admission, row);
+  if (stored !== row) return toResponse(stored, true, await readSessionFigures(deps.db, stored.sessionId));
   return toResponse(row, false, addRow(await sessionBefore, row));
 }
 

@@ -8,7 +8,7 @@
  * the same write (store/ledger.ts), or is given back by the undo when nothing is billed
  * ({@link giveBackInto}).
  */
-import type { WriteBatch } from "firebase-admin/firestore";
+import type { Timestamp, WriteBatch } from "firebase-admin/firestore";
 import { worstCaseCostMicros } from "../../domain/pricing";
 import { resourceExhausted, type BillingError } from "../../errors";
 import {
@@ -26,6 +26,8 @@ import type { PreparedMessage, SendMessageDeps } from "./context";
 
 /** What a new message counts, from its claim until its row is written or it is given back. */
 export interface Admission {
+  /** When its claim was written: the version of the claim its undo may release. */
+  claimWrittenAt: Timestamp | null;
   /** Its hold on the agent's spend windows (every new message has one). */
   spend: AdmissionCall;
   /** Whether it is counted against the caller's rate limit. */
@@ -67,7 +69,7 @@ export function admissionOf(deps: SendMessageDeps, message: PreparedMessage): Ad
     checkLimits: !production || limits.dailyMicros !== null || limits.monthlyMicros !== null,
   };
   const rateLimited = deps.userLimits !== null;
-  return { spend, rateLimited, devUserDay: rateLimited && !production ? devUserDayOf(message.at) : null };
+  return { claimWrittenAt: null, spend, rateLimited, devUserDay: rateLimited && !production ? devUserDayOf(message.at) : null };
 }
 
 /** Adds to `batch` (the one that claims the message) everything the message counts. */
@@ -102,8 +104,17 @@ export async function checkAdmission(deps: SendMessageDeps, message: PreparedMes
   if (refusal) throw refusal;
 }
 
-/** Adds to `batch` the return of what an admission counted: its spend hold and its development count. */
-export function giveBackInto(batch: WriteBatch, deps: SendMessageDeps, message: PreparedMessage, admission: Admission): void {
-  releaseInto(batch, deps.db, admission.spend);
+/**
+ * Adds to `batch` the return of what an admission counted: its spend hold (unless `hold` is false:
+ * see store/spend.ts releaseInto) and its development counts.
+ */
+export function giveBackInto(
+  batch: WriteBatch,
+  deps: SendMessageDeps,
+  message: PreparedMessage,
+  admission: Admission,
+  { hold = true }: { hold?: boolean } = {},
+): void {
+  releaseInto(batch, deps.db, admission.spend, { hold });
   if (admission.devUserDay) releaseDevUserInto(batch, deps.db, message.uid, admission.devUserDay);
 }
