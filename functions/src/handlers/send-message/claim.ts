@@ -91,9 +91,9 @@ const LEDGER_WRITE_ATTEMPTS = 3;
 const sameRow = (a: LedgerRow, b: LedgerRow) => a.sig === b.sig && a.timestamp === b.timestamp && a.agentResponse === b.agentResponse;
 
 /**
- * This request's claim was taken over while it still ran (it outlived twice the function timeout),
- * and the new holder's row was written first: that row is the message's, billed once. This answer
- * is not billed; what this request counted beyond that row is given back (its development counts;
+ * Another request for the same message held the claim too (one of the two took it over from the
+ * other, which outlived twice the function timeout and still ran), and its row was written first:
+ * that row is the message's, billed once. This answer is not billed; what this request counted beyond that row is given back (its development counts;
  * its hold has the row's key and ended with it), the answer is recorded for review (stage
  * "duplicate-answer", `charged: false`), and the caller gets the stored row as a replay.
  */
@@ -111,8 +111,8 @@ async function lostRace(deps: SendMessageDeps, message: PreparedMessage, admissi
 }
 
 /**
- * Writes the row, retrying, and returns the row that stands: this one, or the row of a request that
- * took this one's claim over while it still ran and wrote first (see {@link lostRace}). A row that
+ * Writes the row, retrying, and returns the row that stands: this one, or the row of another
+ * request that held the claim too and wrote first (see {@link lostRace}). A row that
  * cannot be written is kept whole in billing_failures (the claim stays), and the next request with
  * the same messageId writes it: billed once, never lost.
  */
@@ -124,16 +124,19 @@ export async function persistRow(
 ): Promise<LedgerRow> {
   let last: unknown;
   for (let attempt = 1; attempt <= LEDGER_WRITE_ATTEMPTS; attempt++) {
+    let outcome: ledger.LedgerWriteOutcome;
     try {
-      if ((await ledger.writeLedgerRow(deps.db, message.id, row)) === "created") return row;
-      const stored = await ledger.getLedgerRow(deps.db, message.id);
-      // Our own row, written by an attempt whose answer was lost on the way back.
-      if (!stored || sameRow(stored, row)) return row;
-      return await lostRace(deps, message, admission, row, stored);
+      outcome = await ledger.writeLedgerRow(deps.db, message.id, row);
     } catch (err) {
       last = err;
       if (attempt < LEDGER_WRITE_ATTEMPTS) await deps.sleep(100 * 2 ** attempt);
+      continue;
     }
+    if (outcome === "created") return row;
+    const stored = await ledger.getLedgerRow(deps.db, message.id);
+    // Our own row, written by an attempt whose answer was lost on the way back.
+    if (!stored || sameRow(stored, row)) return row;
+    return lostRace(deps, message, admission, row, stored);
   }
   const failure: ledger.BillingFailure = {
     ...failureIds(message),
