@@ -8,7 +8,7 @@ import { wellFormedText } from "../base/text";
 import type { TestMode } from "../contract/common";
 import { sessionId } from "./ids";
 import { LEDGER_WRITER, type LedgerRow, type UsageSource } from "./ledger";
-import { signRow } from "./ledger-signature";
+import { currentKey, signRow } from "./ledger-signature";
 import { costMicros, type ModelPrice } from "./pricing";
 import type { TokenUsage } from "./usage";
 
@@ -83,6 +83,7 @@ export function buildLedgerRow(input: LedgerRowInput, signingKey: string): Ledge
     latencyMs: input.latencyMs,
     ...(input.partial ? { partial: true as const } : {}),
     writer: LEDGER_WRITER,
+    kid: currentKey(signingKey).kid,
   };
   return { ...unsigned, sig: signRow(unsigned, signingKey) };
 }

@@ -35,6 +35,10 @@ export const ledgerRowSchema = z.object({
   latencyMs: count,
   partial: z.literal(true).optional(),
   writer: z.literal(LEDGER_WRITER),
+  kid: z
+    .string()
+    .regex(/^[0-9a-f]{8}$/)
+    .optional(),
   sig: z.string().min(1),
 });
 

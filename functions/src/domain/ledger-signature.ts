@@ -1,8 +1,14 @@
 /**
  * Ledger rows are signed with a server-side key (HMAC-SHA256) so that the rollup can prove a row
  * was written by the backend: a forged row would never be counted, even if rules were wrong.
+ *
+ * The secret is a key set: one key, or several separated by commas, newest first. New rows are
+ * signed with the first and record its id (`kid`, a hash prefix of the key, which reveals nothing
+ * of it); a row is verified with the key its `kid` names, and a row from before key ids with every
+ * key of the set. Rotating is adding a key in front and keeping the old ones, so every row ever
+ * signed still verifies (history, export, rollups and reconcile read them all).
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { LedgerRow } from "./ledger";
 
 type Signed = Omit<LedgerRow, "sig">;
@@ -25,18 +31,45 @@ function canonical(row: Signed): string {
     row.shadowCostMicros,
     row.priceVersion,
     row.localDay,
+    // Rows from before key ids sign exactly what they signed then.
+    ...(row.kid === undefined ? [] : [row.kid]),
   ]);
 }
 
-/** The signature of a row under `key`. */
-export function signRow(row: Signed, key: string): string {
-  if (!key) throw new Error("ledger signing key is empty");
-  return createHmac("sha256", key).update(canonical(row)).digest("base64url");
+/** The id of a signing key: 8 hex characters of its SHA-256. */
+export const keyId = (key: string): string => createHash("sha256").update(key).digest("hex").slice(0, 8);
+
+/** The keys of a secret, newest first. */
+function keysOf(secret: string): string[] {
+  const keys = secret
+    .split(",")
+    .map((key) => key.trim())
+    .filter(Boolean);
+  if (!keys.length) throw new Error("ledger signing key is empty");
+  return keys;
 }
 
-/** True when `row.sig` is the signature of the row under `key`. */
-export function verifyRow(row: LedgerRow, key: string): boolean {
-  const expected = Buffer.from(signRow(row, key));
+/** The key new rows are signed with (the first of the set) and its id. */
+export function currentKey(secret: string): { kid: string; key: string } {
+  const [key] = keysOf(secret);
+  return { kid: keyId(key), key };
+}
+
+const hmac = (row: Signed, key: string) => createHmac("sha256", key).update(canonical(row)).digest("base64url");
+
+/** The signature of a row (its `kid` already set) under the current key of `secret`. */
+export function signRow(row: Signed, secret: string): string {
+  const { kid, key } = currentKey(secret);
+  if (row.kid !== undefined && row.kid !== kid) throw new RangeError(`row names key ${row.kid}, the current key is ${kid}`);
+  return hmac(row, key);
+}
+
+/** True when `row.sig` is the signature of the row under the key of `secret` it names (any key for a row without `kid`). */
+export function verifyRow(row: LedgerRow, secret: string): boolean {
+  const keys = keysOf(secret).filter((key) => row.kid === undefined || keyId(key) === row.kid);
   const actual = Buffer.from(String(row.sig ?? ""));
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  return keys.some((key) => {
+    const expected = Buffer.from(hmac(row, key));
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  });
 }

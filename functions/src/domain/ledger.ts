@@ -37,6 +37,8 @@ export interface LedgerRow {
    */
   partial?: true;
   writer: typeof LEDGER_WRITER;
+  /** The id of the key that signed the row; absent on rows from before key ids (ledger-signature.ts). */
+  kid?: string;
   /** HMAC of the row's billing fields (see ledger-signature.ts). */
   sig: string;
 }

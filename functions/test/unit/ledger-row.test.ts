@@ -1,6 +1,7 @@
 import { ledgerId } from "../../src/domain/ids";
 import { buildLedgerRow, UNPRICED, type LedgerRowInput } from "../../src/domain/ledger-row";
 import { rowProblem } from "../../src/domain/ledger-schema";
+import { keyId, signRow } from "../../src/domain/ledger-signature";
 import { PRICE_BOOK, resolvePrice, type ModelPrice } from "../../src/domain/pricing";
 
 const KEY = "unit-test-key";
@@ -78,5 +79,44 @@ describe("buildLedgerRow", () => {
 
   it("signs with the key, so a row under another key is refused", () => {
     expect(problemOf(input(), "another-key")).toBe("signature does not verify");
+  });
+});
+
+describe("signing keys", () => {
+  const [OLD, NEW] = ["old-ledger-key", "new-ledger-key"];
+  const id = ledgerId("agent-1", "conv-1", "msg-1");
+  const problem = (row: unknown, secret: string) => rowProblem(id, row, secret);
+
+  it("records the id of the key that signed a row, which names no part of the key", () => {
+    const row = buildLedgerRow(input(), `${NEW}, ${OLD}`);
+    expect(row.kid).toBe(keyId(NEW));
+    expect(row.kid).toMatch(/^[0-9a-f]{8}$/);
+    expect(keyId(OLD)).not.toBe(keyId(NEW));
+  });
+
+  it("verifies every row after a rotation (new key first, old kept), and none signed by a key left out", () => {
+    const before = buildLedgerRow(input(), OLD);
+    const after = buildLedgerRow(input({ messageId: "msg-2" }), `${NEW},${OLD}`);
+    expect(problem(before, `${NEW},${OLD}`)).toBeNull();
+    expect(rowProblem(ledgerId("agent-1", "conv-1", "msg-2"), after, `${NEW},${OLD}`)).toBeNull();
+    expect(problem(before, NEW)).toBe("signature does not verify");
+  });
+
+  it("verifies a row from before key ids with any key of the set", () => {
+    const { kid: _kid, sig: _sig, ...unsigned } = buildLedgerRow(input(), OLD);
+    const legacy = { ...unsigned, sig: signRow(unsigned, OLD) };
+    expect("kid" in legacy).toBe(false);
+    expect(problem(legacy, `${NEW},${OLD}`)).toBeNull();
+    expect(problem(legacy, NEW)).toBe("signature does not verify");
+  });
+
+  it("refuses a row whose key id was changed, or that names a key it was not signed with", () => {
+    const row = buildLedgerRow(input(), OLD);
+    expect(problem({ ...row, kid: keyId(NEW) }, `${NEW},${OLD}`)).toBe("signature does not verify");
+    expect(problem({ ...row, kid: undefined }, `${NEW},${OLD}`)).toBe("signature does not verify");
+  });
+
+  it("refuses an empty key set", () => {
+    expect(() => buildLedgerRow(input(), " , ")).toThrow("ledger signing key is empty");
   });
 });
