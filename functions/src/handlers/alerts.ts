@@ -24,6 +24,7 @@ import { isValidDay } from "../base/periods";
 import { mapWithConcurrency } from "../base/pool";
 import type { AgentDoc } from "../store/agents";
 import * as store from "../store/alerts";
+import { recoverUnwrittenRows } from "../store/ledger";
 import { sweepExpiredHolds } from "../store/spend";
 import { DEFAULT_DELIVERY, deliverPendingAlerts, type DeliveryOptions } from "./deliver";
 import { logAlertFailed, logAlertsRun } from "../logs";
@@ -52,6 +53,8 @@ export interface AlertRunDeps {
 export interface AlertRunSummary {
   /** Expired spend reservations dropped. */
   swept: number;
+  /** Kept rows of failed ledger writes written to the ledger now. */
+  recovered: number;
   /** Alerts created by this run. */
   raised: number;
   /** Alerts whose delivery this run finished (its own and any left pending). */
@@ -150,7 +153,8 @@ async function raise(deps: AlertRunDeps, c: Candidate, at: number): Promise<Rais
 }
 
 /**
- * One run of the alert scheduler: sweeps expired spend reservations, raises the alerts the state
+ * One run of the alert scheduler: sweeps expired spend reservations, writes the kept rows of failed
+ * ledger writes (store/ledger.ts recoverUnwrittenRows), raises the alerts the state
  * calls for, delivers every pending alert, then records its start as the last run. A run that
  * fails part-way, or could not raise an alert, does not advance the last run, so the next one
  * covers the same ground again (create() makes the repeat harmless).
@@ -160,6 +164,7 @@ export async function runBillingAlerts(deps: AlertRunDeps): Promise<AlertRunSumm
   const lastRun = await store.readLastRun(deps.db);
   const since = lastRun === null ? startedAt - FIRST_RUN_LOOKBACK_MS : lastRun - RUN_SLACK_MS;
   const swept = await sweepExpiredHolds(deps.db, startedAt);
+  const recovered = await recoverUnwrittenRows(deps.db, startedAt);
   const candidates = [...(await usageCandidates(deps, since)), ...(await failureCandidates(deps, since, startedAt))];
   const created = await mapWithConcurrency(candidates, EVALUATION_CONCURRENCY, (c) => raise(deps, c, startedAt));
   const delivered = await deliverPendingAlerts({
@@ -171,7 +176,7 @@ export async function runBillingAlerts(deps: AlertRunDeps): Promise<AlertRunSumm
   // With an alert not raised, the next run must look at the same buckets and failures again.
   const notRaised = created.filter((r) => r === "failed" || r === "deferred").length;
   if (!notRaised) await store.advanceLastRun(deps.db, startedAt);
-  const summary = { swept, raised: created.filter((r) => r === "created").length, delivered };
+  const summary = { swept, recovered, raised: created.filter((r) => r === "created").length, delivered };
   logAlertsRun({ ...summary, candidates: candidates.length, notRaised });
   return summary;
 }

@@ -136,6 +136,8 @@ export interface BillingFailure {
   usage?: LedgerRow["tokens"];
   costMicros?: number;
   row?: LedgerRow;
+  /** A kept row not written yet: the scheduler writes it ({@link recoverUnwrittenRows}). */
+  pendingRecovery?: boolean;
 }
 
 /** Records a failure; the same message and stage failing again updates one document. */
@@ -155,5 +157,30 @@ export async function getUnwrittenRow(db: Firestore, id: string): Promise<Ledger
 
 /** Marks a kept row as written to the ledger (and so billed). */
 export async function markRecovered(db: Firestore, id: string, at: number): Promise<void> {
-  await unwrittenRef(db, id).update({ recoveredAt: Timestamp.fromMillis(at), charged: true });
+  await unwrittenRef(db, id).update({ recoveredAt: Timestamp.fromMillis(at), charged: true, pendingRecovery: false });
+}
+
+const RECOVERY_PAGE = 100;
+
+/**
+ * Writes every kept row that is still unwritten (`pendingRecovery`, set when a ledger write failed
+ * for good) to the ledger, for the scheduler: the message is billed even if its client never
+ * retries. Idempotent beside a client's retry doing the same (the row's create() lets one write
+ * through; the other finds it there), and safe to run twice.
+ *
+ * @returns the rows written or found written, and marked recovered.
+ */
+export async function recoverUnwrittenRows(db: Firestore, now: number): Promise<number> {
+  let recovered = 0;
+  for (;;) {
+    const page = await db.collection(COLLECTIONS.failures).where("pendingRecovery", "==", true).limit(RECOVERY_PAGE).get();
+    for (const doc of page.docs) {
+      const row = doc.get("row") as LedgerRow | undefined;
+      const id = doc.get("ledgerId") as string;
+      if (row) await writeLedgerRow(db, id, row);
+      await markRecovered(db, id, now);
+      recovered += 1;
+    }
+    if (page.size < RECOVERY_PAGE) return recovered;
+  }
 }

@@ -7,6 +7,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { openAiAgentClient } from "../../src/agent/agent-client";
 import { handleSendMessage, sendMessageDeps } from "../../src/handlers/send-message";
+import { recoverUnwrittenRows } from "../../src/store/ledger";
 import { readSpend } from "../../src/store/spend";
 import { adminDb, agentCompletions, createUser, LOCAL_AGENT, seedAgent, signingKey } from "../helpers/emulator";
 
@@ -68,4 +69,40 @@ it("keeps the row of a failed ledger write and writes it on the retry, calling t
   const row = (await adminDb().doc(`billable_conversations/${agentId}:c:m-outage`).get()).data()!;
   const spend = await readSpend(adminDb(), agentId, { day: row.localDay, month: row.localDay.slice(0, 7) });
   expect(spend).toMatchObject({ daySpentMicros: kept.costMicros, monthSpentMicros: kept.costMicros });
+});
+
+it("writes a kept row on the scheduler's run when its client never retries, once however often it runs", async () => {
+  const owner = await createUser("recovery-sweep");
+  const agentId = await seedAgent(owner.uid);
+  const agent = openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 });
+  const deps = (db: Firestore) =>
+    sendMessageDeps({ db, agent, signingKey: signingKey(), devDailyMessageCap: 500, userLimits: null }, { sleep: async () => undefined });
+  const request = {
+    agentId,
+    conversationId: "c",
+    message: "Nobody retries [[tokens:7]]",
+    testMode: "production" as const,
+    messageId: "m-gone",
+  };
+  const ledgerRow = adminDb().doc(`billable_conversations/${agentId}:c:m-gone`);
+
+  await expect(handleSendMessage(deps(withFailingLedger(adminDb())), owner.uid, request)).rejects.toMatchObject({ code: "internal" });
+  const kept = (await adminDb().doc(`billing_failures/${agentId}:c:m-gone:ledger-write`).get()).data()!;
+  expect(kept).toMatchObject({ pendingRecovery: true, charged: false });
+  expect((await ledgerRow.get()).exists).toBe(false);
+
+  const runs = await Promise.all([recoverUnwrittenRows(adminDb(), Date.now()), recoverUnwrittenRows(adminDb(), Date.now())]);
+  expect(runs.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+  expect((await ledgerRow.get()).get("costMicros")).toBe(kept.costMicros);
+  expect((await adminDb().doc(`billing_failures/${agentId}:c:m-gone:ledger-write`).get()).data()).toMatchObject({
+    pendingRecovery: false,
+    charged: true,
+  });
+  const row = (await ledgerRow.get()).data()!;
+  const spend = await readSpend(adminDb(), agentId, { day: row.localDay, month: row.localDay.slice(0, 7) });
+  expect(spend).toMatchObject({ daySpentMicros: kept.costMicros, dayReservedMicros: 0 });
+  // A late retry replays it; another run finds nothing to do.
+  expect(await handleSendMessage(deps(adminDb()), owner.uid, request)).toMatchObject({ replayed: true, costMicros: kept.costMicros });
+  const again = await adminDb().collection("billing_failures").where("pendingRecovery", "==", true).where("agentId", "==", agentId).get();
+  expect(again.size).toBe(0);
 });

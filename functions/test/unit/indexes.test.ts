@@ -90,6 +90,14 @@ const QUERIES: QueryShape[] = [
     index: "composite",
   },
   {
+    file: "functions/src/store/ledger.ts",
+    what: "kept rows of failed ledger writes, pending recovery",
+    collection: "billing_failures",
+    equality: ["pendingRecovery"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
     file: "functions/src/store/spend.ts",
     what: "reservations due for a sweep",
     collection: "billing_spend",

@@ -146,6 +146,7 @@ export async function persistRow(
     usage: row.tokens,
     costMicros: row.costMicros,
     row,
+    pendingRecovery: true,
   };
   logFailure("ledger-write", failure, last);
   await ledger.recordFailure(deps.db, failure, deps.now());
