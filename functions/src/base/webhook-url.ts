@@ -16,6 +16,9 @@ export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost"]);
 
+/** The loopback hosts emulator webhooks may use (a host as {@link webhookHost} gives it). */
+export const isLoopbackHost = (host: string): boolean => LOOPBACK_HOSTS.has(host);
+
 /** IPv4 addresses that never name a public service (RFC 6890 special-purpose ranges). */
 const PRIVATE_IPV4 = [
   /^0\./, // "this network"
@@ -81,7 +84,7 @@ export function webhookUrlProblem(text: string, options: { allowLoopbackHttp: bo
     return "must be an absolute URL";
   }
   if (url.username || url.password) return "must not contain credentials";
-  const loopback = LOOPBACK_HOSTS.has(normalHost(url.hostname));
+  const loopback = isLoopbackHost(normalHost(url.hostname));
   if (options.allowLoopbackHttp && loopback && (url.protocol === "http:" || url.protocol === "https:")) return null;
   if (url.protocol !== "https:") return "must be an https:// URL";
   if (isInternalHost(url.hostname)) return "must name a public host";

@@ -36,8 +36,14 @@ function canonical(row: Signed): string {
   ]);
 }
 
-/** The id of a signing key: 8 hex characters of its SHA-256. */
-export const keyId = (key: string): string => createHash("sha256").update(key).digest("hex").slice(0, 8);
+const keyIds = new Map<string, string>();
+
+/** The id of a signing key: 8 hex characters of its SHA-256 (hashed once per key, not per row). */
+export function keyId(key: string): string {
+  let id = keyIds.get(key);
+  if (id === undefined) keyIds.set(key, (id = createHash("sha256").update(key).digest("hex").slice(0, 8)));
+  return id;
+}
 
 /** The keys of a secret, newest first. */
 function keysOf(secret: string): string[] {

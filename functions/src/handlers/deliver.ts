@@ -10,7 +10,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
 import { alertMail, webhookBody, type AlertContent } from "../domain/alert-message";
 import { mapWithConcurrency } from "../base/pool";
-import { isInternalAddress, webhookHost, webhookUrlProblem } from "../base/webhook-url";
+import { isInternalAddress, isLoopbackHost, webhookHost, webhookUrlProblem } from "../base/webhook-url";
 import { ALERT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from "../domain/webhook-signature";
 import type { AgentDoc } from "../store/agents";
 import {
@@ -122,7 +122,7 @@ async function webhookAddressProblem(deps: DeliveryDeps, url: string): Promise<s
   const problem = webhookUrlProblem(url, { allowLoopbackHttp: allowLoopback });
   if (problem) return `webhook URL ${problem}`;
   const host = webhookHost(new URL(url));
-  if (allowLoopback && (host === "127.0.0.1" || host === "localhost")) return null;
+  if (allowLoopback && isLoopbackHost(host)) return null;
   let addresses: string[];
   try {
     addresses = await resolveHost(host);

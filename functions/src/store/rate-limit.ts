@@ -18,7 +18,9 @@ import { BillingError, resourceExhausted } from "../errors";
 import { COLLECTIONS } from "../base/collections";
 
 const rateRef = (db: Firestore, uid: string, minute: number) => db.doc(`${COLLECTIONS.rateLimits}/${uid}_${minute}`);
-const devUserRef = (db: Firestore, uid: string, day: string) => db.doc(`${COLLECTIONS.rateLimits}/${uid}_dev_${day}`);
+/** The caller's development counter of `day` (UTC). */
+export const devUserCounterRef = (db: Firestore, uid: string, day: string): DocumentReference =>
+  db.doc(`${COLLECTIONS.rateLimits}/${uid}_dev_${day}`);
 
 /** The UTC day a development message of `now` is counted on. */
 export const devUserDayOf = (now: number): string => new Date(now).toISOString().slice(0, 10);
@@ -78,15 +80,12 @@ export async function enforceRateLimit(db: Firestore, uid: string, limits: RateL
 export function countDevUserInto(batch: WriteBatch, db: Firestore, uid: string, now: number): string {
   const day = devUserDayOf(now);
   batch.set(
-    devUserRef(db, uid, day),
+    devUserCounterRef(db, uid, day),
     { userId: uid, count: FieldValue.increment(1), expireAt: Timestamp.fromMillis(now + 2 * 86_400_000) },
     { merge: true },
   );
   return day;
 }
-
-/** The caller's development counter of `day` (UTC). */
-export const devUserCounterRef = devUserRef;
 
 /**
  * Checks the caller's development counter ({@link devUserCounterRef}), read once its own count is
@@ -103,7 +102,7 @@ export function devUserCapRefusal(snap: DocumentSnapshot, cap: number): BillingE
 
 /** Adds to `batch` the return of one development message counted on `day` (UTC). */
 export function releaseDevUserInto(batch: WriteBatch, db: Firestore, uid: string, day: string): void {
-  batch.update(devUserRef(db, uid, day), { count: FieldValue.increment(-1) });
+  batch.update(devUserCounterRef(db, uid, day), { count: FieldValue.increment(-1) });
 }
 
 /**
@@ -116,7 +115,7 @@ export async function enforceDevUserCap(db: Firestore, uid: string, cap: number,
   const counted = db.batch();
   const day = countDevUserInto(counted, db, uid, now);
   await counted.commit();
-  const refusal = devUserCapRefusal(await devUserRef(db, uid, day).get(), cap);
+  const refusal = devUserCapRefusal(await devUserCounterRef(db, uid, day).get(), cap);
   if (!refusal) return day;
   const release = db.batch();
   releaseDevUserInto(release, db, uid, day);

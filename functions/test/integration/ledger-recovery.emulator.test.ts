@@ -40,12 +40,14 @@ function withFailingLedger(db: Firestore): Firestore {
   });
 }
 
+const agent = openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 });
+/** sendMessage on `db` with the local agent, no per-user limits and no waits between ledger-write attempts. */
+const deps = (db: Firestore) =>
+  sendMessageDeps({ db, agent, signingKey: signingKey(), devDailyMessageCap: 500, userLimits: null }, { sleep: async () => undefined });
+
 it("keeps the row of a failed ledger write and writes it on the retry, calling the agent once", async () => {
   const owner = await createUser("recovery");
   const agentId = await seedAgent(owner.uid);
-  const agent = openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 });
-  const deps = (db: Firestore) =>
-    sendMessageDeps({ db, agent, signingKey: signingKey(), devDailyMessageCap: 500, userLimits: null }, { sleep: async () => undefined });
   const request = {
     agentId,
     conversationId: "c",
@@ -74,9 +76,6 @@ it("keeps the row of a failed ledger write and writes it on the retry, calling t
 it("writes a kept row on the scheduler's run when its client never retries, once however often it runs", async () => {
   const owner = await createUser("recovery-sweep");
   const agentId = await seedAgent(owner.uid);
-  const agent = openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 });
-  const deps = (db: Firestore) =>
-    sendMessageDeps({ db, agent, signingKey: signingKey(), devDailyMessageCap: 500, userLimits: null }, { sleep: async () => undefined });
   const request = {
     agentId,
     conversationId: "c",
