@@ -4,14 +4,16 @@
  * writes bench/results.json. Every figure comes from this run; the methods are in scripts/bench/.
  *
  *   tokens     local token counting throughput
- *   metering   sendMessage latency beside a proxy-only baseline callable and the bare local agent
+ *   latency    sendMessage latency beside a proxy-only baseline callable and the bare local agent:
+ *              at concurrency 8 with rollups running; at 1 and 8 with rollups held back; the
+ *              round trips and the overhead of the handler in-process
  *   documents  Firestore documents written and read per message (counted, and observed)
  *   hot-agent  bursts of 64 concurrent messages to one agent: limits, the free cap, failures, drift
  *   rollup     a burst of 2,000 ledger rows: time until the summary equals the ledger, exactly
  *   analytics  a 90-day query over 20,000+ rows: documents read and latency
  *   export     the same 20,000+ rows exported: rows per second and memory growth
  *
- * `npm run bench -- --group hot-agent` (repeatable) runs only the groups named (metering includes
+ * `npm run bench -- --group hot-agent` (repeatable) runs only the groups named (latency includes
  * documents, history includes analytics and export) and prints them without writing results.json.
  */
 import * as os from "node:os";
@@ -20,7 +22,8 @@ import { countDocuments, observedChanges, observedFigure } from "./bench/documen
 import { requireEmulators, usersWithAgents, withoutBackendLogs, withTriggersDisabled } from "./bench/env";
 import { historyRange, seedHistory } from "./bench/history";
 import { measureHotAgent } from "./bench/hot-agent";
-import { CONCURRENCY, measureMetering } from "./bench/metering";
+import { CONCURRENCY, measureBillingAlone, measureMetering } from "./bench/metering";
+import { measureRoundTrips } from "./bench/round-trips";
 import { measureAnalytics, measureExport } from "./bench/reads";
 import { renderFigures, writeResults, type Figure } from "./bench/report";
 import { BURST, measureRollup } from "./bench/rollup";
@@ -48,9 +51,13 @@ async function meteringAndDocuments(): Promise<Figure[]> {
   const users = await usersWithAgents("meter", METERING_USERS);
   const metering = await measureMetering(db, users);
   const observed = observedFigure(await rollupsSettled(metering.window.start), metering.sent);
+  step("billing alone: rollup trigger held back; concurrency 1 (plain and streamed) and 8; then the rows rolled up in-process");
+  const alone = await withTriggersDisabled(() => withoutBackendLogs(() => measureBillingAlone(db, users, metering.writeMs)));
+  step("round trips and overhead: the handler in-process, each Firestore round trip timed (triggers off)");
+  const trips = await withTriggersDisabled(() => withoutBackendLogs(() => measureRoundTrips(db, metering.writeMs)));
   step("documents per message: the backend's code in-process, counted at the Firestore client (triggers off)");
   const counted = await withTriggersDisabled(() => withoutBackendLogs(() => countDocuments(db)));
-  return [...metering.figures, ...counted, observed];
+  return [...metering.figures, ...alone, ...trips, ...counted, observed];
 }
 
 async function hotAgentFigures(): Promise<Figure[]> {
@@ -86,7 +93,7 @@ const GROUPS: Record<string, () => Promise<Figure[]>> = {
     step("tokens: local token counting");
     return measureTokens();
   },
-  metering: meteringAndDocuments,
+  latency: meteringAndDocuments,
   "hot-agent": hotAgentFigures,
   rollup: async () => {
     step(`rollup: a burst of ${BURST.toLocaleString("en-US")} ledger rows`);

@@ -32,8 +32,19 @@ const ZONE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*(?:\/[A-Za-z0-9_+-]+)*$/;
 
 /** True for IANA zone names known to the runtime's tz database, including `UTC`. */
 export function isValidTimezone(tz: string): boolean {
-  return typeof tz === "string" && tz.length <= 64 && ZONE_NAME_PATTERN.test(tz) && IANAZone.isValidZone(tz);
+  if (typeof tz !== "string" || tz.length > 64 || !ZONE_NAME_PATTERN.test(tz)) return false;
+  // Asking Intl builds a formatter (about 1 ms, on every message's day and month): asked once per zone.
+  let valid = KNOWN_ZONES.get(tz);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(tz);
+    if (KNOWN_ZONES.size < MAX_KNOWN_ZONES) KNOWN_ZONES.set(tz, valid);
+  }
+  return valid;
 }
+
+/** Zone names already checked (well-formed names only, so at most a few hundred real ones are kept). */
+const KNOWN_ZONES = new Map<string, boolean>();
+const MAX_KNOWN_ZONES = 2_000;
 
 /** The local calendar day (`YYYY-MM-DD`) of an instant in `timezone`. */
 export function localDay(at: Date | number, timezone: string): string {

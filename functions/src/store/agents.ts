@@ -1,5 +1,5 @@
 /** Agents and the ownership check every callable makes. */
-import type { Firestore } from "firebase-admin/firestore";
+import type { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from "firebase-admin/firestore";
 import type { ModelPrice } from "../domain/pricing";
 import { effectiveTimezone, type TimezoneSettings } from "../domain/agent-timezone";
 import { notFound, permissionDenied } from "../errors";
@@ -34,11 +34,59 @@ export { DEFAULT_TIMEZONE } from "../domain/agent-timezone";
 /** The timezone the agent's local days and months are counted in at `now` (see domain/agent-timezone.ts). */
 export const agentTimezone = (agent: AgentDoc, now: number) => effectiveTimezone(agent.billing, now);
 
+/** An agent as read, with its version (the document's update time): equal versions are equal agents. */
+export interface AgentVersion {
+  agent: AgentDoc;
+  version: Timestamp;
+}
+
+export const agentRef = (db: Firestore, agentId: string): DocumentReference => db.doc(`${COLLECTIONS.agents}/${agentId}`);
+
+/** The agent read as `snap`, with its version; null when there is none. */
+export const agentVersionOf = (snap: DocumentSnapshot): AgentVersion | null =>
+  snap.exists && snap.updateTime ? { agent: snap.data() as AgentDoc, version: snap.updateTime } : null;
+
+/** Reads an agent with its version; null when there is none. */
+export async function readAgent(db: Firestore, agentId: string): Promise<AgentVersion | null> {
+  return agentVersionOf(await agentRef(db, agentId).get());
+}
+
+/** Checks that `uid` owns the agent read: not-found, then permission-denied. */
+export function ownedBy(read: AgentVersion | null, agentId: string, uid: string): AgentVersion {
+  if (!read) throw notFound(`Agent "${agentId}"`);
+  if (read.agent.userId !== uid) throw permissionDenied();
+  return read;
+}
+
 /** Loads an agent and checks that `uid` owns it: not-found, then permission-denied. */
 export async function loadOwnedAgent(db: Firestore, agentId: string, uid: string): Promise<AgentDoc> {
-  const snap = await db.doc(`${COLLECTIONS.agents}/${agentId}`).get();
-  if (!snap.exists) throw notFound(`Agent "${agentId}"`);
-  const agent = snap.data() as AgentDoc;
-  if (agent.userId !== uid) throw permissionDenied();
-  return agent;
+  return ownedBy(await readAgent(db, agentId), agentId, uid).agent;
 }
+
+/**
+ * The agents this instance read last, so that sendMessage can claim a message before it reads its
+ * agent again, in the read it makes anyway (handlers/send-message). A copy is never trusted alone:
+ * the message goes on only if that read finds the same version, so a copy needs no expiry.
+ * Bounded: past `capacity` agents the one read longest ago is dropped.
+ */
+export class AgentCache {
+  private readonly entries = new Map<string, AgentVersion>();
+
+  constructor(private readonly capacity = 1_000) {}
+
+  get(agentId: string): AgentVersion | undefined {
+    return this.entries.get(agentId);
+  }
+
+  /** Keeps the agent's latest read; null (no such agent) forgets it. */
+  set(agentId: string, read: AgentVersion | null): void {
+    this.entries.delete(agentId);
+    if (!read) return;
+    this.entries.set(agentId, read);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
+
+/** Whether two reads of an agent found the same version of it. */
+export const sameVersion = (a: AgentVersion | null, b: AgentVersion | null): boolean =>
+  a !== null && b !== null && a.version.isEqual(b.version);

@@ -41,6 +41,12 @@ export function countCallInto(batch: WriteBatch, db: Firestore, uid: string, now
   );
 }
 
+/** Adds to `batch` the return of one call counted at `now` by {@link countCallInto} (for a call that is counted again). */
+export function uncountCallInto(batch: WriteBatch, db: Firestore, uid: string, now: number): void {
+  const { minute, slot } = rateWindows(now);
+  batch.update(rateRef(db, uid, minute), { count: FieldValue.increment(-1), [`slots.${slot}`]: FieldValue.increment(-1) });
+}
+
 /** The counter document a call of `uid` at `now` is counted in. */
 export const rateCounterRef = (db: Firestore, uid: string, now: number): DocumentReference => rateRef(db, uid, rateWindows(now).minute);
 

@@ -5,17 +5,23 @@ import type { BillingSession, SessionTotals } from "../contract/sessions";
 import { microsToUsd } from "../base/money";
 import { COLLECTIONS } from "../base/collections";
 
-const sessionRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.sessions}/${id}`);
+export const sessionRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.sessions}/${id}`);
 
 /** A Firestore timestamp as ISO-8601, or null. */
 export const isoOf = (value: unknown): string | null => (value instanceof Timestamp ? value.toDate().toISOString() : null);
 
 const num = (snap: DocumentSnapshot, field: string) => (snap.get(field) as number | undefined) ?? 0;
 
+/** The rolled-up figures of a session read as `snap` (zeros before its first rollup). */
+export const sessionFiguresOf = (snap: DocumentSnapshot): SessionFigures => ({
+  messageCount: num(snap, "messageCount"),
+  totalTokens: num(snap, "totalTokens"),
+  totalCostMicros: num(snap, "totalCostMicros"),
+});
+
 /** The rolled-up figures of a session (zeros before its first rollup). */
 export async function readSessionFigures(db: Firestore, id: string): Promise<SessionFigures> {
-  const snap = await sessionRef(db, id).get();
-  return { messageCount: num(snap, "messageCount"), totalTokens: num(snap, "totalTokens"), totalCostMicros: num(snap, "totalCostMicros") };
+  return sessionFiguresOf(await sessionRef(db, id).get());
 }
 
 /** A conversation's totals computed from the ledger itself (aggregation query, owner's rows only). */

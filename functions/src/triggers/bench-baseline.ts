@@ -1,7 +1,8 @@
 /**
  * benchBaseline (Functions emulator only): sendMessage without the billing. The same callable
  * wrapper (signed-in caller, strict schema, error mapping) and the same agent client with the same
- * settings, then the agent's text back: no Firestore, no pricing, no ledger, no rate limit.
+ * settings, then the agent's text back (streamed as sendMessage streams it, `{delta}` chunks, when
+ * the caller streams): no Firestore, no pricing, no ledger, no rate limit.
  * `npm run bench` measures what billing adds to a message against it.
  *
  * It exists only where FUNCTIONS_EMULATOR is "true" (the Functions emulator sets it, for discovery
@@ -25,18 +26,19 @@ const benchBaselineSpec = callable(
       .max(MAX_MESSAGE_CHARS, { error: "is too long" }),
     maxTokens: z.number({ error: "must be a number" }).int().min(1).max(MAX_COMPLETION_TOKENS).optional(),
   }),
-).returns<{ response: string }>();
+).returns<{ response: string }, { delta: string }>();
 
 export const benchBaseline =
   process.env.FUNCTIONS_EMULATOR === "true"
     ? callableOf(
         "benchBaseline",
         benchBaselineSpec,
-        async (_caller, input) => {
+        async (_caller, input, stream) => {
           const reply = await configuredAgentClient().complete({
             model: DEFAULT_MODEL,
             messages: [{ role: "user", content: input.message }],
             maxTokens: input.maxTokens ?? DEFAULT_COMPLETION_TOKENS,
+            onDelta: stream ? (delta) => stream.sendChunk({ delta }) : undefined,
           });
           return { response: reply.text };
         },

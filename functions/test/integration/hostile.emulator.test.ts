@@ -14,7 +14,22 @@ beforeAll(async () => {
   [owner, stranger] = await Promise.all([createUser("owner"), createUser("stranger")]);
   agentId = await seedAgent(owner.uid);
   strangersAgent = await seedAgent(stranger.uid);
+  await quiet();
 });
+
+/**
+ * Waits until the counts stop changing: the rollups of an earlier test file's messages may still be
+ * running, and a case would see their writes as its own.
+ */
+async function quiet(): Promise<void> {
+  let last = await snapshot();
+  for (let stable = 0, tries = 0; stable < 2 && tries < 60; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await snapshot();
+    stable = now === last ? stable + 1 : 0;
+    last = now;
+  }
+}
 
 /** Counts of every collection and the agents' data: what "nothing written" is checked against. */
 async function snapshot(): Promise<string> {

@@ -9,7 +9,7 @@ import type { RowPrice } from "../../domain/ledger-row";
 import type { RateLimits } from "../../domain/rate-limit";
 import type { ChatTurn } from "../../domain/tokens";
 import type { UsageBound } from "../../domain/usage-bounds";
-import type { AgentDoc } from "../../store/agents";
+import { AgentCache, type AgentDoc } from "../../store/agents";
 import type { BillingFailure } from "../../store/ledger";
 
 /** The caller's own limits, counted for every new message (the params RATE_LIMIT_* and DEV_DAILY_USER_MESSAGE_CAP). */
@@ -34,7 +34,12 @@ export interface SendMessageDeps {
   userLimits: UserLimits | null;
   /** Waits between retries and while a duplicate waits for the claim. */
   sleep: (ms: number) => Promise<void>;
+  /** The agents this instance read last: each copy is checked by a read beside the claim (index.ts). */
+  agents: AgentCache;
 }
+
+/** One cache per instance: every sendMessage of the instance shares it. */
+const INSTANCE_AGENTS = new AgentCache();
 
 /**
  * The dependencies of sendMessage: the required ones, then the defaults, then `overrides`. The
@@ -52,6 +57,7 @@ export function sendMessageDeps(
     claimTtlMs: 2 * SEND_MESSAGE_TIMEOUT_SECONDS * 1000,
     claimWaitMs: 90_000,
     sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    agents: INSTANCE_AGENTS,
     ...required,
     ...overrides,
   };

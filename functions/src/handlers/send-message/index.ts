@@ -18,12 +18,21 @@ import { hasUsage, normalizeUsage, type TokenUsage } from "../../domain/usage";
 import { boundUsage, usageBound } from "../../domain/usage-bounds";
 import { localDay, localMonth } from "../../base/periods";
 import { BillingError, failedPrecondition, unavailable } from "../../errors";
-import { agentTimezone, loadOwnedAgent, type AgentDoc } from "../../store/agents";
+import {
+  agentRef,
+  agentTimezone,
+  agentVersionOf,
+  ownedBy,
+  readAgent,
+  sameVersion,
+  type AgentDoc,
+  type AgentVersion,
+} from "../../store/agents";
 import { recordFailure } from "../../store/ledger";
-import { readSessionFigures } from "../../store/sessions";
+import { readSessionFigures, sessionFiguresOf, sessionRef } from "../../store/sessions";
 import { claimOrReplay, countRepeat, persistRow, storedReplay } from "./claim";
 import { failureIds, type PreparedMessage, type SendMessageDeps } from "./context";
-import { admissionOf, checkAdmission, countInto, type Admission } from "./spend";
+import { admissionOf, countInto, readAdmission, type Admission } from "./spend";
 import { undo, undoOnError } from "./undo";
 
 export { sendMessageDeps, type SendMessageDeps, type UserLimits } from "./context";
@@ -31,32 +40,84 @@ export { sendMessageDeps, type SendMessageDeps, type UserLimits } from "./contex
 /** The failure recorded when a reply cannot become a row (usage past what can be priced, no signing key): nothing is billed. */
 const UNBUILT_ROW = "the agent's reply could not be priced or signed";
 
-/** Handles one sendMessage call for the signed-in `uid`; `onDelta` receives streamed text. */
+/**
+ * Handles one sendMessage call for the signed-in `uid`; `onDelta` receives streamed text.
+ *
+ * Round trips before the agent is called: the claim batch, then one read (the counters, the
+ * session's figures and the agent's version). The claim is built from this instance's last copy of
+ * the agent (deps.agents), and the message goes on only if that read finds the same version;
+ * otherwise what was claimed is given back and the message starts again from that read. So a copy
+ * is never trusted alone: a paused agent, a lowered limit or a new model takes effect for every
+ * message read after the change, as with no copy. With no usable copy (the first message on this
+ * instance, another owner's agent, an agent that would refuse the message), the agent is read first.
+ */
 export async function handleSendMessage(
   deps: SendMessageDeps,
   uid: string,
   req: SendMessageRequest,
   onDelta?: (delta: string) => unknown,
 ): Promise<SendMessageResponse> {
-  const agent = await loadOwnedAgent(deps.db, req.agentId, uid);
-  const billedWith = agentBilling(agent, req);
+  let read: AgentVersion | null | undefined;
+  const known = deps.agents.get(req.agentId);
+  if (known && known.agent.userId === uid && !(agentBilling(known.agent, req) instanceof BillingError)) {
+    const sent = await sendWith(deps, uid, req, known, onDelta);
+    if (!(sent instanceof AgentChanged)) return sent;
+    read = sent.read;
+  }
+  if (read === undefined) read = await readAgent(deps.db, req.agentId);
+  deps.agents.set(req.agentId, read);
+  const sent = await sendWith(deps, uid, req, ownedBy(read, req.agentId, uid), onDelta, { checked: true });
+  // A checked agent is not read again, so it cannot be found changed.
+  if (sent instanceof AgentChanged) throw new Error("sendMessage: a checked agent was found changed");
+  return sent;
+}
+
+/** The agent changed between this instance's copy and the read after the claim: start again from `read`. */
+class AgentChanged {
+  constructor(readonly read: AgentVersion | null) {}
+}
+
+/**
+ * Sends the message as `known`: an agent just read and its owner checked (`checked`), or a copy,
+ * read again after the claim and compared by version. A replay is answered from either: a stored
+ * row is its owner's, whatever happened to the agent since.
+ */
+async function sendWith(
+  deps: SendMessageDeps,
+  uid: string,
+  req: SendMessageRequest,
+  known: AgentVersion,
+  onDelta: ((delta: string) => unknown) | undefined,
+  { checked = false } = {},
+): Promise<SendMessageResponse | AgentChanged> {
+  const billedWith = agentBilling(known.agent, req);
   if (billedWith instanceof BillingError) return replayOrRefuse(deps, uid, req, billedWith);
-  const message = prepare(deps, uid, req, agent, billedWith);
+  const message = prepare(deps, uid, req, known.agent, billedWith);
   const counted = admissionOf(deps, message);
   // Counted in the batch that claims the message: a replay or a duplicate counts against the rate limit only (claim.ts).
   const claimed = await claimOrReplay(deps, message, (batch) => countInto(batch, deps, message, counted));
   if (claimed.kind === "replay") return toResponse(claimed.row, true, await readSessionFigures(deps.db, claimed.row.sessionId));
   const admission = { ...counted, claimWrittenAt: claimed.claimWrittenAt };
-  await undoOnError(deps, message, admission, undefined, () => checkAdmission(deps, message, admission));
-  // Read before the row exists, so it cannot already include this message; awaited at the end.
-  const sessionBefore = readSessionFigures(deps.db, sessionId(req.agentId, req.conversationId));
-  sessionBefore.catch(() => undefined);
+  // The session is read before the row exists, so its figures cannot already include this message.
+  const alongside = [sessionRef(deps.db, sessionId(req.agentId, req.conversationId)), ...(checked ? [] : [agentRef(deps.db, req.agentId)])];
+  const read = await undoOnError(deps, message, admission, undefined, () => readAdmission(deps, message, admission, alongside));
+  const [session, agentSnap] = read.alongside;
+  const current = agentSnap ? agentVersionOf(agentSnap) : known;
+  if (!sameVersion(known, current)) {
+    // Counted again from the new read at once: the rate count goes back too.
+    await undo(deps, message, admission, undefined, { rate: true });
+    return new AgentChanged(current);
+  }
+  if (read.refusal) {
+    await undo(deps, message, admission);
+    throw read.refusal;
+  }
   const reply = await callAgent(deps, message, admission, onDelta);
   const row = await undoOnError(deps, message, admission, UNBUILT_ROW, () => rowOf(deps, message, reply));
   // The write ends the hold too (store/ledger.ts): spend and ledger change together.
   const stored = await persistRow(deps, message, admission, row);
   if (stored !== row) return toResponse(stored, true, await readSessionFigures(deps.db, stored.sessionId));
-  return toResponse(row, false, addRow(await sessionBefore, row));
+  return toResponse(row, false, addRow(sessionFiguresOf(session), row));
 }
 
 /** The model and price the agent takes the message with now, or why it cannot take it. */

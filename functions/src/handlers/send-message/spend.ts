@@ -3,12 +3,12 @@
  * ({@link countInto}: a duplicate counts nothing): against the caller's own limits (the rate limit,
  * free development messages per user), and against the agent's: the worst case of a production
  * message is held against its spending limits, a development message counted against its free
- * cap. Once that batch is committed, ONE read of every counter decides ({@link checkAdmission}),
+ * cap. Once that batch is committed, ONE read of every counter decides ({@link readAdmission}),
  * so limits add documents to that read, not a round trip. The hold ends with the ledger row, in
  * the same write (store/ledger.ts), or is given back by the undo when nothing is billed
  * ({@link giveBackInto}).
  */
-import type { Timestamp, WriteBatch } from "firebase-admin/firestore";
+import type { DocumentReference, DocumentSnapshot, Timestamp, WriteBatch } from "firebase-admin/firestore";
 import { worstCaseCostMicros } from "../../domain/pricing";
 import { resourceExhausted, type BillingError } from "../../errors";
 import {
@@ -20,6 +20,7 @@ import {
   rateCounterRef,
   rateLimitRefusal,
   releaseDevUserInto,
+  uncountCallInto,
 } from "../../store/rate-limit";
 import { heldOutcome, holdInto, releaseInto, spendShardRefs, type AdmissionCall } from "../../store/spend";
 import type { PreparedMessage, SendMessageDeps } from "./context";
@@ -79,42 +80,62 @@ export function countInto(batch: WriteBatch, deps: SendMessageDeps, message: Pre
   holdInto(batch, deps.db, admission.spend);
 }
 
+/** The one read of a counted message: the documents read alongside, and the refusal of its limits if any. */
+export interface AdmissionRead {
+  alongside: DocumentSnapshot[];
+  refusal: BillingError | null;
+}
+
 /**
- * Admits a counted message or refuses it with resource-exhausted (the agent is not called): the
- * counters are read in one getAll, then checked in order (rate limit, the caller's development
- * cap, the agent's limits and free cap). A refused message still holds its counts: the caller's undo gives
- * them back ({@link giveBackInto}), except the rate count (refused calls count, or a flood would
- * never slow down).
+ * Reads every counter of a counted message in one getAll, with `alongside` (documents the caller
+ * needs before the agent call: one read, not a round trip each), and decides: the checks run in
+ * order (rate limit, the caller's development cap, the agent's limits and free cap). A refused
+ * message still holds its counts: the caller's undo gives them back ({@link giveBackInto}), except
+ * the rate count (refused calls count, or a flood would never slow down).
  */
-export async function checkAdmission(deps: SendMessageDeps, message: PreparedMessage, admission: Admission): Promise<void> {
+export async function readAdmission(
+  deps: SendMessageDeps,
+  message: PreparedMessage,
+  admission: Admission,
+  alongside: DocumentReference[],
+): Promise<AdmissionRead> {
   const limits = deps.userLimits;
   const rate = admission.rateLimited && limits ? [rateCounterRef(deps.db, message.uid, message.at)] : [];
   const devUser = admission.devUserDay && limits ? [devUserCounterRef(deps.db, message.uid, admission.devUserDay)] : [];
   const shards = admission.spend.checkLimits ? spendShardRefs(deps.db, admission.spend.agentId) : [];
-  const refs = [...rate, ...devUser, ...shards];
-  // One read of every counter: limits add documents to it, not a round trip.
-  const snaps = refs.length ? await deps.db.getAll(...refs) : [];
-  const agent = heldOutcome(snaps.slice(rate.length + devUser.length), admission.spend);
+  const snaps = await deps.db.getAll(...alongside, ...rate, ...devUser, ...shards);
+  const counters = snaps.slice(alongside.length);
+  const agent = heldOutcome(counters.slice(rate.length + devUser.length), admission.spend);
   const refusal: BillingError | null =
-    (rate.length && limits ? rateLimitRefusal(snaps[0], limits, message.at) : null) ??
-    (devUser.length && limits ? devUserCapRefusal(snaps[rate.length], limits.devDailyUserCap) : null) ??
+    (rate.length && limits ? rateLimitRefusal(counters[0], limits, message.at) : null) ??
+    (devUser.length && limits ? devUserCapRefusal(counters[rate.length], limits.devDailyUserCap) : null) ??
     (agent.ok
       ? null
       : resourceExhausted(`This message would exceed the agent's ${REFUSALS[agent.reason]}; the agent was not called.`, { ...agent }));
-  if (refusal) throw refusal;
+  return { alongside: snaps.slice(0, alongside.length), refusal };
+}
+
+/** What a give-back leaves out or adds: see {@link giveBackInto}. */
+export interface GiveBack {
+  /** false when the hold is not this request's to end (store/spend.ts releaseInto). */
+  hold?: boolean;
+  /** true to give back the rate count too: only for a message that will be counted again at once. */
+  rate?: boolean;
 }
 
 /**
- * Adds to `batch` the return of what an admission counted: its spend hold (unless `hold` is false:
- * see store/spend.ts releaseInto) and its development counts.
+ * Adds to `batch` the return of what an admission counted: its spend hold (unless `hold` is false),
+ * its development counts, and its rate count only when `rate` is true (a refused call still counts,
+ * or a flood would never slow down).
  */
 export function giveBackInto(
   batch: WriteBatch,
   deps: SendMessageDeps,
   message: PreparedMessage,
   admission: Admission,
-  { hold = true }: { hold?: boolean } = {},
+  { hold = true, rate = false }: GiveBack = {},
 ): void {
   releaseInto(batch, deps.db, admission.spend, { hold });
   if (admission.devUserDay) releaseDevUserInto(batch, deps.db, message.uid, admission.devUserDay);
+  if (rate && admission.rateLimited) uncountCallInto(batch, deps.db, message.uid, message.at);
 }
