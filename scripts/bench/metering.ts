@@ -19,7 +19,6 @@ import { LOCAL_AGENT_URL, type BenchUser } from "./env";
 import { summarize, timeCalls } from "./stats";
 import { mapWithConcurrency } from "../../functions/src/base/pool";
 import { COLLECTIONS } from "../../functions/src/base/collections";
-import { ledgerId } from "../../functions/src/domain/ids";
 import { handleLedgerRowCreated } from "../../functions/src/handlers/rollup";
 import { localSigningKey } from "../local-env";
 import { cpuWhile, type CpuShare } from "./cpu";
@@ -33,13 +32,16 @@ const MESSAGE = "Benchmark: what is the status of order 1042?";
 type Caller = (i: number) => Promise<unknown>;
 type User = BenchUser & { agentId: string };
 
-/** sendMessage through the client SDK, users taken round-robin (the rate limit is per user); `sent` collects the ledger ids. */
-function sendMessageCaller(users: User[], run: string, sent?: Map<string, string[]>): Caller {
-  return async (i) => {
+/** sendMessage through the client SDK, users taken round-robin (the rate limit is per user). */
+function sendMessageCaller(users: User[], run: string): Caller {
+  return (i) => {
     const user = users[i % users.length];
-    const conversationId = `bench-${run}-${i % users.length}`;
-    const result = await user.client.sendMessage({ agentId: user.agentId, conversationId, message: MESSAGE, testMode: "production" });
-    sent?.set(user.agentId, [...(sent.get(user.agentId) ?? []), ledgerId(user.agentId, conversationId, result.messageId)]);
+    return user.client.sendMessage({
+      agentId: user.agentId,
+      conversationId: `bench-${run}-${i % users.length}`,
+      message: MESSAGE,
+      testMode: "production",
+    });
   };
 }
 
@@ -47,16 +49,15 @@ function sendMessageCaller(users: User[], run: string, sent?: Map<string, string
 type StreamedCaller = (i: number) => Promise<number>;
 
 /** Streamed sendMessage (the time a user waits to see the answer start is its first delta). */
-function streamedSendMessage(users: User[], run: string, sent: Map<string, string[]>): StreamedCaller {
+function streamedSendMessage(users: User[], run: string): StreamedCaller {
   return async (i) => {
     const user = users[i % users.length];
     const conversationId = `bench-${run}-${i % users.length}`;
     const request = { agentId: user.agentId, conversationId, message: MESSAGE, testMode: "production" as const };
     let first = Number.NaN;
-    const result = await user.client.streamMessage(request, () => {
+    await user.client.streamMessage(request, () => {
       if (Number.isNaN(first)) first = performance.now();
     });
-    sent.set(user.agentId, [...(sent.get(user.agentId) ?? []), ledgerId(user.agentId, conversationId, result.messageId)]);
     return first;
   };
 }
@@ -207,38 +208,56 @@ export async function measureMetering(
 const ONE_AT_A_TIME = 60;
 const ms = (x: number) => Math.round(x * 10) / 10;
 
-/** Rolls up the rows of `sent` with the real handler, each agent's rows in order, 8 agents at a time. */
-async function letGo(db: Firestore, sent: Map<string, string[]>): Promise<number> {
+/**
+ * Lets the held-back rows go: every ledger row of the users' agents created since `since` (found in
+ * the ledger, not from the answers, so a call that failed after its row was written counts too) is
+ * rolled up by the real handler, each agent's rows in order, 8 agents at a time.
+ */
+async function letGo(db: Firestore, users: User[], since: Date): Promise<{ rows: number; applied: number }> {
   const key = localSigningKey();
-  let applied = 0;
-  await mapWithConcurrency([...sent.values()], 8, async (ids) => {
-    for (const id of ids) {
-      const row = (await db.doc(`${COLLECTIONS.ledger}/${id}`).get()).data();
-      if ((await handleLedgerRowCreated(db, key, id, row)) === "applied") applied++;
+  const counted = { rows: 0, applied: 0 };
+  await mapWithConcurrency(users, 8, async (user) => {
+    const snap = await db.collection(COLLECTIONS.ledger).where("agentId", "==", user.agentId).get();
+    const held = snap.docs.filter((d) => d.createTime.toDate() >= since).sort((x, y) => x.createTime.toMillis() - y.createTime.toMillis());
+    for (const doc of held) {
+      counted.rows++;
+      if ((await handleLedgerRowCreated(db, key, doc.id, doc.data())) === "applied") counted.applied++;
     }
   });
-  return applied;
+  return counted;
+}
+
+/** The timed runs of measureBillingAlone. */
+async function timeBillingAlone(users: User[], baselineCall: Caller) {
+  const send1 = await warmAndTime(sendMessageCaller(users, "alone-1"), 0, 1, ONE_AT_A_TIME);
+  const base1 = await warmAndTime(baselineCall, 0, 1, ONE_AT_A_TIME);
+  const stream1 = await firstChunkP50(streamedSendMessage(users, "alone-stream"), ONE_AT_A_TIME);
+  const baseStream1 = await firstChunkP50(streamedBaseline(users), ONE_AT_A_TIME);
+  const { result: send8, cpuMs } = await cpuWhile(() => warmAndTime(sendMessageCaller(users, "alone-8"), 0));
+  const base8 = await warmAndTime(baselineCall, 0);
+  return { send1, base1, stream1, baseStream1, send8, base8, cpuMs };
 }
 
 /**
  * Billing's own latency, with the rollup trigger held back (see the module doc); `writeMs` is the
  * single-document write p50. Background triggers must be off while it runs; its rows are rolled
- * up before it returns.
+ * up before it returns, whether it succeeded or not.
  */
 export async function measureBillingAlone(db: Firestore, users: User[], writeMs: number): Promise<Figure[]> {
-  const sent = new Map<string, string[]>();
   const baselineCall = await baselineCaller(users);
   if (!baselineCall) return [];
-  const send1 = await warmAndTime(sendMessageCaller(users, "alone-1", sent), 0, 1, ONE_AT_A_TIME);
-  const base1 = await warmAndTime(baselineCall, 0, 1, ONE_AT_A_TIME);
-  const stream1 = await firstChunkP50(streamedSendMessage(users, "alone-stream", sent), ONE_AT_A_TIME);
-  const baseStream1 = await firstChunkP50(streamedBaseline(users), ONE_AT_A_TIME);
-  const { result: send8, cpuMs } = await cpuWhile(() => warmAndTime(sendMessageCaller(users, "alone-8", sent), 0));
-  const base8 = await warmAndTime(baselineCall, 0);
+  const since = new Date();
+  let timed: Awaited<ReturnType<typeof timeBillingAlone>>;
+  let rolled: { rows: number; applied: number };
+  try {
+    timed = await timeBillingAlone(users, baselineCall);
+  } finally {
+    rolled = await letGo(db, users, since);
+  }
+  if (rolled.applied !== rolled.rows) throw new Error(`let go: ${rolled.applied} of ${rolled.rows} held-back rows rolled up`);
+  const { send1, base1, stream1, baseStream1, send8, base8, cpuMs } = timed;
+  const rows = rolled.rows;
   const perMessage = (kind: CpuShare) => ms(cpuMs[kind] / (WARMUP + MESSAGES));
-  const rolled = await letGo(db, sent);
-  const rows = [...sent.values()].reduce((n, ids) => n + ids.length, 0);
-  if (rolled !== rows) throw new Error(`let go: ${rolled} of ${rows} rows rolled up`);
   const failures = [send1, send8].reduce((n, r) => n + r.failures.length, 0);
   const method = (concurrency: number) =>
     `${concurrency === 1 ? ONE_AT_A_TIME : MESSAGES} calls after ${WARMUP} warm-up, concurrency ${concurrency}, rollup trigger held back (then ${rows} rows rolled up in-process), ${users.length} users round-robin, client-side latency through the web SDK`;

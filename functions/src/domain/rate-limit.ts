@@ -1,9 +1,11 @@
 /**
  * Per-user rate limiting with fixed windows: at most `perMinute` calls in a calendar minute and at
  * most `burst` calls in any 5-second slot of it. A call first counts itself (a blind increment),
- * then reads the counters: since counters only grow, a call that reads a count within the limits
- * was itself within them, so the limit is never exceeded, even under concurrency. Under a flood it
- * may refuse a little more than strictly needed, never less.
+ * then reads the counters: since an admitted call's count never goes away, a call that reads a
+ * count within the limits was itself within them, so the limit is never exceeded, even under
+ * concurrency. (Only a call that was not admitted is ever taken back: sendMessage gives back the
+ * count of a message it counts again at once.) Under a flood it may refuse a little more than
+ * strictly needed, never less.
  */
 
 export const BURST_SLOT_MS = 5_000;

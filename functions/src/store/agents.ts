@@ -78,11 +78,12 @@ export class AgentCache {
     return this.entries.get(agentId);
   }
 
-  /** Keeps the agent's latest read; null (no such agent) forgets it. */
+  /** Keeps the agent's latest version (a read that answers late does not replace a newer one); null (no such agent) forgets it. */
   set(agentId: string, read: AgentVersion | null): void {
+    const kept = this.entries.get(agentId);
     this.entries.delete(agentId);
     if (!read) return;
-    this.entries.set(agentId, read);
+    this.entries.set(agentId, kept && kept.version.valueOf() > read.version.valueOf() ? kept : read);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
 }

@@ -27,24 +27,31 @@ export const devUserDayOf = (now: number): string => new Date(now).toISOString()
 
 /** Adds to `batch` the count of a call of `uid` at `now`. */
 export function countCallInto(batch: WriteBatch, db: Firestore, uid: string, now: number): void {
+  addCallInto(batch, db, uid, now, 1);
+}
+
+/**
+ * Adds to `batch` the return of one call counted at `now` by {@link countCallInto}, for a call
+ * that was not admitted and is counted again at once. A merge, like the count, so it cannot fail
+ * the batch it rides in even if the counter has expired meanwhile.
+ */
+export function uncountCallInto(batch: WriteBatch, db: Firestore, uid: string, now: number): void {
+  addCallInto(batch, db, uid, now, -1);
+}
+
+function addCallInto(batch: WriteBatch, db: Firestore, uid: string, now: number, delta: 1 | -1): void {
   const { minute, slot } = rateWindows(now);
   batch.set(
     rateRef(db, uid, minute),
     // expireAt: a TTL policy on this field deletes old counters (see README).
     {
       userId: uid,
-      count: FieldValue.increment(1),
-      slots: { [slot]: FieldValue.increment(1) },
+      count: FieldValue.increment(delta),
+      slots: { [slot]: FieldValue.increment(delta) },
       expireAt: Timestamp.fromMillis((minute + 2) * 60_000),
     },
     { merge: true },
   );
-}
-
-/** Adds to `batch` the return of one call counted at `now` by {@link countCallInto} (for a call that is counted again). */
-export function uncountCallInto(batch: WriteBatch, db: Firestore, uid: string, now: number): void {
-  const { minute, slot } = rateWindows(now);
-  batch.update(rateRef(db, uid, minute), { count: FieldValue.increment(-1), [`slots.${slot}`]: FieldValue.increment(-1) });
 }
 
 /** The counter document a call of `uid` at `now` is counted in. */

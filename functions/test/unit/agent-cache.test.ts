@@ -13,6 +13,13 @@ describe("AgentCache", () => {
     expect(cache.get("a")).toBeUndefined();
   });
 
+  it("keeps a newer version when an older read answers late", () => {
+    const cache = new AgentCache(10);
+    cache.set("a", read("u", 5));
+    cache.set("a", read("u", 3));
+    expect(cache.get("a")?.version.toMillis()).toBe(5);
+  });
+
   it("drops the agent read longest ago past its capacity", () => {
     const cache = new AgentCache(2);
     cache.set("a", read("u", 1));

@@ -65,7 +65,8 @@ export async function handleSendMessage(
     read = sent.read;
   }
   if (read === undefined) read = await readAgent(deps.db, req.agentId);
-  deps.agents.set(req.agentId, read);
+  // Only the owner's reads are kept (and a missing agent forgotten): other callers cannot churn the copies.
+  if (!read || read.agent.userId === uid) deps.agents.set(req.agentId, read);
   const sent = await sendWith(deps, uid, req, ownedBy(read, req.agentId, uid), onDelta, { checked: true });
   // A checked agent is not read again, so it cannot be found changed.
   if (sent instanceof AgentChanged) throw new Error("sendMessage: a checked agent was found changed");
