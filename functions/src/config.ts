@@ -45,6 +45,9 @@ export const ENFORCE_APP_CHECK = defineBoolean("ENFORCE_APP_CHECK", {
 /** Function timeout of sendMessage; the agent timeout must stay below it. */
 export const SEND_MESSAGE_TIMEOUT_SECONDS = 120;
 
+/** A claim older than this belongs to a request that died: twice the function timeout, so its holder cannot still be running. */
+export const CLAIM_TTL_MS = 2 * SEND_MESSAGE_TIMEOUT_SECONDS * 1000;
+
 export const LEDGER_SIGNING_KEY = defineSecret("LEDGER_SIGNING_KEY");
 
 /** Signs alert webhooks (HMAC-SHA256 of the body, header X-Billing-Signature). */

@@ -25,6 +25,8 @@ import { mapWithConcurrency } from "../base/pool";
 import type { AgentDoc } from "../store/agents";
 import * as store from "../store/alerts";
 import { recoverUnwrittenRows } from "../store/ledger";
+import { releaseAbandonedClaims } from "../store/claim-sweep";
+import { CLAIM_TTL_MS } from "../config";
 import { sweepExpiredHolds } from "../store/spend";
 import { DEFAULT_DELIVERY, deliverPendingAlerts, type DeliveryOptions } from "./deliver";
 import { logAlertFailed, logAlertsRun } from "../logs";
@@ -47,6 +49,8 @@ export interface AlertRunDeps {
   anomalyMinTokens?: number;
   /** Delivery knobs (backoff delays, fetch, the owner-email lookup). */
   deliver?: Partial<DeliveryOptions>;
+  /** How old an abandoned claim must be to be released (store/claim-sweep.ts); the deployed TTL when absent. */
+  claimTtlMs?: number;
 }
 
 /** What one run did (logged, and returned for tests). */
@@ -55,6 +59,8 @@ export interface AlertRunSummary {
   swept: number;
   /** Kept rows of failed ledger writes written to the ledger now. */
   recovered: number;
+  /** Claims of requests that died, released with what they counted (store/claim-sweep.ts). */
+  released: number;
   /** Alerts created by this run. */
   raised: number;
   /** Alerts whose delivery this run finished (its own and any left pending). */
@@ -154,7 +160,8 @@ async function raise(deps: AlertRunDeps, c: Candidate, at: number): Promise<Rais
 
 /**
  * One run of the alert scheduler: sweeps expired spend reservations, writes the kept rows of failed
- * ledger writes (store/ledger.ts recoverUnwrittenRows), raises the alerts the state
+ * ledger writes (store/ledger.ts recoverUnwrittenRows), releases the claims of requests that died
+ * (store/claim-sweep.ts), raises the alerts the state
  * calls for, delivers every pending alert, then records its start as the last run. A run that
  * fails part-way, or could not raise an alert, does not advance the last run, so the next one
  * covers the same ground again (create() makes the repeat harmless).
@@ -165,6 +172,8 @@ export async function runBillingAlerts(deps: AlertRunDeps): Promise<AlertRunSumm
   const since = lastRun === null ? startedAt - FIRST_RUN_LOOKBACK_MS : lastRun - RUN_SLACK_MS;
   const swept = await sweepExpiredHolds(deps.db, startedAt);
   const recovered = await recoverUnwrittenRows(deps.db, startedAt);
+  // After the recovery: a claim whose kept row was just written has its row now.
+  const released = await releaseAbandonedClaims(deps.db, startedAt, deps.claimTtlMs ?? CLAIM_TTL_MS);
   const candidates = [...(await usageCandidates(deps, since)), ...(await failureCandidates(deps, since, startedAt))];
   const created = await mapWithConcurrency(candidates, EVALUATION_CONCURRENCY, (c) => raise(deps, c, startedAt));
   const delivered = await deliverPendingAlerts({
@@ -176,7 +185,7 @@ export async function runBillingAlerts(deps: AlertRunDeps): Promise<AlertRunSumm
   // With an alert not raised, the next run must look at the same buckets and failures again.
   const notRaised = created.filter((r) => r === "failed" || r === "deferred").length;
   if (!notRaised) await store.advanceLastRun(deps.db, startedAt);
-  const summary = { swept, recovered, raised: created.filter((r) => r === "created").length, delivered };
+  const summary = { swept, recovered, released, raised: created.filter((r) => r === "created").length, delivered };
   logAlertsRun({ ...summary, candidates: candidates.length, notRaised });
   return summary;
 }

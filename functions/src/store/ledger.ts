@@ -4,8 +4,9 @@ import type { LedgerRow } from "../domain/ledger";
 import { isAlreadyExists } from "../errors";
 import { COLLECTIONS } from "../base/collections";
 import { settleInto } from "./spend";
+import type { SpendMode } from "../domain/admission";
 
-const ledgerRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.ledger}/${id}`);
+export const ledgerRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.ledger}/${id}`);
 const claimRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.claims}/${id}`);
 
 /** A stored ledger row, or null. */
@@ -18,6 +19,24 @@ export async function getLedgerRow(db: Firestore, id: string): Promise<LedgerRow
 export type ClaimWrites = (batch: WriteBatch) => void;
 
 /**
+ * A claim: who holds the message since when, and what its holder counted (its mode, spend windows
+ * and the caller's development day), so the sweeper can give those back if the holder dies
+ * (store/claim-sweep.ts).
+ */
+export interface Claim {
+  userId: string;
+  agentId: string;
+  conversationId?: string;
+  messageId?: string;
+  at: number;
+  mode?: SpendMode;
+  day?: string;
+  month?: string;
+  /** The UTC day of the caller's development counter the message is counted in. */
+  devUserDay?: string | null;
+}
+
+/**
  * Claims a message before its agent is called, in one batch with `writes`: create() succeeds for
  * exactly one of any number of concurrent requests with the same id, and the batch commits whole
  * or not at all.
@@ -28,7 +47,7 @@ export type ClaimWrites = (batch: WriteBatch) => void;
 export async function claimMessage(
   db: Firestore,
   id: string,
-  claim: { userId: string; agentId: string; at: number },
+  claim: Claim,
   writes: ClaimWrites = () => undefined,
 ): Promise<Timestamp | null> {
   const batch = db.batch();
@@ -60,13 +79,13 @@ export async function takeOverStaleClaim(
   db: Firestore,
   id: string,
   staleBefore: number,
-  at: number,
+  claim: Claim,
   writes: ClaimWrites = () => undefined,
 ): Promise<Timestamp | null> {
   const taken = await db.runTransaction(async (tx) => {
     const snap = await tx.get(claimRef(db, id));
     if (snap.exists && (snap.get("at") as Timestamp).toMillis() >= staleBefore) return false;
-    tx.set(claimRef(db, id), { ...snap.data(), at: Timestamp.fromMillis(at) });
+    tx.set(claimRef(db, id), { ...snap.data(), ...claim, at: Timestamp.fromMillis(claim.at) });
     return true;
   });
   if (!taken) return null;
@@ -128,8 +147,11 @@ export interface BillingFailure {
   userId: string;
   messageId: string;
   conversationId: string;
-  /** Where it failed; "usage-bound": the provider reported usage past the message's bound (billed up to it). */
-  stage: "agent-call" | "ledger-write" | "usage-bound" | "duplicate-answer";
+  /**
+   * Where it failed; "usage-bound": the provider reported usage past the message's bound (billed up
+   * to it); "abandoned": its request died after the claim and before a row (store/claim-sweep.ts).
+   */
+  stage: "agent-call" | "ledger-write" | "usage-bound" | "duplicate-answer" | "abandoned";
   reason: string;
   /** Whether the failed message was charged to the owner (it never is when the ledger write failed). */
   charged: boolean;
@@ -142,12 +164,21 @@ export interface BillingFailure {
 
 /** Records a failure; the same message and stage failing again updates one document. */
 export async function recordFailure(db: Firestore, failure: BillingFailure, at: number): Promise<void> {
-  await db
-    .doc(`${COLLECTIONS.failures}/${failure.ledgerId}:${failure.stage}`)
-    .set({ ...failure, createdAt: Timestamp.fromMillis(at), attempts: FieldValue.increment(1) }, { merge: true });
+  const batch = db.batch();
+  failureInto(batch, db, failure, at);
+  await batch.commit();
 }
 
-const unwrittenRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.failures}/${id}:ledger-write`);
+/** Adds to `batch` the record of a failure (see {@link recordFailure}). */
+export function failureInto(batch: WriteBatch, db: Firestore, failure: BillingFailure, at: number): void {
+  batch.set(
+    db.doc(`${COLLECTIONS.failures}/${failure.ledgerId}:${failure.stage}`),
+    { ...failure, createdAt: Timestamp.fromMillis(at), attempts: FieldValue.increment(1) },
+    { merge: true },
+  );
+}
+
+export const unwrittenRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.failures}/${id}:ledger-write`);
 
 /** The row of a message whose agent call succeeded but whose ledger write failed, if not yet recovered. */
 export async function getUnwrittenRow(db: Firestore, id: string): Promise<LedgerRow | null> {

@@ -27,6 +27,22 @@ interface QueryShape {
 
 const QUERIES: QueryShape[] = [
   {
+    file: "scripts/bench/metering.ts",
+    what: "the bench's held-back rows of one agent",
+    collection: "billable_conversations",
+    equality: ["agentId"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
+    file: "functions/src/store/claim-sweep.ts",
+    what: "claims that went stale since the last sweep",
+    collection: "billing_claims",
+    equality: [],
+    ordered: [["at", "ASCENDING"]],
+    index: "automatic",
+  },
+  {
     file: "functions/src/store/sessions.ts",
     what: "session totals from the ledger",
     collection: "billable_conversations",

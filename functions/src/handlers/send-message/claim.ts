@@ -58,16 +58,31 @@ export async function storedReplay(deps: SendMessageDeps, id: string, req: SendM
 export type Claimed = { kind: "new"; claimWrittenAt: Timestamp } | { kind: "replay"; row: LedgerRow };
 
 /**
- * Claims the message, with `writes` committed in the same batch (what a new message counts), or
+ * Claims the message, with `writes` committed in the same batch (what a new message counts, as
+ * `admission` says: the claim records it for the sweeper), or
  * returns its stored row, having written nothing. A duplicate of a request still running waits for
  * it (bounded below the function timeout); a claim whose holder died is taken over, and `writes`
  * committed after.
  */
-export async function claimOrReplay(deps: SendMessageDeps, message: PreparedMessage, writes: ledger.ClaimWrites): Promise<Claimed> {
+export async function claimOrReplay(
+  deps: SendMessageDeps,
+  message: PreparedMessage,
+  admission: Pick<Admission, "devUserDay">,
+  writes: ledger.ClaimWrites,
+): Promise<Claimed> {
   const giveUpAt = deps.now() + deps.claimWaitMs;
   for (let attempt = 0; ; attempt++) {
     const at = deps.now();
-    const claim = { userId: message.uid, agentId: message.req.agentId, at };
+    const claim: ledger.Claim = {
+      userId: message.uid,
+      agentId: message.req.agentId,
+      conversationId: message.req.conversationId,
+      messageId: message.messageId,
+      at,
+      mode: message.req.testMode,
+      ...message.windows,
+      devUserDay: admission.devUserDay,
+    };
     const claimWrittenAt = await ledger.claimMessage(deps.db, message.id, claim, writes);
     if (claimWrittenAt) return { kind: "new", claimWrittenAt };
     if (attempt === 0) await countRepeat(deps, message.uid);
@@ -77,7 +92,7 @@ export async function claimOrReplay(deps: SendMessageDeps, message: PreparedMess
     if (claimedAt === null) continue;
     const staleBefore = at - deps.claimTtlMs;
     if (claimedAt < staleBefore) {
-      const takenAt = await ledger.takeOverStaleClaim(deps.db, message.id, staleBefore, at, writes);
+      const takenAt = await ledger.takeOverStaleClaim(deps.db, message.id, staleBefore, claim, writes);
       if (takenAt) return { kind: "new", claimWrittenAt: takenAt };
     }
     if (at > giveUpAt) throw unavailable("This message is still being processed; retry later with the same messageId.");

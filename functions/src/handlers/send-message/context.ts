@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import type { AgentClient } from "../../agent/agent-client";
-import { SEND_MESSAGE_TIMEOUT_SECONDS } from "../../config";
+import { CLAIM_TTL_MS } from "../../config";
 import type { SendMessageRequest } from "../../contract/send-message";
 import type { SpendWindowKeys } from "../../domain/admission";
 import type { RowPrice } from "../../domain/ledger-row";
@@ -53,8 +53,7 @@ export function sendMessageDeps(
   return {
     now: Date.now,
     newMessageId: randomUUID,
-    // Twice the function timeout: a claim this old cannot belong to a request that is still running.
-    claimTtlMs: 2 * SEND_MESSAGE_TIMEOUT_SECONDS * 1000,
+    claimTtlMs: CLAIM_TTL_MS,
     claimWaitMs: 90_000,
     sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     agents: INSTANCE_AGENTS,

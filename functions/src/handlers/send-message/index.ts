@@ -96,7 +96,7 @@ async function sendWith(
   const message = prepare(deps, uid, req, known.agent, billedWith);
   const counted = admissionOf(deps, message);
   // Counted in the batch that claims the message: a replay or a duplicate counts against the rate limit only (claim.ts).
-  const claimed = await claimOrReplay(deps, message, (batch) => countInto(batch, deps, message, counted));
+  const claimed = await claimOrReplay(deps, message, counted, (batch) => countInto(batch, deps, message, counted));
   if (claimed.kind === "replay") return toResponse(claimed.row, true, await readSessionFigures(deps.db, claimed.row.sessionId));
   const admission = { ...counted, claimWrittenAt: claimed.claimWrittenAt };
   // The session is read before the row exists, so its figures cannot already include this message.
