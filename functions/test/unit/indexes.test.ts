@@ -27,6 +27,14 @@ interface QueryShape {
 
 const QUERIES: QueryShape[] = [
   {
+    file: "scripts/soak.ts",
+    what: "the soak's rows of one agent",
+    collection: "billable_conversations",
+    equality: ["agentId"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
     file: "scripts/bench/metering.ts",
     what: "the bench's held-back rows of one agent",
     collection: "billable_conversations",
