@@ -2,10 +2,10 @@
 const tseslint = require("typescript-eslint");
 
 module.exports = tseslint.config(
-  { ignores: ["**/node_modules/**", "**/lib/**", "coverage/**", "bench/**", "exports/**", ".cache/**"] },
+  { ignores: ["**/node_modules/**", "**/lib/**", "coverage/**", "bench/**", "exports/**", ".cache/**", "web/dist/**"] },
   ...tseslint.configs.recommended,
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx", "**/*.mts"],
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },

@@ -1,6 +1,8 @@
 /**
- * Two tiers: `unit` needs nothing running; `emulators` runs only under the emulator harness
- * (`npm run test:emulators`), which starts the Firebase emulators and the local agent.
+ * Three tiers: `unit` needs nothing running; `emulators` and `web` run only under the emulator
+ * harness (`npm run test:emulators` runs both), which starts the Firebase emulators, the Hosting
+ * emulator serving the built console (web/dist) and the local agent. `web` drives the console in
+ * Debian's Chromium through playwright-core (`npm run test:web` runs it alone).
  */
 const tsJest = ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }];
 const common = { testEnvironment: "node", transform: { "^.+\\.ts$": tsJest } };
@@ -21,6 +23,11 @@ module.exports = {
         "<rootDir>/functions/test/rules/**/*.test.ts",
         "<rootDir>/client/test/**/*.emulator.test.ts",
       ],
+    },
+    {
+      ...common,
+      displayName: "web",
+      testMatch: ["<rootDir>/web/test/**/*.browser.test.ts"],
     },
   ],
 };

@@ -183,7 +183,8 @@ const CLIENT_ENV_FOR_COMMAND = {
   LOCAL_AGENT_URL: LOCAL_ENV.LOCAL_AGENT_URL,
   FUNCTIONS_EMULATOR_ORIGIN: LOCAL_ENV.FUNCTIONS_EMULATOR_ORIGIN,
 };
-const ONLY = ["--only", "auth,firestore,functions,pubsub", "--project", PROJECT_ID, "--non-interactive"];
+// Hosting serves the owner's web console (web/dist, built by `npm run build`) on the same emulators.
+const ONLY = ["--only", "auth,firestore,functions,pubsub,hosting", "--project", PROJECT_ID, "--non-interactive"];
 const FIREBASE = path.join(ROOT, "node_modules", ".bin", "firebase");
 
 const shellQuote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
@@ -193,8 +194,25 @@ interface Support {
   stop: () => Promise<void>;
 }
 
+const WEB_DIST = path.join(ROOT, "web", "dist");
+
+/**
+ * The Hosting emulator serves web/dist, which `npm run build` writes. Without a build, it serves a
+ * page saying how to build the console instead of failing to start.
+ */
+function ensureWebBuild(): void {
+  if (fs.existsSync(path.join(WEB_DIST, "index.html"))) return;
+  fs.mkdirSync(WEB_DIST, { recursive: true });
+  fs.writeFileSync(
+    path.join(WEB_DIST, "index.html"),
+    "<!doctype html><title>Agent billing console</title><p>The web console is not built: run <code>npm run build</code>.</p>\n",
+  );
+  console.error("web/dist has no build: the Hosting emulator serves a placeholder (run npm run build for the console)");
+}
+
 /** Secrets, binaries, param overrides and the local agent: what every emulator run needs before firebase starts. */
 async function startSupport(): Promise<Support> {
+  ensureWebBuild();
   const secrets = localSecrets();
   const env = { ...process.env, ...emulatorEnv(), ...CLIENT_ENV_FOR_COMMAND, ...secrets };
   writeParamOverrides(paramOverrides());

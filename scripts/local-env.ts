@@ -37,6 +37,8 @@ export const PORTS = {
   functions: 5001,
   firestore: 8080,
   pubsub: 8085,
+  /** The owner's web console (web/, built to web/dist), served by the Hosting emulator. */
+  hosting: 5000,
   hub: 4400,
   logging: 4500,
   localAgent: 4010,
@@ -93,6 +95,9 @@ export function endpoint(emulator: Emulator): Endpoint {
 export function functionUrl(name: string): string {
   return `${endpoint("functions").origin}/${PROJECT_ID}/${REGION}/${name}`;
 }
+
+/** Where the Hosting emulator serves the owner's web console. */
+export const CONSOLE_URL = `http://${HOST}:${PORTS.hosting}`;
 
 /** The local agent's OpenAI-compatible base URL (ends in /v1). */
 export function localAgentUrl(): string {

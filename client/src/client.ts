@@ -68,6 +68,12 @@ export interface BillingClient {
   /** The report as a stream, for ranges too large to hold in memory. */
   openBillingReport(request: ExportReportRequest, signal?: AbortSignal): Promise<BillingReportStream>;
   setAgentBillingSettings: CallableMethod<"setAgentBillingSettings">;
+  /** Pauses or resumes an agent (its `status` is backend-only). */
+  setAgentStatus: CallableMethod<"setAgentStatus">;
+  /** The worst-case cost of the next message, as its hold would reserve it, and what is left of the limits. */
+  quoteMessage: CallableMethod<"quoteMessage">;
+  /** The caller's raised alerts, newest first, one page at a time. */
+  listBillingAlerts: CallableMethod<"listBillingAlerts">;
 }
 
 /** The Functions emulator's origin, when the instance was connected to it (an SDK field, read defensively). */
@@ -173,6 +179,9 @@ export function createBillingClient(options: BillingClientOptions): BillingClien
     exportBillingReport: (request) => traced("exportBillingReport", async () => readReport(await openReport(exportDeps(), request))),
     openBillingReport: (request, signal) => traced("openBillingReport", () => openReport(exportDeps(), request, signal)),
     setAgentBillingSettings: (request) => invoke("setAgentBillingSettings", request),
+    setAgentStatus: (request) => invoke("setAgentStatus", request),
+    quoteMessage: (request) => invoke("quoteMessage", request),
+    listBillingAlerts: (request) => invoke("listBillingAlerts", request),
   };
   return client;
 }

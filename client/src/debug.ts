@@ -69,6 +69,9 @@ const FIGURES: { readonly [N in CallName]?: (result: unknown) => Figures } = {
   }),
   listBillableConversations: (r) => ({ items: (get(r, "items") as unknown[] | undefined)?.length, more: get(r, "nextPageToken") !== null }),
   setAgentBillingSettings: (r) => ({ dailyLimitMicros: get(r, "dailyLimitMicros"), monthlyLimitMicros: get(r, "monthlyLimitMicros") }),
+  setAgentStatus: (r) => ({ status: get(r, "status"), previousStatus: get(r, "previousStatus") }),
+  quoteMessage: (r) => ({ worstCaseMicros: get(r, "worstCaseMicros"), dailyRemainingMicros: get(r, "daily", "remainingMicros") }),
+  listBillingAlerts: (r) => ({ items: (get(r, "items") as unknown[] | undefined)?.length, more: get(r, "nextPageToken") !== null }),
   exportBillingReport: (r) => ({ characters: typeof r === "string" ? r.length : undefined }),
 };
 

@@ -26,4 +26,17 @@ export { billingDebugEnabled, type DebugLogger } from "./debug";
 export { DEFAULT_RETRY, backoffMs, type RetryPolicy } from "./retry";
 export { reportUrl, type BillingReportStream } from "./export";
 export type { DeltaHandler, StreamOptions } from "./stream";
+export {
+  addCounters,
+  createAgent,
+  sumDocuments,
+  watchAgents,
+  watchDailyUsage,
+  watchSession,
+  type AgentView,
+  type Counters,
+  type DayUsage,
+  type ModeFigures,
+  type SessionView,
+} from "./live";
 export type * from "./types";

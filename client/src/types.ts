@@ -44,6 +44,17 @@ export type {
   UsageFigures,
 } from "functions/src/contract/analytics";
 export type { BillingSettingsView, SetAgentBillingSettingsRequest } from "functions/src/contract/settings";
+export type {
+  AgentStatus,
+  AlertItem,
+  ListBillingAlertsRequest,
+  ListBillingAlertsResponse,
+  PriceView,
+  QuoteMessageRequest,
+  QuoteMessageResponse,
+  SetAgentStatusRequest,
+  SetAgentStatusResponse,
+} from "functions/src/contract/console";
 
 /** What a caller passes to exportBillingReport: the export's query, `format` defaulting to "json". */
 export type ExportReportRequest = Omit<ExportQuery, "format"> & { format?: ExportFormat };

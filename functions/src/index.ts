@@ -24,3 +24,6 @@ export { exportBillingReport } from "./triggers/export";
 // settings, limits and alerts
 export { setAgentBillingSettings } from "./triggers/settings";
 export { billingAlerts } from "./triggers/alerts";
+
+// the owner's web console: pause/resume, the next message's worst case, raised alerts
+export { setAgentStatus, quoteMessage, listBillingAlerts } from "./triggers/console";

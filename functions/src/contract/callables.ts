@@ -14,6 +14,14 @@ import {
   type UsageAnalyticsResponse,
 } from "./analytics";
 import { getBillingInfoRequestSchema, type GetBillingInfoResponse } from "./billing-info";
+import {
+  listBillingAlertsRequestSchema,
+  quoteMessageRequestSchema,
+  setAgentStatusRequestSchema,
+  type ListBillingAlertsResponse,
+  type QuoteMessageResponse,
+  type SetAgentStatusResponse,
+} from "./console";
 import { sendMessageRequestSchema, type SendMessageChunk, type SendMessageResponse } from "./send-message";
 import { saveBillingSessionRequestSchema, type SaveBillingSessionResponse } from "./sessions";
 import { settingsRequestSchema, type BillingSettingsView } from "./settings";
@@ -44,6 +52,10 @@ export const CALLABLES = {
   listBillableConversations: callable(listConversationsRequestSchema).returns<ListConversationsResponse>(),
   // Deployed functions accept https:// webhooks only; the emulator's trigger passes the loopback variant.
   setAgentBillingSettings: callable(settingsRequestSchema({ allowLoopbackWebhooks: false })).returns<BillingSettingsView>(),
+  // The owner's web console: pause/resume (status is backend-only), the next message's worst case, raised alerts.
+  setAgentStatus: callable(setAgentStatusRequestSchema).returns<SetAgentStatusResponse>(),
+  quoteMessage: callable(quoteMessageRequestSchema).returns<QuoteMessageResponse>(),
+  listBillingAlerts: callable(listBillingAlertsRequestSchema).returns<ListBillingAlertsResponse>(),
 } satisfies Record<string, CallableSpec>;
 
 export type Callables = typeof CALLABLES;

@@ -130,6 +130,22 @@ const QUERIES: QueryShape[] = [
     index: "automatic",
   },
   {
+    file: "functions/src/store/alert-list.ts",
+    what: "the owner's alerts, newest first",
+    collection: "billing_alerts",
+    equality: ["userId"],
+    ordered: [["createdAt", "DESCENDING"]],
+    index: "composite",
+  },
+  {
+    file: "functions/src/store/alert-list.ts",
+    what: "the owner's alerts of one agent, newest first",
+    collection: "billing_alerts",
+    equality: ["userId", "agentId"],
+    ordered: [["createdAt", "DESCENDING"]],
+    index: "composite",
+  },
+  {
     file: "scripts/reconcile.ts",
     what: "the ledger by agent, in document-id pages",
     collection: "billable_conversations",

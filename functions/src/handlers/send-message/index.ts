@@ -13,7 +13,8 @@ import { isSafeModelName, ledgerId, sessionId } from "../../domain/ids";
 import type { LedgerRow, UsageSource } from "../../domain/ledger";
 import { buildLedgerRow, type LedgerRowInput, type RowPrice } from "../../domain/ledger-row";
 import { DEFAULT_MODEL, resolvePrice } from "../../domain/pricing";
-import { countChatTokens, countTextTokens, type ChatTurn } from "../../domain/tokens";
+import { chatOf } from "../../domain/message-quote";
+import { countChatTokens, countTextTokens } from "../../domain/tokens";
 import { hasUsage, normalizeUsage, type TokenUsage } from "../../domain/usage";
 import { boundUsage, usageBound } from "../../domain/usage-bounds";
 import { localDay, localMonth } from "../../base/periods";
@@ -159,9 +160,8 @@ function prepare(
   { model, price }: { model: string; price: RowPrice | null },
 ): PreparedMessage {
   const messageId = req.messageId ?? deps.newMessageId();
-  const messages: ChatTurn[] = [];
-  if (agent.systemPrompt) messages.push({ role: "system", content: agent.systemPrompt });
-  messages.push({ role: "user", content: req.message });
+  // The chat the console's quote counts too (domain/message-quote.ts): one home for its shape.
+  const messages = chatOf(agent, req.message);
   const maxTokens = req.maxTokens ?? DEFAULT_COMPLETION_TOKENS;
   const at = deps.now();
   const timezone = agentTimezone(agent, at);
