@@ -36,6 +36,7 @@ export type {
   Granularity,
   ListConversationsRequest,
   ListConversationsResponse,
+  ModelCost,
   SeriesPoint,
   UsageAnalyticsRequest,
   UsageAnalyticsResponse,

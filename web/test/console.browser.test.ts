@@ -44,6 +44,7 @@ interface Row {
   billable: boolean;
   conversationId: string;
   localDay: string;
+  model: string;
 }
 
 /** The agent's ledger rows, read with the Admin SDK. */
@@ -247,6 +248,15 @@ describe("the owner's web console", () => {
     await waitForFigure("Billed in range", expected);
     const label = (await chart.getAttribute("aria-label")) ?? "";
     expect(parseUsd(label.split("Production (billed)")[1] ?? "")).toBe(expected);
+    // Cost by model: each model's total in the chart equals its rows in the ledger.
+    const byModel = (await page.getByRole("img", { name: /^Billed cost per day by model/ }).getAttribute("aria-label")) ?? "";
+    const rows = (await ledger(inRange)).filter((r) => r.billable);
+    const models = [...new Set(rows.map((r) => r.model))];
+    expect(models.length).toBeGreaterThan(0);
+    for (const model of models) {
+      const shown = byModel.split(`${model} `)[1] ?? "";
+      expect(parseUsd(shown)).toBe(billedSum(rows.filter((r) => r.model === model)));
+    }
     expect(await page.locator(".timezone").textContent()).toContain("Days in UTC");
     await screenshot(page, "analytics");
   });

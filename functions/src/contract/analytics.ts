@@ -96,9 +96,18 @@ export interface UsageFigures {
   development: DevelopmentFigures;
 }
 
+/** One model's cost in one period: billed (production) and what development would have cost. */
+export interface ModelCost {
+  model: string;
+  costMicros: number;
+  shadowCostMicros: number;
+}
+
 /** One period of a series: a day `YYYY-MM-DD`, an ISO week named by its Monday, or a month `YYYY-MM`. */
 export interface SeriesPoint extends UsageFigures {
   period: string;
+  /** The period's cost by model (models used in the period only, by name); adds up to its cost. */
+  byModel: ModelCost[];
 }
 
 /** The integer figures of one mode (as the daily buckets hold them). `costMicros` is 0 for development; `shadowCostMicros` is the list price. */

@@ -5,6 +5,7 @@
  * its name says.
  */
 import type {
+  ModelCost,
   Figures,
   Granularity,
   ModeFigures,
@@ -199,6 +200,20 @@ export function efficiency(modes: ModeTotals): UsageEfficiency {
   };
 }
 
+function addByModel(into: Map<string, ModeTotals>, from: Map<string, ModeTotals>): void {
+  for (const [model, modes] of from) {
+    if (!into.has(model)) into.set(model, emptyModes());
+    addModes(into.get(model) as ModeTotals, modes);
+  }
+}
+
+/** A period's cost by model, by model name. */
+function modelCosts(models: Map<string, ModeTotals> | undefined): ModelCost[] {
+  return [...(models ?? [])]
+    .map(([model, m]) => ({ model, costMicros: m.production.costMicros, shadowCostMicros: m.development.shadowCostMicros }))
+    .sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+}
+
 /**
  * Analytics of the inclusive local-day range: one series point per period the range touches
  * (empty ones included; a partial first or last week or month counts only its days in range).
@@ -208,21 +223,22 @@ export function efficiency(modes: ModeTotals): UsageEfficiency {
  */
 export function buildAnalytics(days: Iterable<DayUsage>, from: string, to: string, granularity: Granularity): Analytics {
   const periods = new Map(periodsInRange(from, to, granularity).map((period) => [period, emptyModes()]));
+  const periodModels = new Map<string, Map<string, ModeTotals>>();
   const total = emptyModes();
   const models = new Map<string, ModeTotals>();
   for (const usage of days) {
     if (usage.day < from || usage.day > to) continue;
-    const period = periods.get(periodOf(usage.day, granularity));
+    const key = periodOf(usage.day, granularity);
+    const period = periods.get(key);
     if (!period) throw new RangeError(`day ${usage.day} falls in no period of ${from}..${to}`);
     addModes(period, usage);
     addModes(total, usage);
-    for (const [model, modes] of usage.byModel) {
-      if (!models.has(model)) models.set(model, emptyModes());
-      addModes(models.get(model) as ModeTotals, modes);
-    }
+    if (!periodModels.has(key)) periodModels.set(key, new Map());
+    addByModel(models, usage.byModel);
+    addByModel(periodModels.get(key) as Map<string, ModeTotals>, usage.byModel);
   }
   return {
-    series: [...periods].map(([period, modes]) => ({ period, ...usageFigures(modes) })),
+    series: [...periods].map(([period, modes]) => ({ period, ...usageFigures(modes), byModel: modelCosts(periodModels.get(period)) })),
     totals: usageFigures(total),
     breakdown: breakdown(total, models),
     efficiency: efficiency(total),

@@ -114,6 +114,22 @@ describe("buildAnalytics series", () => {
     expect(breakdown.byMode.production.costMicros).toBe(50);
   });
 
+  it("gives each period its cost by model, adding up to the period's cost", () => {
+    const days = [bucket("2026-03-02", 2, 500, "gpt-4"), bucket("2026-03-03", 1, 7, "gpt-4.1"), bucket("2026-03-09", 1, 40, "gpt-4")];
+    const result = buildAnalytics(days, "2026-03-02", "2026-03-15", "week");
+    expect(result.series.map((p) => [p.period, p.byModel])).toEqual([
+      [
+        "2026-03-02",
+        [
+          { model: "gpt-4", costMicros: 500, shadowCostMicros: 0 },
+          { model: "gpt-4.1", costMicros: 7, shadowCostMicros: 0 },
+        ],
+      ],
+      ["2026-03-09", [{ model: "gpt-4", costMicros: 40, shadowCostMicros: 0 }]],
+    ]);
+    for (const p of result.series) expect(p.byModel.reduce((sum, m) => sum + m.costMicros, 0)).toBe(p.costMicros);
+  });
+
   it("ignores buckets outside the range", () => {
     const result = buildAnalytics([bucket("2026-04-30", 9, 9), bucket("2026-05-01", 1, 1)], "2026-05-01", "2026-05-01", "month");
     expect(result.series).toEqual([expect.objectContaining({ period: "2026-05", messages: 1 })]);

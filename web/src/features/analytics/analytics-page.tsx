@@ -2,7 +2,7 @@
  * AgentAnalytics: usage by day, week or month over a range of the agent's local days (its timezone
  * shown), cost by mode and tokens by type over time, figures, breakdowns, history and export.
  */
-import type { AgentView, UsageAnalyticsResponse } from "@agent-billing/client";
+import type { AgentView, SeriesPoint, UsageAnalyticsResponse } from "@agent-billing/client";
 import { useEffect, useState } from "react";
 import { StackedBars } from "../../shared/components/charts";
 import { Card, FailureNotice, Figure } from "../../shared/components/ui";
@@ -155,6 +155,7 @@ export function AnalyticsPage({ uid, agent }: { uid: string; agent: AgentView })
               { key: "free", label: "Development (free, would cost)", color: "#1d7a55" },
             ]}
           />
+          <CostByModel series={data.series} granularity={granularity} />
           <StackedBars
             title={`Billed tokens per ${granularity} by type`}
             unit="count"
@@ -179,5 +180,26 @@ export function AnalyticsPage({ uid, agent }: { uid: string; agent: AgentView })
       ) : null}
       {range ? <History agentId={agent.agentId} from={range.from} to={range.to} /> : null}
     </div>
+  );
+}
+
+/** Colours of the models, in name order (a palette that keeps its contrast on white). */
+const MODEL_COLORS = ["#b42318", "#3656a8", "#1d7a55", "#c27c0e", "#6b3fa0", "#0e7490", "#9d174d", "#4b5563"];
+
+/** Billed cost per period, stacked by model (keys are indexes: model names may hold dots, which chart keys read as paths). */
+function CostByModel({ series, granularity }: { series: SeriesPoint[]; granularity: string }) {
+  const models = [...new Set(series.flatMap((p) => p.byModel.map((m) => m.model)))].sort();
+  const rows = series.map((p) => {
+    const row: { period: string } & Record<string, number | string> = { period: p.period };
+    for (const m of p.byModel) row[`m${models.indexOf(m.model)}`] = m.costMicros;
+    return row;
+  });
+  return (
+    <StackedBars
+      title={`Billed cost per ${granularity} by model`}
+      unit="micros"
+      rows={rows}
+      series={models.map((model, i) => ({ key: `m${i}`, label: model, color: MODEL_COLORS[i % MODEL_COLORS.length] }))}
+    />
   );
 }
