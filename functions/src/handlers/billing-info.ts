@@ -3,14 +3,13 @@
  * conversation's session when asked, and its limits with what is left of them.
  */
 import type { Firestore } from "firebase-admin/firestore";
-import type { BillingLimits, BillingSummary, GetBillingInfoRequest, GetBillingInfoResponse, LimitWindow } from "../contract/billing-info";
+import type { BillingLimits, BillingSummary, GetBillingInfoRequest, GetBillingInfoResponse } from "../contract/billing-info";
 import { sessionId } from "../domain/ids";
 import { microsToUsd } from "../base/money";
-import { localDay, localMonth } from "../base/periods";
-import { agentTimezone, loadOwnedAgent, type AgentDoc } from "../store/agents";
+import { loadOwnedAgent, type AgentDoc } from "../store/agents";
+import { readLimitWindows } from "../store/limit-windows";
 import { readSummary, type RollupData } from "../store/rollup-reads";
 import { getSession, isoOf, toBillingSession } from "../store/sessions";
-import { readSpend } from "../store/spend";
 
 const SUMMARY_COUNTS = [
   "totalMessages",
@@ -40,22 +39,13 @@ export function toSummary(agentId: string, data: RollupData | undefined): Billin
   };
 }
 
-function limitWindow(window: string, limit: number | null | undefined, spent: number, reserved: number): LimitWindow {
-  const limitMicros = limit ?? null;
-  const remainingMicros = limitMicros === null ? null : Math.max(0, limitMicros - spent - reserved);
-  return { window, limitMicros, spentMicros: spent, reservedMicros: reserved, remainingMicros };
-}
-
 async function limitsOf(db: Firestore, agentId: string, agent: AgentDoc, now: number, devCap: number): Promise<BillingLimits> {
-  const timezone = agentTimezone(agent, now);
-  const windows = { day: localDay(now, timezone), month: localMonth(now, timezone) };
-  const usage = await readSpend(db, agentId, windows, now);
-  const billing = agent.billing ?? {};
+  const { timezone, daily, monthly, usage } = await readLimitWindows(db, agentId, agent, now);
   return {
     timezone,
-    daily: limitWindow(windows.day, billing.dailyLimitMicros, usage.daySpentMicros, usage.dayReservedMicros),
-    monthly: limitWindow(windows.month, billing.monthlyLimitMicros, usage.monthSpentMicros, usage.monthReservedMicros),
-    dailyAlertMicros: billing.dailyAlertMicros ?? null,
+    daily,
+    monthly,
+    dailyAlertMicros: agent.billing?.dailyAlertMicros ?? null,
     devMessagesToday: usage.devMessagesToday,
     devDailyMessageCap: devCap,
   };

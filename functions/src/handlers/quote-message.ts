@@ -6,15 +6,9 @@
 import type { Firestore } from "firebase-admin/firestore";
 import type { LimitWindow } from "../contract/billing-info";
 import type { QuoteMessageRequest, QuoteMessageResponse } from "../contract/console";
-import { localDay, localMonth } from "../base/periods";
 import { quoteMessage } from "../domain/message-quote";
-import { agentTimezone, loadOwnedAgent } from "../store/agents";
-import { readSpend } from "../store/spend";
-
-function limitWindow(window: string, limitMicros: number | null, spent: number, reserved: number): LimitWindow {
-  const remainingMicros = limitMicros === null ? null : Math.max(0, limitMicros - spent - reserved);
-  return { window, limitMicros, spentMicros: spent, reservedMicros: reserved, remainingMicros };
-}
+import { loadOwnedAgent } from "../store/agents";
+import { readLimitWindows } from "../store/limit-windows";
 
 const fitsIn = (hold: number, w: LimitWindow) => w.limitMicros === null || w.spentMicros + w.reservedMicros + hold <= w.limitMicros;
 
@@ -22,12 +16,7 @@ export async function handleQuoteMessage(db: Firestore, uid: string, req: QuoteM
   const agent = await loadOwnedAgent(db, req.agentId, uid);
   const quote = quoteMessage(agent, req.message ?? "", req.maxTokens);
   const testMode = req.testMode ?? "production";
-  const timezone = agentTimezone(agent, now);
-  const windows = { day: localDay(now, timezone), month: localMonth(now, timezone) };
-  const usage = await readSpend(db, req.agentId, windows, now);
-  const billing = agent.billing ?? {};
-  const daily = limitWindow(windows.day, billing.dailyLimitMicros ?? null, usage.daySpentMicros, usage.dayReservedMicros);
-  const monthly = limitWindow(windows.month, billing.monthlyLimitMicros ?? null, usage.monthSpentMicros, usage.monthReservedMicros);
+  const { timezone, daily, monthly } = await readLimitWindows(db, req.agentId, agent, now);
   const holdMicros = testMode === "production" ? (quote.worstCaseMicros ?? 0) : 0;
   return {
     agentId: req.agentId,
