@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { dayStartMillis } from "../base/periods";
-import { daySchema, idSchema, type TestMode } from "./common";
+import { countUpTo, daySchema, idSchema, type TestMode } from "./common";
 
 /** Longest range getUsageAnalytics accepts, in days (a leap year). */
 export const MAX_ANALYTICS_DAYS = 366;
@@ -52,12 +52,7 @@ export const listConversationsRequestSchema = z
     from: realDaySchema.optional(),
     to: realDaySchema.optional(),
     billable: z.boolean({ error: "must be true or false" }).optional(),
-    pageSize: z
-      .number({ error: "must be a number" })
-      .int({ error: "must be an integer" })
-      .min(1, { error: "must be at least 1" })
-      .max(MAX_PAGE_SIZE, { error: `must be at most ${MAX_PAGE_SIZE}` })
-      .optional(),
+    pageSize: countUpTo(MAX_PAGE_SIZE).optional(),
     pageToken: z
       .string({ error: "must be a string" })
       .min(1, { error: "must not be empty" })

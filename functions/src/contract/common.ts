@@ -4,6 +4,14 @@
  */
 import { z } from "zod";
 
+/** A whole number from 1 to `max` (page sizes, token caps), with the contract's error messages. */
+export const countUpTo = (max: number) =>
+  z
+    .number({ error: "must be a number" })
+    .int({ error: "must be an integer" })
+    .min(1, { error: "must be at least 1" })
+    .max(max, { error: `must be at most ${max}` });
+
 /** Ids that reach document paths: 1-128 of [A-Za-z0-9_-], so never `/`, `.` or `..`. */
 export const idSchema = z
   .string({ error: "must be a string" })

@@ -4,7 +4,7 @@
  * figure its hold would reserve), and listing the agent's raised alerts (DESIGN.md "More surface").
  */
 import { z } from "zod";
-import { idSchema, testModeSchema, type TestMode } from "./common";
+import { countUpTo, idSchema, testModeSchema, type TestMode } from "./common";
 import type { LimitWindow } from "./billing-info";
 import { MAX_COMPLETION_TOKENS, MAX_MESSAGE_CHARS } from "./send-message";
 
@@ -29,12 +29,7 @@ export const quoteMessageRequestSchema = z.strictObject({
     .string({ error: "must be a string" })
     .max(MAX_MESSAGE_CHARS, { error: `must be at most ${MAX_MESSAGE_CHARS} characters` })
     .optional(),
-  maxTokens: z
-    .number({ error: "must be a number" })
-    .int({ error: "must be an integer" })
-    .min(1, { error: "must be at least 1" })
-    .max(MAX_COMPLETION_TOKENS, { error: `must be at most ${MAX_COMPLETION_TOKENS}` })
-    .optional(),
+  maxTokens: countUpTo(MAX_COMPLETION_TOKENS).optional(),
   testMode: testModeSchema.optional(),
 });
 export type QuoteMessageRequest = z.infer<typeof quoteMessageRequestSchema>;
@@ -81,12 +76,7 @@ export const DEFAULT_ALERTS_PAGE = 20;
 
 export const listBillingAlertsRequestSchema = z.strictObject({
   agentId: idSchema.optional(),
-  pageSize: z
-    .number({ error: "must be a number" })
-    .int({ error: "must be an integer" })
-    .min(1, { error: "must be at least 1" })
-    .max(MAX_ALERTS_PAGE, { error: `must be at most ${MAX_ALERTS_PAGE}` })
-    .optional(),
+  pageSize: countUpTo(MAX_ALERTS_PAGE).optional(),
   pageToken: z
     .string({ error: "must be a string" })
     .min(1, { error: "must not be empty" })

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isWellFormedText } from "../base/text";
-import { idSchema, testModeSchema, type TestMode, type Tokens } from "./common";
+import { countUpTo, idSchema, testModeSchema, type TestMode, type Tokens } from "./common";
 
 export const MAX_MESSAGE_CHARS = 32_000;
 export const MAX_COMPLETION_TOKENS = 4_096;
@@ -16,12 +16,7 @@ export const sendMessageRequestSchema = z.strictObject({
     .refine(isWellFormedText, { error: "must be well-formed Unicode text (it has a lone UTF-16 surrogate)" }),
   testMode: testModeSchema,
   messageId: idSchema.optional(),
-  maxTokens: z
-    .number({ error: "must be a number" })
-    .int({ error: "must be an integer" })
-    .min(1, { error: "must be at least 1" })
-    .max(MAX_COMPLETION_TOKENS, { error: `must be at most ${MAX_COMPLETION_TOKENS}` })
-    .optional(),
+  maxTokens: countUpTo(MAX_COMPLETION_TOKENS).optional(),
 });
 export type SendMessageRequest = z.infer<typeof sendMessageRequestSchema>;
 
