@@ -1,7 +1,8 @@
 /**
- * `npm run reconcile [-- --agent ID] [--page-size N] [--project ID]`: recomputes every rollup of the
- * registry (functions/src/domain/rollups.ts: summary, daily buckets, sessions) from the ledger, page
- * by page, and prints the drift per agent and field. Exits 1 on any drift, 0 when every total equals
+ * `npm run reconcile [-- --agent ID | --owner UID] [--page-size N] [--project ID]`: recomputes every
+ * rollup of the registry (functions/src/domain/rollups.ts: summary, daily buckets, sessions, owners'
+ * account days) from the ledger, page by page: all of it, one owner's rows and documents (--owner),
+ * or one agent's (--agent: its rollups, not the account days, which span agents); and prints the drift per agent and field. Exits 1 on any drift, 0 when every total equals
  * the sum of its ledger rows. A sharded rollup's stored total is what every reader sees: its main
  * document plus its open shards (functions/src/store/rollup-reads.ts), so a drift in a shard is
  * reported on its main document's id.
@@ -22,7 +23,8 @@ import { localSigningKey, PROJECT_ID, useEmulators } from "./local-env";
 
 /** One field whose stored total differs from the ledger. */
 export interface Drift {
-  agentId: string;
+  /** The agent of the document; undefined for an owner's account document (it spans agents). */
+  agentId: string | undefined;
   doc: string;
   field: string;
   ledger: number;
@@ -50,18 +52,24 @@ interface Expected {
   refused: string[];
 }
 
+/** What is reconciled: everything, one owner's rows and documents, or one agent's. */
+export interface Scope {
+  agentId?: string;
+  ownerId?: string;
+}
+
+/** A collection's documents (or rows) of the scope: every rollup document carries `userId`, an agent's `agentId` too. */
+function scoped(query: Query, scope: Scope): Query {
+  if (scope.agentId) return query.where("agentId", "==", scope.agentId);
+  if (scope.ownerId) return query.where("userId", "==", scope.ownerId);
+  return query;
+}
+
 /** Reads the ledger in pages of `pageSize` (ordered by document id) and sums what each row adds. */
-async function sumLedger(
-  db: Firestore,
-  key: string,
-  agentId: string | undefined,
-  pageSize: number,
-  onPage: (rows: number) => void,
-): Promise<Expected> {
+async function sumLedger(db: Firestore, key: string, scope: Scope, pageSize: number, onPage: (rows: number) => void): Promise<Expected> {
   const e: Expected = { totals: new Map(ROLLUPS.map((rollup) => [rollup, new Map()])), rows: 0, refused: [] };
   const add = (totals: Totals, id: string, delta: Deltas) => addDeltas(totals.get(id) ?? totals.set(id, {}).get(id)!, delta);
-  let query: Query = db.collection(COLLECTIONS.ledger);
-  if (agentId) query = query.where("agentId", "==", agentId);
+  let query: Query = scoped(db.collection(COLLECTIONS.ledger), scope);
   query = query.orderBy(FieldPath.documentId()).limit(pageSize);
   for (let page = await query.get(); !page.empty; page = await query.startAfter(page.docs[page.docs.length - 1]).get()) {
     for (const doc of page.docs) {
@@ -96,18 +104,18 @@ async function compare(db: Firestore, rollup: Rollup, expected: Totals, scope: Q
   return drifts;
 }
 
-/** Every drift between the rollups and the ledger, for one agent or all. */
+/** Every drift between the rollups and the ledger, for one agent, one owner or all. */
 export async function reconcile(
   db: Firestore,
-  options: { signingKey: string; agentId?: string; pageSize: number; onPage?: (rows: number) => void },
+  options: Scope & { signingKey: string; pageSize: number; onPage?: (rows: number) => void },
 ): Promise<{ drifts: Drift[]; rows: number; refused: string[] }> {
-  const e = await sumLedger(db, options.signingKey, options.agentId, options.pageSize, options.onPage ?? (() => undefined));
-  const scoped = (collection: string) => {
-    const base = db.collection(collection);
-    return options.agentId ? base.where("agentId", "==", options.agentId) : base;
-  };
+  const e = await sumLedger(db, options.signingKey, options, options.pageSize, options.onPage ?? (() => undefined));
   const drifts: Drift[] = [];
-  for (const [rollup, totals] of e.totals) drifts.push(...(await compare(db, rollup, totals, scoped(rollup.collection))));
+  for (const [rollup, totals] of e.totals) {
+    // An owner's account documents add up all their agents: one agent's rows cannot check them.
+    if (options.agentId && rollup.scope === "owner") continue;
+    drifts.push(...(await compare(db, rollup, totals, scoped(db.collection(rollup.collection), options))));
+  }
   return { drifts, rows: e.rows, refused: e.refused };
 }
 
@@ -120,7 +128,9 @@ function report(result: Awaited<ReturnType<typeof reconcile>>): void {
   }
   console.log(`DRIFT in ${result.drifts.length} field(s) (stored: the document plus its shards):`);
   for (const d of result.drifts) {
-    console.log(`  agent ${d.agentId}  ${d.doc}  ${d.field}: ledger ${d.ledger}, stored ${d.stored} (off by ${d.stored - d.ledger})`);
+    console.log(
+      `  ${d.agentId ? `agent ${d.agentId}` : "account"}  ${d.doc}  ${d.field}: ledger ${d.ledger}, stored ${d.stored} (off by ${d.stored - d.ledger})`,
+    );
   }
 }
 
@@ -136,19 +146,23 @@ function signingKey(project: string): string {
 async function main(): Promise<number> {
   const opts = new Command()
     .description("Recompute every rollup from the ledger and print the drift")
-    .option("--agent <id>", "only this agent")
+    .option("--agent <id>", "only this agent (not the account days, which span agents)")
+    .option("--owner <uid>", "only this owner's agents and account days")
     .option("--page-size <n>", "ledger rows per page", (v) => Number.parseInt(v, 10), 1000)
     .option("--project <id>", "Firebase project", process.env.GCLOUD_PROJECT ?? PROJECT_ID)
     .parse()
-    .opts<{ agent?: string; pageSize: number; project: string }>();
+    .opts<{ agent?: string; owner?: string; pageSize: number; project: string }>();
+  if (opts.agent && opts.owner) throw new Error("--agent and --owner: pass one of them");
   if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1 || opts.pageSize > 10_000) throw new Error("--page-size must be 1-10000");
   if (opts.project.startsWith("demo-")) useEmulators();
   if (!getApps().length) initializeApp({ projectId: opts.project });
   const target = process.env.FIRESTORE_EMULATOR_HOST ? `emulator ${process.env.FIRESTORE_EMULATOR_HOST}` : "Firestore";
-  console.log(`reconciling ${opts.agent ? `agent ${opts.agent}` : "all agents"} of ${opts.project} (${target})`);
+  const what = opts.agent ? `agent ${opts.agent}` : opts.owner ? `owner ${opts.owner}` : "all agents";
+  console.log(`reconciling ${what} of ${opts.project} (${target})`);
   const result = await reconcile(getFirestore(), {
     signingKey: signingKey(opts.project),
     agentId: opts.agent,
+    ownerId: opts.owner,
     pageSize: opts.pageSize,
     onPage: (rows) => process.stdout.write(`\r  ledger rows read: ${rows}`),
   });

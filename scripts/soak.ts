@@ -140,12 +140,12 @@ async function rowsOf(db: Firestore, agentIds: string[]): Promise<Map<string, { 
   return rows;
 }
 
-/** Reconciles each agent until nothing drifts (the rollups may still be landing) or 90 s pass. */
-async function driftAfterSettling(db: Firestore, agentIds: string[]): Promise<number> {
+/** Reconciles each owner (their agents and account days) until nothing drifts (the rollups may still be landing) or 90 s pass. */
+async function driftAfterSettling(db: Firestore, ownerIds: string[]): Promise<number> {
   const signingKey = localSigningKey();
   for (const until = Date.now() + 90_000; ; await new Promise((r) => setTimeout(r, 1_000))) {
     let drift = 0;
-    for (const agentId of agentIds) drift += (await reconcile(db, { signingKey, agentId, pageSize: 500 })).drifts.length;
+    for (const ownerId of ownerIds) drift += (await reconcile(db, { signingKey, ownerId, pageSize: 500 })).drifts.length;
     if (drift === 0 || Date.now() > until) return drift;
   }
 }
@@ -186,7 +186,10 @@ async function main(): Promise<number> {
 
   // The sweeper as the scheduler runs it, once every claim of the run is past its TTL.
   const released = await releaseAbandonedClaims(db, Date.now() + CLAIM_TTL_MS + 1_000, CLAIM_TTL_MS);
-  const drift = await driftAfterSettling(db, agentIds);
+  const drift = await driftAfterSettling(
+    db,
+    owners.map((o) => o.uid),
+  );
   const rows = await rowsOf(db, agentIds);
   const messages = new Map<string, Sent[]>();
   for (const s of sent) {

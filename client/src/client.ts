@@ -74,6 +74,8 @@ export interface BillingClient {
   quoteMessage: CallableMethod<"quoteMessage">;
   /** The caller's raised alerts, newest first, one page at a time. */
   listBillingAlerts: CallableMethod<"listBillingAlerts">;
+  /** Every agent of the caller at once over UTC days (default: this month to date): totals, ranking, engagement, insights. */
+  getAccountOverview: CallableMethod<"getAccountOverview">;
 }
 
 /** The Functions emulator's origin, when the instance was connected to it (an SDK field, read defensively). */
@@ -182,6 +184,7 @@ export function createBillingClient(options: BillingClientOptions): BillingClien
     setAgentStatus: (request) => invoke("setAgentStatus", request),
     quoteMessage: (request) => invoke("quoteMessage", request),
     listBillingAlerts: (request) => invoke("listBillingAlerts", request),
+    getAccountOverview: (request) => invoke("getAccountOverview", request),
   };
   return client;
 }

@@ -72,6 +72,11 @@ const FIGURES: { readonly [N in CallName]?: (result: unknown) => Figures } = {
   setAgentStatus: (r) => ({ status: get(r, "status"), previousStatus: get(r, "previousStatus") }),
   quoteMessage: (r) => ({ worstCaseMicros: get(r, "worstCaseMicros"), dailyRemainingMicros: get(r, "daily", "remainingMicros") }),
   listBillingAlerts: (r) => ({ items: (get(r, "items") as unknown[] | undefined)?.length, more: get(r, "nextPageToken") !== null }),
+  getAccountOverview: (r) => ({
+    costMicros: get(r, "totals", "costMicros"),
+    agents: (get(r, "agents") as unknown[] | undefined)?.length,
+    documentsRead: get(r, "documentsRead"),
+  }),
   exportBillingReport: (r) => ({ characters: typeof r === "string" ? r.length : undefined }),
 };
 

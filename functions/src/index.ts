@@ -26,4 +26,4 @@ export { setAgentBillingSettings } from "./triggers/settings";
 export { billingAlerts } from "./triggers/alerts";
 
 // the owner's web console: pause/resume, the next message's worst case, raised alerts
-export { setAgentStatus, quoteMessage, listBillingAlerts } from "./triggers/console";
+export { setAgentStatus, quoteMessage, listBillingAlerts, getAccountOverview } from "./triggers/console";

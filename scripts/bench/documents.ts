@@ -17,7 +17,7 @@
 import { randomUUID } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import { openAiAgentClient } from "../../functions/src/agent/agent-client";
-import { dailyId, ledgerId } from "../../functions/src/domain/ids";
+import { accountDayId, dailyId, ledgerId } from "../../functions/src/domain/ids";
 import { SPEND_SHARDS } from "../../functions/src/domain/admission";
 import { ROLLUPS, SHARD_COLLECTION } from "../../functions/src/domain/rollups";
 import { handleLedgerRowCreated } from "../../functions/src/handlers/rollup";
@@ -80,12 +80,16 @@ async function oneMessage(d: SendMessageDeps, uid: string, agentId: string, tota
   }
 }
 
-/** Whether the agent's summary and today's bucket (UTC, the bench agents' timezone) have all their shards; not metered. */
-async function everyShardExists(db: Firestore, agentId: string): Promise<boolean> {
+/** Whether the agent's summary, today's bucket (UTC, the bench agents' timezone) and its owner's day have all their shards; not metered. */
+async function everyShardExists(db: Firestore, agentId: string, uid: string): Promise<boolean> {
   stopMeter();
   try {
     const day = new Date().toISOString().slice(0, 10);
-    const mains = [db.doc(`${COLLECTIONS.summaries}/${agentId}`), db.doc(`${COLLECTIONS.daily}/${dailyId(agentId, day)}`)];
+    const mains = [
+      db.doc(`${COLLECTIONS.summaries}/${agentId}`),
+      db.doc(`${COLLECTIONS.daily}/${dailyId(agentId, day)}`),
+      db.doc(`${COLLECTIONS.accountDaily}/${accountDayId(uid, day)}`),
+    ];
     const counts = await Promise.all(mains.map(async (main) => (await main.collection(SHARD_COLLECTION).count().get()).data().count));
     return counts.every((count, i) => count >= ROLLUPS.find((r) => r.collection === mains[i].parent.id)!.shards!);
   } finally {
@@ -102,7 +106,7 @@ async function costsFor(db: Firestore, billing: Record<string, unknown>): Promis
   const totals: StageCosts = { rateLimit: { reads: 0, writes: 0 }, send: { reads: 0, writes: 0 }, rollup: { reads: 0, writes: 0 } };
   startMeter(db);
   try {
-    const warm = (k: number) => k >= MAX_WARMUP || everyShardExists(db, agentId);
+    const warm = (k: number) => k >= MAX_WARMUP || everyShardExists(db, agentId, uid);
     for (let k = 0; !(await warm(k)); k++) await oneMessage(d, uid, agentId, null);
     for (let i = 0; i < MEASURED; i++) await oneMessage(d, uid, agentId, totals);
   } finally {
@@ -113,11 +117,12 @@ async function costsFor(db: Firestore, billing: Record<string, unknown>): Promis
 
 /**
  * The writes of a production message, rollup included: the claim, the spend hold, the ledger row
- * and its settle (one batch), the rollup marker, a summary shard, a daily shard and the session.
+ * and its settle (one batch), the rollup marker, a summary shard, a daily shard, the session and a
+ * shard of the owner's account day (issue #16).
  * The hold and the settle are on every message, with or without limits, so that a limit set while
  * messages are in flight counts them (issue #12); the earlier target of 6 predates them.
  */
-const WRITES_PER_MESSAGE = 8;
+const WRITES_PER_MESSAGE = 9;
 
 const round = (x: number) => Math.round(x * 100) / 100;
 const METHOD = `counted at the Firestore client while the backend's code ran in-process (${MEASURED} messages, after warm-up until every rollup shard exists; see scripts/bench/documents.ts)`;

@@ -3,8 +3,9 @@
  * The owner's web console in a real browser (Debian's Chromium through playwright-core), served by
  * the Hosting emulator on the emulators the harness started: every figure the page shows is
  * checked against the ledger, read with the Admin SDK. The tests run in order, as one owner's
- * session: sign in, create an agent, test it in development and production, watch a message sent
- * from elsewhere arrive, analytics and export, settings, a refusal over the limit, alerts.
+ * session: sign in (to the account, the home page), create an agent, test it in development and
+ * production, watch a message sent from elsewhere arrive, analytics and export, settings, a refusal
+ * over the limit, alerts, and the account across all the owner's agents.
  * Screenshots of the main pages go to docs/screenshots/.
  */
 import * as fs from "node:fs";
@@ -13,18 +14,21 @@ import { Timestamp } from "firebase-admin/firestore";
 import { getAuth, signInWithEmailAndPassword } from "firebase/auth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createBillingClient } from "../../client/src";
+import { perMonth } from "../../functions/src/domain/insights";
 import { quoteMessage } from "../../functions/src/domain/message-quote";
+import { costMicros, PRICE_BOOK } from "../../functions/src/domain/pricing";
 import { ledgerRowOf, trafficOf, writeRows } from "../../scripts/seed-traffic";
 import {
   adminDb,
   CONSOLE_URL,
   connectedWebApp,
   localSigningKey,
+  seedAgent,
   signUpUser,
   USER_PASSWORD,
   type SignedUpUser,
 } from "../../scripts/local-env";
-import { formatUsd, parseUsd } from "../src/shared/format";
+import { formatCount, formatDecimal, formatPercent, formatUsd, parseUsd } from "../src/shared/format";
 import { launchBrowser, screenshot } from "./browser";
 
 jest.setTimeout(120_000);
@@ -39,6 +43,10 @@ const pageErrors: string[] = [];
 
 interface Row {
   id: string;
+  agentId: string;
+  timestamp: string;
+  mode: "development" | "production";
+  tokens: { prompt: number; completion: number; total: number; cached: number };
   costMicros: number;
   shadowCostMicros: number;
   billable: boolean;
@@ -53,6 +61,14 @@ async function ledger(filter: (row: Row) => boolean = () => true): Promise<Row[]
   return snap.docs.map((d) => ({ id: d.id, ...(d.data() as Omit<Row, "id">) })).filter(filter);
 }
 const billedSum = (rows: Row[]) => rows.filter((r) => r.billable).reduce((sum, r) => sum + r.costMicros, 0);
+
+/** Every ledger row of the owner, all agents. */
+async function ownerLedger(): Promise<Row[]> {
+  const snap = await adminDb().collection("billable_conversations").where("userId", "==", owner.uid).get();
+  return snap.docs.map((d) => ({ id: d.id, ...(d.data() as Omit<Row, "id">) }));
+}
+/** The UTC day of a row's instant: the account's days. */
+const utcDayOf = (r: Row) => new Date(r.timestamp).toISOString().slice(0, 10);
 
 /** The micros a figure (found by its label) shows, once it shows `expected`; fails with what it showed. */
 async function waitForFigure(label: string, expected: number, timeout = 30_000): Promise<void> {
@@ -114,8 +130,12 @@ describe("the owner's web console", () => {
     await page.getByRole("alert").getByText("Wrong email or password.").waitFor();
     await page.getByLabel("Password").fill(USER_PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Agents" }).waitFor();
+    // Home is the account, empty for a new owner; the agents are one link away.
+    await page.getByRole("heading", { name: "Account", exact: true }).waitFor();
+    await page.getByText("No usage in this range.").waitFor();
     await page.getByText(owner.email).waitFor();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents", exact: true }).click();
+    await page.getByRole("heading", { name: "Agents", exact: true }).waitFor();
   });
 
   it("creates an agent, which appears in the list live", async () => {
@@ -367,6 +387,176 @@ describe("the owner's web console", () => {
     expect(await dialog.getByRole("button", { name: "Start billing in production" }).isDisabled()).toBe(true);
     await dialog.getByRole("button", { name: "Stay in development" }).click();
     await page.getByText("DEVELOPMENT · FREE").waitFor();
+  });
+
+  describe("the account across all the owner's agents", () => {
+    let botId: string;
+    let range: { from: string; to: string };
+    const inRange = (r: Row) => utcDayOf(r) >= range.from && utcDayOf(r) <= range.to;
+
+    /** Asks the account again (it is read on demand) until its production cost is the ledger's. */
+    async function refreshUntilCost(expected: number, timeout = 60_000): Promise<void> {
+      const figure = page.getByRole("group", { name: "Production cost", exact: true });
+      const until = Date.now() + timeout;
+      let shown: number | null = null;
+      for (;;) {
+        if (await figure.count()) shown = parseUsd((await figure.locator(".figure-value").textContent()) ?? "");
+        if (shown === expected) return;
+        if (Date.now() > until)
+          throw new Error(`the account shows ${shown === null ? "nothing" : formatUsd(shown)}, the ledger has ${formatUsd(expected)}`);
+        await page.waitForTimeout(500);
+        await page.getByRole("button", { name: "Refresh", exact: true }).click();
+      }
+    }
+
+    it("shows the account's totals and cost per UTC day, equal to the ledger's over every agent", async () => {
+      // A second agent with 30 short answers on gpt-4 today (and 3 free development messages).
+      botId = await seedAgent(owner.uid, { name: "Short answers bot", model: "gpt-4" });
+      const now = Date.now();
+      const key = localSigningKey();
+      const messages = Array.from({ length: 33 }, (_, i) => ({
+        agentId: botId,
+        userId: owner.uid,
+        conversationId: `short-c${Math.floor(i / 3)}`,
+        messageId: `short-${String(i).padStart(2, "0")}`,
+        mode: (i >= 30 ? "development" : "production") as "development" | "production",
+        model: "gpt-4",
+        prompt: 300 + i,
+        completion: 60,
+        cached: 0,
+        at: new Date(now - (33 - i) * 1_000),
+        timezone: "UTC",
+        userMessage: "Is my order shipped?",
+        agentResponse: "Yes, it shipped today.",
+        latencyMs: 400,
+      }));
+      await writeRows(
+        adminDb(),
+        messages.map((m) => ledgerRowOf(m, key)),
+        8,
+      );
+
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account", exact: true }).click();
+      await page.getByRole("heading", { name: "Account", exact: true }).waitFor();
+      // The default range: this month to date, in UTC days.
+      const today = new Date().toISOString().slice(0, 10);
+      expect(await page.getByLabel("From (UTC)").inputValue()).toBe(`${today.slice(0, 8)}01`);
+      expect(await page.getByLabel("To (UTC)").inputValue()).toBe(today);
+      expect(await page.getByLabel("Timezone").textContent()).toContain("UTC days");
+      // The last 8 UTC days: the seeded week of the first agent, today's messages and the bot's.
+      const from = new Date(Date.parse(`${today}T00:00:00Z`) - 7 * 86_400_000).toISOString().slice(0, 10);
+      await page.getByLabel("From (UTC)").fill(from);
+      range = { from, to: today };
+
+      const rows = (await ownerLedger()).filter(inRange);
+      expect(new Set(rows.map((r) => r.agentId))).toEqual(new Set([agentId, botId]));
+      const expected = billedSum(rows);
+      await refreshUntilCost(expected);
+      const dev = rows.filter((r) => r.mode === "development");
+      await waitForFigure(
+        "Development, would cost",
+        dev.reduce((sum, r) => sum + r.shadowCostMicros, 0),
+      );
+      expect(await figureText("Production messages")).toBe(formatCount(rows.filter((r) => r.billable).length));
+      expect(await figureText("Development messages")).toBe(formatCount(dev.length));
+      expect(await figureText("Production tokens")).toBe(
+        formatCount(rows.filter((r) => r.billable).reduce((sum, r) => sum + r.tokens.total, 0)),
+      );
+      // The chart's text alternative carries its totals: the same sums.
+      const chart = page.getByRole("img", { name: /^Cost per UTC day by mode/ });
+      await chart.locator(".recharts-bar-rectangle").first().waitFor();
+      const label = (await chart.getAttribute("aria-label")) ?? "";
+      expect(parseUsd(label.split("Production (billed)")[1] ?? "")).toBe(expected);
+    });
+
+    it("ranks the agents by cost, each with the ledger's sums, and counts the sessions that started in the range", async () => {
+      const rows = (await ownerLedger()).filter(inRange);
+      const byAgent = new Map<string, Row[]>();
+      for (const r of rows) byAgent.set(r.agentId, [...(byAgent.get(r.agentId) ?? []), r]);
+      const shadow = (list: Row[]) => list.filter((r) => r.mode === "development").reduce((sum, r) => sum + r.shadowCostMicros, 0);
+      const ranked = [...byAgent].sort(
+        ([a, x], [b, y]) => billedSum(y) - billedSum(x) || shadow(y) - shadow(x) || (a < b ? -1 : a > b ? 1 : 0),
+      );
+      const names = new Map([
+        [agentId, "Browser support agent"],
+        [botId, "Short answers bot"],
+      ]);
+      const expected = ranked.map(([id, list]) => [
+        names.get(id),
+        formatUsd(billedSum(list)),
+        formatCount(list.filter((r) => r.billable).length),
+        formatCount(list.filter((r) => r.mode === "development").length),
+      ]);
+      const table = page.getByRole("region", { name: "Agents by cost" });
+      const shown = await table
+        .locator("tbody tr")
+        .evaluateAll((trs) =>
+          trs.map((tr) => [
+            tr.querySelector("th a")?.textContent,
+            tr.querySelector('td[data-label="Cost"]')?.textContent,
+            tr.querySelector('td[data-label="Messages"]')?.textContent,
+            tr.querySelector('td[data-label="Dev messages"]')?.textContent,
+          ]),
+        );
+      expect(shown).toEqual(expected);
+      // Shares of the account's cost, and each name links to that agent's analytics.
+      const total = billedSum(rows);
+      for (const [id, list] of ranked) {
+        const row = table.getByRole("row", { name: `Agent ${names.get(id)}` });
+        expect(await row.locator('td[data-label="Share"]').textContent()).toBe(formatPercent(billedSum(list) / total));
+        expect(await row.getByRole("link", { name: names.get(id) }).getAttribute("href")).toBe(`#/agents/${id}/analytics`);
+      }
+      expect(await table.locator("tfoot").count()).toBe(0);
+
+      // Engagement: conversations whose first message falls in the range, from the ledger.
+      const sessions = new Map<string, Row[]>();
+      for (const r of await ownerLedger())
+        sessions.set(`${r.agentId}:${r.conversationId}`, [...(sessions.get(`${r.agentId}:${r.conversationId}`) ?? []), r]);
+      const started = [...sessions.values()].filter((list) => {
+        const first = list.reduce((a, b) => (Date.parse(a.timestamp) <= Date.parse(b.timestamp) ? a : b));
+        return inRange(first);
+      });
+      const messages = started.reduce((sum, list) => sum + list.length, 0);
+      expect(started.length).toBeGreaterThan(0);
+      expect(await figureText("Sessions")).toBe(formatCount(started.length));
+      expect(await figureText("Messages per session")).toBe(formatDecimal(messages / started.length));
+      expect(await figureText("Development share")).toBe(formatPercent(rows.filter((r) => r.mode === "development").length / rows.length));
+      expect(await figureText("Average session length")).not.toBe("—");
+    });
+
+    it("suggests gpt-4o-mini for the short answers on gpt-4, with the monthly saving the ledger implies", async () => {
+      const bot = (await ownerLedger()).filter((r) => r.agentId === botId && r.billable && inRange(r));
+      expect(bot).toHaveLength(30);
+      const usage = { prompt: 0, completion: 0, total: 0, cached: 0 };
+      for (const r of bot) for (const k of ["prompt", "completion", "total", "cached"] as const) usage[k] += r.tokens[k];
+      const alternative = costMicros(usage, PRICE_BOOK.models["gpt-4o-mini"]);
+      const rangeDays = (Date.parse(range.to) - Date.parse(range.from)) / 86_400_000 + 1;
+      const saving = perMonth(billedSum(bot) - alternative, rangeDays);
+      expect(saving).toBeGreaterThan(0);
+      const insight = page
+        .getByRole("region", { name: "Insights" })
+        .getByRole("listitem", { name: "A cheaper model" })
+        .filter({ hasText: "Short answers bot" });
+      await insight.waitFor();
+      expect(await insight.textContent()).toContain("gpt-4o-mini");
+      expect(parseUsd((await insight.locator(".insight-saving").textContent()) ?? "")).toBe(saving);
+      expect(await insight.getByRole("link", { name: "Analytics of the agent" }).getAttribute("href")).toBe(`#/agents/${botId}/analytics`);
+    });
+
+    it("is the screenshot of the account, and fits a phone's width", async () => {
+      await screenshot(page, "account");
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.getByRole("region", { name: "Agents by cost" }).getByRole("link", { name: "Short answers bot" }).waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      await page.setViewportSize({ width: 1280, height: 800 });
+    });
+
+    it("opens a ranked agent's analytics from its name", async () => {
+      await page.getByRole("region", { name: "Agents by cost" }).getByRole("link", { name: "Short answers bot" }).click();
+      await page.getByRole("heading", { name: /^Analytics of Short answers bot/ }).waitFor();
+      expect(new URL(page.url()).hash).toBe(`#/agents/${botId}/analytics`);
+    });
   });
 
   it("shows the agents page with live figures, then signs out", async () => {

@@ -5,6 +5,8 @@ export const COLLECTIONS = {
   summaries: "agent_billing_summary",
   sessions: "billing_sessions",
   daily: "agent_usage_daily",
+  /** An owner's UTC day over all their agents (the account view): by mode, by model and by agent. */
+  accountDaily: "billing_account_daily",
   alerts: "billing_alerts",
   failures: "billing_failures",
   mail: "mail",

@@ -23,7 +23,7 @@ const dayMillis = dayStartMillis;
 export const realDaySchema = daySchema.refine((day) => dayMillis(day) !== null, { error: "must be a real calendar date" });
 
 /** Checks `from <= to` (and optionally the range's length); the issue names `to`. */
-function checkRange(maxDays?: number) {
+export function checkRange(maxDays?: number) {
   return (range: { from?: string; to?: string }, ctx: z.RefinementCtx) => {
     if (range.from === undefined || range.to === undefined) return;
     const days = ((dayMillis(range.to) ?? 0) - (dayMillis(range.from) ?? 0)) / MS_PER_DAY + 1;

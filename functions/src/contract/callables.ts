@@ -13,6 +13,7 @@ import {
   type ListConversationsResponse,
   type UsageAnalyticsResponse,
 } from "./analytics";
+import { accountOverviewRequestSchema, type AccountOverviewResponse } from "./account";
 import { getBillingInfoRequestSchema, type GetBillingInfoResponse } from "./billing-info";
 import {
   listBillingAlertsRequestSchema,
@@ -56,6 +57,8 @@ export const CALLABLES = {
   setAgentStatus: callable(setAgentStatusRequestSchema).returns<SetAgentStatusResponse>(),
   quoteMessage: callable(quoteMessageRequestSchema).returns<QuoteMessageResponse>(),
   listBillingAlerts: callable(listBillingAlertsRequestSchema).returns<ListBillingAlertsResponse>(),
+  // The account view: every agent of the caller at once.
+  getAccountOverview: callable(accountOverviewRequestSchema).returns<AccountOverviewResponse>(),
 } satisfies Record<string, CallableSpec>;
 
 export type Callables = typeof CALLABLES;

@@ -91,18 +91,27 @@ function readModes(value: Record<string, unknown>, where: string): ModeTotals {
  *
  * @throws RangeError naming the bad field: a corrupt bucket must not turn into a wrong bill.
  */
-export function readDayUsage(day: string, data: unknown): DayUsage {
-  const where = `agent_usage_daily[${day}]`;
+export function readDayUsage(day: string, data: unknown, collection = "agent_usage_daily"): DayUsage {
+  const where = `${collection}[${day}]`;
   if (!isMap(data)) throw new RangeError(`${where} is not a document`);
-  const byModel = new Map<string, ModeTotals>();
-  if (data.byModel !== undefined) {
-    if (!isMap(data.byModel)) throw new RangeError(`${where}.byModel must be a map`);
-    for (const [model, modes] of Object.entries(data.byModel)) {
-      if (!isMap(modes)) throw new RangeError(`${where}.byModel[${model}] must be a map`);
-      byModel.set(model, readModes(modes, `${where}.byModel[${model}]`));
-    }
+  return { day, ...readModes(data, where), byModel: readModeMap(data.byModel, `${where}.byModel`) };
+}
+
+/**
+ * A stored map of names (models, agents) to figures by mode, validated; absent is empty. A Map,
+ * since the names come from callers and must never be looked up as object keys.
+ *
+ * @throws RangeError naming the bad field.
+ */
+export function readModeMap(value: unknown, where: string): Map<string, ModeTotals> {
+  const out = new Map<string, ModeTotals>();
+  if (value === undefined) return out;
+  if (!isMap(value)) throw new RangeError(`${where} must be a map`);
+  for (const [name, modes] of Object.entries(value)) {
+    if (!isMap(modes)) throw new RangeError(`${where}[${name}] must be a map`);
+    out.set(name, readModes(modes, `${where}[${name}]`));
   }
-  return { day, ...readModes(data, where), byModel };
+  return out;
 }
 
 /** Adds integer figures, refusing a sum that a double can no longer hold exactly. */
@@ -169,9 +178,12 @@ function modelOrder(a: ModelBreakdown, b: ModelBreakdown): number {
   );
 }
 
+/** Models with their figures, dearest first (the analytics breakdown and the account view). */
+export const modelBreakdown = (models: Map<string, ModeTotals>): ModelBreakdown[] =>
+  [...models].map(([model, modes]) => ({ model, ...byMode(modes) })).sort(modelOrder);
+
 function breakdown(total: ModeTotals, models: Map<string, ModeTotals>): UsageBreakdown {
-  const byModel = [...models].map(([model, modes]) => ({ model, ...byMode(modes) }));
-  return { byModel: byModel.sort(modelOrder), byMode: byMode(total) };
+  return { byModel: modelBreakdown(models), byMode: byMode(total) };
 }
 
 /** `numerator / denominator` in micros, rounded half up; null when there is nothing to divide by. */
@@ -200,7 +212,8 @@ export function efficiency(modes: ModeTotals): UsageEfficiency {
   };
 }
 
-function addByModel(into: Map<string, ModeTotals>, from: Map<string, ModeTotals>): void {
+/** Adds named figures (by model, by agent) into `into`, name by name. */
+export function addNamedModes(into: Map<string, ModeTotals>, from: Map<string, ModeTotals>): void {
   for (const [model, modes] of from) {
     if (!into.has(model)) into.set(model, emptyModes());
     addModes(into.get(model) as ModeTotals, modes);
@@ -234,8 +247,8 @@ export function buildAnalytics(days: Iterable<DayUsage>, from: string, to: strin
     addModes(period, usage);
     addModes(total, usage);
     if (!periodModels.has(key)) periodModels.set(key, new Map());
-    addByModel(models, usage.byModel);
-    addByModel(periodModels.get(key) as Map<string, ModeTotals>, usage.byModel);
+    addNamedModes(models, usage.byModel);
+    addNamedModes(periodModels.get(key) as Map<string, ModeTotals>, usage.byModel);
   }
   return {
     series: [...periods].map(([period, modes]) => ({ period, ...usageFigures(modes), byModel: modelCosts(periodModels.get(period)) })),

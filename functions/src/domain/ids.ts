@@ -12,6 +12,9 @@ export const sessionId = (agentId: string, conversationId: string) => `${agentId
 /** The daily rollup of an agent for one local day (YYYY-MM-DD). */
 export const dailyId = (agentId: string, day: string) => `${agentId}_${day}`;
 
+/** An owner's UTC day across their agents: `billing_account_daily/{uid}_{YYYY-MM-DD}`. */
+export const accountDayId = (uid: string, day: string) => `${uid}_${day}`;
+
 /** An alert, raised once per agent, kind and window. */
 export const alertId = (agentId: string, kind: string, window: string) => `${agentId}:${kind}:${window}`;
 

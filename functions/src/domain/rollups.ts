@@ -7,7 +7,7 @@
 import { COLLECTIONS } from "../base/collections";
 import { isPlainMap } from "../base/maps";
 import type { TestMode } from "../contract/common";
-import { dailyId } from "./ids";
+import { accountDayId, dailyId } from "./ids";
 import type { LedgerRow } from "./ledger";
 
 /** The numeric figures one row adds to a rollup: a nested map of integer deltas. */
@@ -31,15 +31,34 @@ export interface Rollup {
   readonly collection: string;
   /** The id of the document a row adds to. */
   docId(row: LedgerRow): string;
-  /** The agent of a document, from its id alone (reconcile names it even for a document that is missing). */
-  agentOf(docId: string): string;
   /**
-   * Fields written once, when the document is created. Always `agentId` and `userId`: the rules
-   * let the owner read by `userId`, reconcile scopes an agent by `agentId`.
+   * The agent of a document, from its id alone (reconcile names it even for a document that is
+   * missing); undefined for a rollup over all of an owner's agents (`scope: "owner"`).
+   */
+  agentOf(docId: string): string | undefined;
+  /**
+   * Whose documents these are: one agent's (`agentId` in the identity: reconcile scopes an agent by
+   * it), or an owner's across their agents (no `agentId`; `reconcile --agent` leaves them out).
+   */
+  readonly scope: "agent" | "owner";
+  /**
+   * Fields written once, when the document is created. Always `userId` (the rules let the owner
+   * read by it), and `agentId` for a rollup of scope "agent".
    */
   identity(row: LedgerRow): Record<string, unknown>;
   /** Whether the document carries `lastActivity` (every one carries `createdAt` and `updatedAt`). */
   readonly lastActivity: boolean;
+  /**
+   * Fields that keep the smallest and the largest value of its rows (Firestore's minimum and
+   * maximum transforms: any order of delivery gives the same result). Not totals: reconcile does
+   * not check them.
+   */
+  bounds?(row: LedgerRow): { min: Record<string, number>; max: Record<string, number> };
+  /**
+   * One document per day (an identity field `day`): the fold (store/fold.ts) compacts the shards
+   * of the days that are over.
+   */
+  readonly daily?: boolean;
   /** What one row adds. Its top-level keys may depend on the row's mode only (see `counters`). */
   deltas(row: LedgerRow): Deltas;
   /**
@@ -164,10 +183,25 @@ function sessionDeltas(row: LedgerRow): Deltas {
 /** "_YYYY-MM-DD", the end of a daily bucket's id. */
 const DAY_SUFFIX = "_0000-00-00".length;
 
+/** The UTC day of a row's instant: an account's days are UTC days (its agents' timezones differ). */
+export const utcDayOf = (row: Pick<LedgerRow, "timestamp">) => new Date(row.timestamp).toISOString().slice(0, 10);
+
+/** A row's instant in whole seconds (a session's first and last message). */
+const secondOf = (row: Pick<LedgerRow, "timestamp">) => Math.floor(Date.parse(row.timestamp) / 1000);
+
 /**
- * Every rollup of a ledger row (documents per agent, per local day, per session; by mode and by
- * model inside the daily bucket; the summary and the daily bucket sharded, the session, one per
- * conversation, not). Adding a dimension is one entry here, plus an index in
+ * What one row adds to its owner's day: the daily bucket's figures (by mode, by model) and the same
+ * by agent, so the account's totals, models and agent ranking are one read per day whatever the
+ * number of agents.
+ */
+function accountDeltas(row: LedgerRow): Deltas {
+  return { ...dailyDeltas(row), byAgent: { [row.agentId]: { [row.mode]: figures(row) } } };
+}
+
+/**
+ * Every rollup of a ledger row (documents per agent, per local day, per session, per owner and UTC
+ * day; by mode and by model inside the daily buckets, by agent too in the owner's; the summary and
+ * the daily buckets sharded, the session, one per conversation, not). Adding a dimension is one entry here, plus an index in
  * firestore.indexes.json if its queries need one (and a rule if clients read it): the trigger
  * (store/rollups.ts) then writes it exactly once, `npm run reconcile` checks it against the ledger,
  * and the registry's unit test checks its deltas.
@@ -178,6 +212,7 @@ export const ROLLUPS: readonly Rollup[] = [
     collection: COLLECTIONS.summaries,
     docId: (row) => row.agentId,
     agentOf: (id) => id,
+    scope: "agent",
     identity: owner,
     lastActivity: true,
     deltas: summaryDeltas,
@@ -189,10 +224,12 @@ export const ROLLUPS: readonly Rollup[] = [
     collection: COLLECTIONS.daily,
     docId: (row) => dailyId(row.agentId, row.localDay),
     agentOf: (id) => id.slice(0, -DAY_SUFFIX),
+    scope: "agent",
     identity: (row) => ({ ...owner(row), day: row.localDay }),
     lastActivity: false,
     deltas: dailyDeltas,
     shards: 16,
+    daily: true,
   }),
   rollup({
     name: "session",
@@ -200,9 +237,30 @@ export const ROLLUPS: readonly Rollup[] = [
     docId: (row) => row.sessionId,
     // A session id is `{agentId}:{conversationId}` (ids.ts), and ids never contain ":".
     agentOf: (id) => id.split(":")[0],
-    identity: (row) => ({ ...owner(row), sessionId: row.sessionId, conversationId: row.conversationId, testMode: row.mode }),
+    scope: "agent",
+    identity: (row) => ({
+      ...owner(row),
+      sessionId: row.sessionId,
+      conversationId: row.conversationId,
+      testMode: row.mode,
+    }),
     lastActivity: true,
+    // A session's length is its last message less its first (the account view's engagement).
+    bounds: (row) => ({ min: { firstMessageSecond: secondOf(row) }, max: { lastMessageSecond: secondOf(row) } }),
     deltas: sessionDeltas,
+  }),
+  rollup({
+    name: "account",
+    collection: COLLECTIONS.accountDaily,
+    docId: (row) => accountDayId(row.userId, utcDayOf(row)),
+    agentOf: () => undefined,
+    scope: "owner",
+    identity: (row) => ({ userId: row.userId, day: utcDayOf(row) }),
+    lastActivity: false,
+    deltas: accountDeltas,
+    // Every message of every agent of the owner adds to it.
+    shards: 16,
+    daily: true,
   }),
 ];
 

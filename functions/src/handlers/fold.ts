@@ -5,7 +5,7 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { localDay } from "../base/periods";
 import { mapWithConcurrency } from "../base/pool";
-import { foldBucket, openBucketsBefore } from "../store/fold";
+import { DAILY_ROLLUPS, foldBucket, openBucketsBefore } from "../store/fold";
 
 /** The westernmost timezone (UTC-12; POSIX names count the offset backwards): every local day ends there last. */
 const LAST_ZONE = "Etc/GMT+12";
@@ -31,15 +31,20 @@ export interface FoldSummary {
   failed: number;
 }
 
-/** Folds the shards of every daily bucket whose day is over (before {@link foldCutoff}). */
+/**
+ * Folds the shards of every daily bucket whose day is over (before {@link foldCutoff}): the agents'
+ * local days and the owners' UTC days alike (an account's UTC day is over by then too).
+ */
 export async function foldRollupShards(db: Firestore, now: number): Promise<FoldSummary> {
   const summary: FoldSummary = { buckets: 0, shards: 0, failed: 0 };
-  for await (const page of openBucketsBefore(db, foldCutoff(now), PAGE)) {
-    // A bucket that fails is counted, not thrown: the others still fold, and none is left running.
-    const folded = await mapWithConcurrency(page, CONCURRENCY, (bucket) => foldBucket(db, bucket.ref).catch(() => null));
-    for (const n of folded) {
-      if (n === null) summary.failed += 1;
-      else if (n > 0) [summary.buckets, summary.shards] = [summary.buckets + 1, summary.shards + n];
+  for (const rollup of DAILY_ROLLUPS) {
+    for await (const page of openBucketsBefore(db, rollup, foldCutoff(now), PAGE)) {
+      // A bucket that fails is counted, not thrown: the others still fold, and none is left running.
+      const folded = await mapWithConcurrency(page, CONCURRENCY, (bucket) => foldBucket(db, rollup, bucket.ref).catch(() => null));
+      for (const n of folded) {
+        if (n === null) summary.failed += 1;
+        else if (n > 0) [summary.buckets, summary.shards] = [summary.buckets + 1, summary.shards + n];
+      }
     }
   }
   return summary;

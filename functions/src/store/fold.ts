@@ -1,5 +1,6 @@
 /**
- * Folding the shards of daily buckets into the buckets: compaction, not correctness. A reader adds
+ * Folding the shards of daily buckets (the agents' and the owners', every rollup of the registry
+ * with `daily`) into the buckets: compaction, not correctness. A reader adds
  * a bucket's open shards to it whatever their age (store/rollup-reads.ts); folding the days that
  * are over keeps a long range to one read per day. A fold is one transaction per bucket: read the
  * bucket and its shards, add the shards' sums to the bucket's counters, delete the shards and clear
@@ -7,17 +8,23 @@
  * create-what-is-missing transaction recreates it and reopens the bucket: still exact.
  */
 import type { DocumentReference, Firestore, QueryDocumentSnapshot } from "firebase-admin/firestore";
-import { rollupNamed, SHARD_COLLECTION } from "../domain/rollups";
+import { ROLLUPS, SHARD_COLLECTION, type Rollup } from "../domain/rollups";
 import { addShards } from "./rollup-reads";
 
-const DAILY = rollupNamed("daily");
+/** The rollups with one sharded document per day: the ones a fold compacts. */
+export const DAILY_ROLLUPS: readonly Rollup[] = ROLLUPS.filter((r) => r.daily && r.shards);
 
 /**
- * Pages of daily buckets with open shards whose day is before `day`. Needs the composite index
- * openShards ASC, day ASC.
+ * Pages of `rollup`'s buckets with open shards whose day is before `day`. Needs the composite
+ * index openShards ASC, day ASC on its collection.
  */
-export async function* openBucketsBefore(db: Firestore, day: string, pageSize: number): AsyncGenerator<QueryDocumentSnapshot[]> {
-  const query = db.collection(DAILY.collection).where("openShards", "==", true).where("day", "<", day).orderBy("day").limit(pageSize);
+export async function* openBucketsBefore(
+  db: Firestore,
+  rollup: Rollup,
+  day: string,
+  pageSize: number,
+): AsyncGenerator<QueryDocumentSnapshot[]> {
+  const query = db.collection(rollup.collection).where("openShards", "==", true).where("day", "<", day).orderBy("day").limit(pageSize);
   for (let after: QueryDocumentSnapshot | undefined; ;) {
     const page = await (after ? query.startAfter(after) : query).get();
     if (page.size) yield page.docs;
@@ -33,18 +40,18 @@ export async function* openBucketsBefore(db: Firestore, day: string, pageSize: n
  *
  * @returns the shards folded: 0 when the bucket was not open (folded meanwhile).
  */
-export async function foldBucket(db: Firestore, ref: DocumentReference): Promise<number> {
-  const shardRefs = Array.from({ length: DAILY.shards! }, (_, k) => ref.collection(SHARD_COLLECTION).doc(String(k)));
+export async function foldBucket(db: Firestore, rollup: Rollup, ref: DocumentReference): Promise<number> {
+  const shardRefs = Array.from({ length: rollup.shards! }, (_, k) => ref.collection(SHARD_COLLECTION).doc(String(k)));
   return db.runTransaction(async (tx) => {
     const [main, ...all] = await tx.getAll(ref, ...shardRefs);
     if (main.get("openShards") !== true) return 0;
     const shards = all.filter((s) => s.exists);
     const total = addShards(
-      DAILY,
+      rollup,
       main.data()!,
       shards.map((s) => s.data()!),
     );
-    const fields = [...DAILY.counters, "updatedAt"].filter((field) => total[field] !== undefined);
+    const fields = [...rollup.counters, "updatedAt"].filter((field) => total[field] !== undefined);
     tx.update(ref, { ...Object.fromEntries(fields.map((field) => [field, total[field]])), openShards: false });
     for (const shard of shards) tx.delete(shard.ref);
     return shards.length;

@@ -16,11 +16,12 @@ import {
   type Transaction,
 } from "firebase-admin/firestore";
 import type { LedgerRow } from "../domain/ledger";
-import { ROLLUPS, SHARD_COLLECTION, type Deltas } from "../domain/rollups";
+import { ROLLUPS, SHARD_COLLECTION, type Deltas, type Rollup } from "../domain/rollups";
 import { COLLECTIONS } from "../base/collections";
 import { isPlainMap } from "../base/maps";
 import { shardOf } from "../base/shard-of";
 import { isAlreadyExists, isNotFound } from "../errors";
+import { maximumOf, minimumOf } from "./bounds";
 
 export type RollupOutcome = "applied" | "duplicate";
 
@@ -40,6 +41,16 @@ function fieldPairs(fields: Fields, prefix: string[] = []): unknown[] {
   return Object.entries(fields).flatMap(([key, value]) =>
     isPlainMap(value) ? fieldPairs(value as Fields, [...prefix, key]) : [new FieldPath(...prefix, key), value],
   );
+}
+
+/** A rollup's bounds as minimum and maximum transforms. */
+function boundsOf(rollup: Rollup, row: LedgerRow): Fields {
+  const b = rollup.bounds?.(row);
+  if (!b) return {};
+  const out: Fields = {};
+  for (const [field, value] of Object.entries(b.min)) out[field] = minimumOf(value);
+  for (const [field, value] of Object.entries(b.max)) out[field] = maximumOf(value);
+  return out;
 }
 
 interface Target {
@@ -62,7 +73,7 @@ function targets(rowId: string, row: LedgerRow): Target[] {
     return {
       main,
       path: r.shards ? `${main}/${SHARD_COLLECTION}/${shardOf(rowId, r.shards)}` : main,
-      fields: { ...increments(r.deltas(row)), ...(r.lastActivity ? { lastActivity: now } : {}), updatedAt: now },
+      fields: { ...increments(r.deltas(row)), ...boundsOf(r, row), ...(r.lastActivity ? { lastActivity: now } : {}), updatedAt: now },
       identity: r.identity(row),
     };
   });
@@ -99,7 +110,8 @@ function openMain(tx: Transaction, main: DocumentSnapshot, t: Target, createdAt:
  * batches are incrementing.
  */
 function addToShard(tx: Transaction, ref: DocumentReference, t: Target): void {
-  tx.set(ref, { agentId: t.identity.agentId, userId: t.identity.userId, ...t.fields }, { merge: true });
+  const { agentId, userId } = t.identity;
+  tx.set(ref, { ...(agentId === undefined ? {} : { agentId }), userId, ...t.fields }, { merge: true });
 }
 
 /** Adds the row to an unsharded document: increments if it exists, else creates it with its identity. */

@@ -1,4 +1,5 @@
-/** The web console's callables: pause/resume an agent, quote the next message, list raised alerts. */
+/** The web console's callables: pause/resume an agent, quote the next message, list raised alerts, the account view. */
+import { handleAccountOverview } from "../handlers/account";
 import { handleSetAgentStatus } from "../handlers/agent-status";
 import { handleListBillingAlerts } from "../handlers/list-alerts";
 import { handleQuoteMessage } from "../handlers/quote-message";
@@ -10,3 +11,7 @@ export const setAgentStatus = billingCallable("setAgentStatus", (caller, input) 
 export const quoteMessage = billingCallable("quoteMessage", (caller, input) => handleQuoteMessage(db(), caller.uid, input, Date.now()));
 
 export const listBillingAlerts = billingCallable("listBillingAlerts", (caller, input) => handleListBillingAlerts(db(), caller.uid, input));
+
+export const getAccountOverview = billingCallable("getAccountOverview", (caller, input) =>
+  handleAccountOverview(db(), caller.uid, input, Date.now()),
+);

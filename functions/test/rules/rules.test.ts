@@ -40,6 +40,7 @@ const BILLING_COLLECTIONS = [
   "agent_billing_summary",
   "billing_sessions",
   "agent_usage_daily",
+  "billing_account_daily",
   "billing_alerts",
   "billing_failures",
 ] as const;
@@ -49,7 +50,11 @@ const BILLING_COLLECTIONS = [
  * carries its owner's `userId`, and the rule reads it from the shard itself, so both owners' shards
  * are seeded under one parent here to pair every allowed case with its denied one.
  */
-const SHARD_COLLECTIONS = ["agent_billing_summary/alice-row/shards", "agent_usage_daily/alice-row/shards"] as const;
+const SHARD_COLLECTIONS = [
+  "agent_billing_summary/alice-row/shards",
+  "agent_usage_daily/alice-row/shards",
+  "billing_account_daily/alice-row/shards",
+] as const;
 
 /**
  * Closed to clients altogether: the backend's private bookkeeping, the mail queue, a collection

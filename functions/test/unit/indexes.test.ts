@@ -114,6 +114,22 @@ const QUERIES: QueryShape[] = [
     index: "composite",
   },
   {
+    file: "functions/src/store/fold.ts",
+    what: "an owner's account days with open shards before a day (the fold)",
+    collection: "billing_account_daily",
+    equality: ["openShards"],
+    ordered: [["day", "ASCENDING"]],
+    index: "composite",
+  },
+  {
+    file: "functions/src/store/account.ts",
+    what: "the owner's sessions started in a range (the account view's engagement)",
+    collection: "billing_sessions",
+    equality: ["userId"],
+    ordered: [["firstMessageSecond", "ASCENDING"]],
+    index: "composite",
+  },
+  {
     file: "functions/src/store/ledger.ts",
     what: "kept rows of failed ledger writes, pending recovery",
     collection: "billing_failures",

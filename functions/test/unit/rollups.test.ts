@@ -31,9 +31,11 @@ describe.each(ROLLUPS.map((r) => [r.name, r] as const))("the %s rollup", (_name,
     for (const key of Object.keys(rollup.deltas(row))) expect(rollup.counters).toContain(key);
   });
 
-  it("writes its owner on creation and names the agent of its documents", () => {
-    expect(rollup.identity(production)).toMatchObject({ agentId: "agent_1", userId: "u1" });
-    expect(rollup.agentOf(rollup.docId(production))).toBe("agent_1");
+  it("writes its owner on creation and names the agent of its documents (none for an owner's)", () => {
+    const agent = rollup.scope === "agent" ? "agent_1" : undefined;
+    expect(rollup.identity(production)).toMatchObject({ userId: "u1" });
+    expect(rollup.identity(production).agentId).toBe(agent);
+    expect(rollup.agentOf(rollup.docId(production))).toBe(agent);
   });
 });
 
@@ -44,6 +46,7 @@ describe("the registry", () => {
       summary: "agent_billing_summary/agent_1",
       daily: `agent_usage_daily/agent_1_${production.localDay}`,
       session: "billing_sessions/agent_1:c-1",
+      account: `billing_account_daily/u1_${production.timestamp.slice(0, 10)}`,
     });
     expect(production.localDay).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
@@ -77,8 +80,29 @@ describe("the registry", () => {
       totalCostMicros: costMicros,
       shadowCostMicros,
     });
+    expect(rollupNamed("account").deltas(production)).toEqual({
+      production: figures,
+      byModel: { "gpt-4.1": { production: figures } },
+      byAgent: { agent_1: { production: figures } },
+    });
     expect(costMicros).toBeGreaterThan(0);
     expect(development.costMicros).toBe(0);
+  });
+
+  it("counts an owner's day in UTC whatever the agent's timezone", () => {
+    const late = { ...production, timestamp: "2026-03-01T23:30:00.000Z", localDay: "2026-03-02" };
+    expect(rollupNamed("account").docId(late)).toBe("u1_2026-03-01");
+    expect(rollupNamed("daily").docId(late)).toBe("agent_1_2026-03-02");
+    expect(rollupNamed("account").identity(late)).toEqual({ userId: "u1", day: "2026-03-01" });
+  });
+
+  it("bounds a session by its first and last message in seconds, outside its totals", () => {
+    const session = rollupNamed("session");
+    const at = { ...production, timestamp: "2026-03-01T10:00:05.900Z" };
+    const second = Date.UTC(2026, 2, 1, 10, 0, 5) / 1000;
+    expect(session.bounds?.(at)).toEqual({ min: { firstMessageSecond: second }, max: { lastMessageSecond: second } });
+    expect(session.counters).not.toContain("lastMessageSecond");
+    expect(session.counters).not.toContain("firstMessageSecond");
   });
 
   it("sums rows leaf by leaf", () => {
@@ -100,6 +124,6 @@ describe("the registry", () => {
   it("has one entry per collection and name", () => {
     expect(new Set(ROLLUPS.map((r) => r.collection)).size).toBe(ROLLUPS.length);
     expect(new Set(ROLLUPS.map((r) => r.name)).size).toBe(ROLLUPS.length);
-    expect(() => rollupNamed("weekly")).toThrow(/summary, daily, session/);
+    expect(() => rollupNamed("weekly")).toThrow(/summary, daily, session, account/);
   });
 });

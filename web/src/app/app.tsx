@@ -1,6 +1,7 @@
-/** The console: sign-in, then the agents (home) and each agent's screens, routed by the URL's hash. */
+/** The console: sign-in, then the account (home), the agents and each agent's screens, routed by the URL's hash. */
 import type { AgentView } from "@agent-billing/client";
 import type { User } from "firebase/auth";
+import { AccountPage } from "../features/account/account-page";
 import { AgentsPage } from "../features/agents/agents-page";
 import { AlertsPage } from "../features/alerts/alerts-page";
 import { AnalyticsPage } from "../features/analytics/analytics-page";
@@ -10,9 +11,28 @@ import { SettingsPage } from "../features/settings/settings-page";
 import { TestingPage } from "../features/testing/testing-page";
 import { signOutOwner, useAuth } from "../shared/hooks/use-auth";
 import { useAgents } from "../shared/hooks/use-live";
-import { hrefOf, useRoute, type Route, type Screen } from "../shared/hooks/use-route";
+import { HOME, hrefOf, useRoute, type Page, type Route, type Screen } from "../shared/hooks/use-route";
 
 const SCREEN_NAMES: Record<Screen, string> = { testing: "Testing", analytics: "Analytics", settings: "Settings", alerts: "Alerts" };
+const PAGE_NAMES: Record<Page, string> = { account: "Account", agents: "Agents" };
+
+function MainNav({ route }: { route: Route }) {
+  return (
+    <nav aria-label="Main">
+      {(Object.keys(PAGE_NAMES) as Page[]).map((page) => (
+        <a key={page} href={hrefOf({ page })} aria-current={route.page === page ? "page" : undefined}>
+          {PAGE_NAMES[page]}
+        </a>
+      ))}
+    </nav>
+  );
+}
+
+function PageOf({ user, route }: { user: User; route: Route }) {
+  if (route.page === "account") return <AccountPage />;
+  if (route.page === "agents") return <AgentsPage uid={user.uid} />;
+  return <AgentScreen user={user} route={route} />;
+}
 
 function AgentNav({ route, agent }: { route: Route & { agentId: string }; agent: AgentView }) {
   return (
@@ -50,14 +70,10 @@ export function App() {
   return (
     <div className="app">
       <header className="top">
-        <a className="brand" href={hrefOf({ page: "agents" })}>
+        <a className="brand" href={hrefOf(HOME)}>
           Agent billing
         </a>
-        <nav aria-label="Main">
-          <a href={hrefOf({ page: "agents" })} aria-current={route.page === "agents" ? "page" : undefined}>
-            Agents
-          </a>
-        </nav>
+        <MainNav route={route} />
         <span className="user">{user.email}</span>
         <button type="button" onClick={() => void signOutOwner()}>
           Sign out
@@ -65,7 +81,7 @@ export function App() {
       </header>
       <main>
         <ErrorBoundary key={hrefOf(route)}>
-          {route.page === "agents" ? <AgentsPage uid={user.uid} /> : <AgentScreen user={user} route={route} />}
+          <PageOf user={user} route={route} />
         </ErrorBoundary>
       </main>
     </div>

@@ -34,3 +34,16 @@ export const formatCount = (n: number) => n.toLocaleString("en-US");
 
 /** A ratio as a percentage with one decimal, or "—". */
 export const formatPercent = (ratio: number | null) => (ratio === null || !Number.isFinite(ratio) ? "—" : `${(ratio * 100).toFixed(1)}%`);
+
+/** A plain number with `digits` decimals (a mean, a rate), or "—". */
+export const formatDecimal = (n: number | null, digits = 1) =>
+  n === null || !Number.isFinite(n) ? "—" : n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** A length of time in seconds, rounded to the second: `45 s`, `3 min 20 s`, `2 h 5 min`, or "—". */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return "—";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}

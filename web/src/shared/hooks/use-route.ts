@@ -1,23 +1,28 @@
 /**
  * The console's routes, in the URL's hash (the Hosting emulator serves one index.html):
- * `#/agents`, `#/agents/{id}/testing|analytics|settings|alerts`.
+ * `#/account` (home: also `#/`, no hash, or any other hash), `#/agents`,
+ * `#/agents/{id}/testing|analytics|settings|alerts`.
  */
 import { useEffect, useState } from "react";
 
 export type Screen = "testing" | "analytics" | "settings" | "alerts";
-export type Route = { page: "agents" } | { page: Screen; agentId: string };
+export type Page = "account" | "agents";
+export type Route = { page: "account" } | { page: "agents" } | { page: Screen; agentId: string };
 
 const SCREENS: readonly Screen[] = ["testing", "analytics", "settings", "alerts"];
 
+/** What "#/" or no hash shows after sign-in. */
+export const HOME: Route = { page: "account" };
+
 export function parseRoute(hash: string): Route {
-  const [, agents, agentId, screen] = hash.replace(/^#/, "").split("/");
-  if (agents === "agents" && agentId && SCREENS.includes(screen as Screen))
+  const [, first, agentId, screen] = hash.replace(/^#/, "").split("/");
+  if (first === "agents" && agentId && SCREENS.includes(screen as Screen))
     return { page: screen as Screen, agentId: decodeURIComponent(agentId) };
-  return { page: "agents" };
+  return first === "agents" ? { page: "agents" } : HOME;
 }
 
 export const hrefOf = (route: Route) =>
-  route.page === "agents" ? "#/agents" : `#/agents/${encodeURIComponent(route.agentId)}/${route.page}`;
+  "agentId" in route ? `#/agents/${encodeURIComponent(route.agentId)}/${route.page}` : `#/${route.page}`;
 
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash));
