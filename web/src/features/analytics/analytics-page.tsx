@@ -12,53 +12,11 @@ import { getBackend } from "../../shared/firebase";
 import { formatCount, formatPercent, formatUsd } from "../../shared/format";
 import { useAgentFigures } from "../../shared/hooks/use-agent-figures";
 import { useCall } from "../../shared/hooks/use-call";
+import { ModelTable } from "../../shared/components/model-table";
 import { ExportButtons } from "./export-buttons";
 import { History } from "./history";
 
 type Granularity = "day" | "week" | "month";
-
-function Breakdown({ data }: { data: UsageAnalyticsResponse }) {
-  return (
-    <Card title="Breakdown by model and mode">
-      <div className="table-scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Model</th>
-              <th scope="col">Billed messages</th>
-              <th scope="col">Billed tokens</th>
-              <th scope="col">Billed cost</th>
-              <th scope="col">Free messages</th>
-              <th scope="col">Free, would cost</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.breakdown.byModel.map((m) => (
-              <tr key={m.model}>
-                <th scope="row">{m.model}</th>
-                <td>{formatCount(m.production.messages)}</td>
-                <td>{formatCount(m.production.totalTokens)}</td>
-                <td>{formatUsd(m.production.costMicros)}</td>
-                <td>{formatCount(m.development.messages)}</td>
-                <td>{formatUsd(m.development.shadowCostMicros)}</td>
-              </tr>
-            ))}
-          </tbody>
-          <tfoot>
-            <tr>
-              <th scope="row">All models</th>
-              <td>{formatCount(data.breakdown.byMode.production.messages)}</td>
-              <td>{formatCount(data.breakdown.byMode.production.totalTokens)}</td>
-              <td>{formatUsd(data.breakdown.byMode.production.costMicros)}</td>
-              <td>{formatCount(data.breakdown.byMode.development.messages)}</td>
-              <td>{formatUsd(data.breakdown.byMode.development.shadowCostMicros)}</td>
-            </tr>
-          </tfoot>
-        </table>
-      </div>
-    </Card>
-  );
-}
 
 export function AnalyticsPage({ uid, agent }: { uid: string; agent: AgentView }) {
   const figures = useAgentFigures(uid, agent.agentId);
@@ -169,7 +127,7 @@ export function AnalyticsPage({ uid, agent }: { uid: string; agent: AgentView })
       ) : analytics.loading ? (
         <p>Loading analytics…</p>
       ) : null}
-      {data ? <Breakdown data={data} /> : null}
+      {data ? <ModelTable title="Breakdown by model and mode" models={data.breakdown.byModel} total={data.breakdown.byMode} /> : null}
       {range ? (
         <Card title="Export">
           <p className="muted">
