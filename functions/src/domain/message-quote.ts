@@ -6,7 +6,7 @@
  * (`resolvePrice`) by `worstCaseCostMicros`. The console shows it before production billing starts.
  */
 import { DEFAULT_COMPLETION_TOKENS } from "../contract/send-message";
-import { DEFAULT_MODEL, resolvePrice, worstCaseCostMicros, type ModelPrice } from "./pricing";
+import { DEFAULT_MODEL, resolveAgentPrice, worstCaseCostMicros, type ModelPrice } from "./pricing";
 import { countChatTokens, type ChatTurn } from "./tokens";
 import { usageBound, type UsageBound } from "./usage-bounds";
 
@@ -38,8 +38,7 @@ export function chatOf(agent: QuotedAgent, message: string): ChatTurn[] {
 /** The worst case of sending `message` with `maxTokens` (default: sendMessage's) to `agent`. */
 export function quoteMessage(agent: QuotedAgent, message: string, maxTokens: number = DEFAULT_COMPLETION_TOKENS): MessageQuote {
   const model = agent.model || DEFAULT_MODEL;
-  // An agent's own price is bound to the model it was set for, as in sendMessage.
-  const resolved = resolvePrice(model, agent.pricing?.model === model ? agent.pricing : null);
+  const resolved = resolveAgentPrice(model, agent.pricing);
   const promptTokens = countChatTokens(chatOf(agent, message), model);
   const bound = usageBound(promptTokens, maxTokens);
   const worstCaseMicros = resolved ? worstCaseCostMicros(bound.promptTokens, bound.completionTokens, resolved.price) : null;

@@ -126,6 +126,17 @@ export function resolvePrice(
 }
 
 /**
+ * The price an agent bills `model` with: its own price only when it was set for that model (an
+ * agent's price is bound to its model: changing the model drops it), else the book's.
+ */
+export function resolveAgentPrice(
+  model: string,
+  pricing: (ModelPrice & { model: string }) | null | undefined,
+): { price: ModelPrice; priceVersion: string } | null {
+  return resolvePrice(model, pricing?.model === model ? pricing : null);
+}
+
+/**
  * Exact cost of a message in micro-USD: uncached input, cached input and output tokens at their
  * prices, summed in BigInt and rounded once, half up, to a micro.
  *

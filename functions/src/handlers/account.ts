@@ -15,12 +15,11 @@ import {
 } from "../contract/account";
 import { buildAccountOverview, agentTotals } from "../domain/account";
 import { PRICE_BOOK } from "../domain/pricing";
-import { dayStartMillis, daysInRange } from "../base/periods";
+import { dayStartMillis, daysInRange, localDay } from "../base/periods";
 import { invalidArgument } from "../errors";
 import { aggregateSessions, readAccountDays, readAgentInfos } from "../store/account";
 
 const MS_PER_DAY = 86_400_000;
-const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
 
 /**
  * The range asked for with its defaults: `to` today (UTC), `from` the first of `to`'s month.
@@ -28,7 +27,7 @@ const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
  * @throws BillingError invalid-argument for a `from` after today with no `to`, or a range longer than MAX_ACCOUNT_DAYS.
  */
 export function accountRange(req: AccountOverviewRequest, now: number): { from: string; to: string; today: string } {
-  const today = utcDay(now);
+  const today = localDay(now, "UTC");
   if (req.from !== undefined && req.to === undefined && req.from > today) {
     throw invalidArgument(`from: must not be after today (${today}, UTC) when to is not given`);
   }

@@ -7,7 +7,7 @@ import { AggregateField, type Firestore } from "firebase-admin/firestore";
 import { COLLECTIONS } from "../base/collections";
 import { readAccountDay, type AccountDay, type AgentInfo, type SessionAggregate } from "../domain/account";
 import { accountDayId } from "../domain/ids";
-import { resolvePrice } from "../domain/pricing";
+import { DEFAULT_MODEL, resolveAgentPrice } from "../domain/pricing";
 import { rollupNamed } from "../domain/rollups";
 import { agentRef, type AgentDoc } from "./agents";
 import { readRollupDocs } from "./rollup-reads";
@@ -27,14 +27,14 @@ export async function readAccountDays(db: Firestore, uid: string, days: string[]
   return { days: docs.flatMap((data, i) => (data ? [readAccountDay(days[i], data)] : [])), documentsRead };
 }
 
+/** The model and price as sendMessage would bill them (an agent with no model takes the default). */
 function agentInfo(agent: AgentDoc): AgentInfo {
-  const model = agent.model ?? null;
-  const resolved = model ? resolvePrice(model, agent.pricing?.model === model ? agent.pricing : null) : null;
+  const model = agent.model || DEFAULT_MODEL;
   return {
     name: agent.name ?? null,
     model,
     status: agent.status === "paused" ? "paused" : "active",
-    price: resolved?.price ?? null,
+    price: resolveAgentPrice(model, agent.pricing)?.price ?? null,
     monthlyLimitMicros: agent.billing?.monthlyLimitMicros ?? null,
   };
 }

@@ -12,7 +12,7 @@ import { DEFAULT_COMPLETION_TOKENS } from "../../contract/send-message";
 import { isSafeModelName, ledgerId, sessionId } from "../../domain/ids";
 import type { LedgerRow, UsageSource } from "../../domain/ledger";
 import { buildLedgerRow, type LedgerRowInput, type RowPrice } from "../../domain/ledger-row";
-import { DEFAULT_MODEL, resolvePrice } from "../../domain/pricing";
+import { DEFAULT_MODEL, resolveAgentPrice } from "../../domain/pricing";
 import { chatOf } from "../../domain/message-quote";
 import { countChatTokens, countTextTokens } from "../../domain/tokens";
 import { hasUsage, normalizeUsage, type TokenUsage } from "../../domain/usage";
@@ -127,8 +127,7 @@ function agentBilling(agent: AgentDoc, req: SendMessageRequest): { model: string
   if (agent.status === "paused") return failedPrecondition(`Agent "${req.agentId}" is paused.`);
   const model = agent.model || DEFAULT_MODEL;
   if (!isSafeModelName(model)) return failedPrecondition(`Agent "${req.agentId}" names no valid model.`);
-  // An agent's own price is bound to the model it was set for: changing the model drops it.
-  const price = resolvePrice(model, agent.pricing?.model === model ? agent.pricing : null);
+  const price = resolveAgentPrice(model, agent.pricing);
   if (!price && req.testMode === "production") {
     return failedPrecondition(`Model "${model}" has no price, so production messages cannot be billed.`);
   }
