@@ -8,6 +8,7 @@
 import type { BillingClient } from "../client/src";
 import { foldRollupShards } from "../functions/src/handlers/fold";
 import { count } from "./cli-format";
+import { printAccountOverview, utcRange } from "./demo-account";
 import { converse, printSummary, saveSession, signInDemoOwner } from "./demo-client";
 import { historyRange, printAnalytics, printDailyChart, seedMonth, waitForRollups, writeExport, HISTORY_DAYS } from "./demo-history";
 import { DEMO, seedDemoIdentities } from "./demo-setup";
@@ -78,6 +79,8 @@ async function history(client: BillingClient): Promise<void> {
   await printDailyChart(client, range);
   heading("Export (exportBillingReport, CSV)");
   await writeExport(client, range);
+  heading("All the owner's agents at once (getAccountOverview)");
+  await printAccountOverview(client, utcRange(HISTORY_DAYS));
 }
 
 /** Runs the demo against the running emulators, then prints how to call them. */

@@ -322,6 +322,19 @@ describe("the owner's web console", () => {
     expect((await adminDb().doc(`alchemist_agents/${agentId}`).get()).get("billing.dailyLimitMicros")).toBe(10_000);
   });
 
+  it("takes an alert phone in E.164 only", async () => {
+    const phone = page.getByLabel("Alert phone (SMS)");
+    await phone.fill("555-1234");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText(/^Alert phone \(SMS\): must be an E\.164 phone number/).waitFor();
+    expect(await phone.getAttribute("aria-invalid")).toBe("true");
+    expect((await adminDb().doc(`alchemist_agents/${agentId}`).get()).get("billing.alertPhone")).toBeUndefined();
+    await phone.fill("+15551234567");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Saved.").waitFor();
+    expect((await adminDb().doc(`alchemist_agents/${agentId}`).get()).get("billing.alertPhone")).toBe("+15551234567");
+  });
+
   it("shows the refusal of a message over the limit, and bills nothing", async () => {
     await page
       .getByRole("navigation", { name: /screens/ })

@@ -10,6 +10,8 @@ export const COLLECTIONS = {
   alerts: "billing_alerts",
   failures: "billing_failures",
   mail: "mail",
+  /** The "Send Messages with Twilio" extension's queue: `{to, body}` SMS documents. */
+  sms: "sms",
   /** Private: one per message, claimed before the agent is called (idempotency under concurrency). */
   claims: "billing_claims",
   /** Private: one per ledger row rolled up (exactly-once rollups). */

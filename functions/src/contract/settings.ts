@@ -8,6 +8,9 @@ import { isValidTimezone } from "../base/periods";
 import { webhookUrlProblem } from "../base/webhook-url";
 import { idSchema } from "./common";
 
+/** E.164: a "+", a country code not starting with 0, at most 15 digits in all. */
+export const E164 = /^\+[1-9][0-9]{6,14}$/;
+
 /** The largest USD amount whose micros are a safe integer. */
 const MAX_USD = Math.floor(Number.MAX_SAFE_INTEGER / 1_000_000);
 
@@ -53,6 +56,11 @@ export function settingsRequestSchema(options: SettingsSchemaOptions) {
       .nullable()
       .optional(),
     alertEmail: z.email({ error: "must be an email address" }).max(254, { error: "must be at most 254 characters" }).nullable().optional(),
+    alertPhone: z
+      .string({ error: "must be a string" })
+      .regex(E164, { error: 'must be an E.164 phone number: "+", the country code and the number, digits only, e.g. "+15551234567"' })
+      .nullable()
+      .optional(),
     webhookUrl: webhookUrl.nullable().optional(),
   });
 }
@@ -79,5 +87,6 @@ export interface BillingSettingsView {
   /** When a pending timezone change takes effect (ISO-8601), or null when none is pending. */
   timezoneFrom: string | null;
   alertEmail: string | null;
+  alertPhone: string | null;
   webhookUrl: string | null;
 }

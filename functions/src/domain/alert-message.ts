@@ -1,5 +1,5 @@
 /**
- * What an alert says: the mail (Trigger Email extension format) and the webhook body. Pure, so
+ * What an alert says: the mail (Trigger Email extension format), the SMS body and the webhook body. Pure, so
  * the same alert always produces the same bytes (a retried webhook carries the same signature).
  */
 import type { AlertKind } from "./alerts";
@@ -48,6 +48,18 @@ function summary(alert: AlertContent): { subject: string; detail: string } {
         subject: `Billing alert: unusual token usage on ${alert.window}`,
         detail: `Usage on ${alert.window} reached ${tokens(f.todayTokens)}, more than ${f.multiplier} times the agent's recent mean of ${tokens(f.baselineMeanTokens)} per active day (${f.baselineActiveDays} active days).`,
       };
+    case "monthly-forecast": {
+      const reached = Number(f.monthToDateMicros) >= Number(f.monthlyLimitMicros);
+      const when = reached
+        ? "The limit is reached: production messages are refused until the month ends or the limit is raised."
+        : `At this pace production messages will be refused from about day ${f.limitReachedDay}.`;
+      return {
+        subject: `Billing alert: ${alert.window} is on pace for ${formatUsd(Number(f.projectedMicros))}, over your ${formatUsd(Number(f.monthlyLimitMicros))} monthly limit`,
+        detail:
+          `Billable cost in ${alert.window} (agent's local month) is ${formatUsd(Number(f.monthToDateMicros))} after ${f.dayOfMonth} of ${f.daysInMonth} days; ` +
+          `at this pace the month ends at ${formatUsd(Number(f.projectedMicros))}, over the monthly limit of ${formatUsd(Number(f.monthlyLimitMicros))}. ${when}`,
+      };
+    }
     case "billing-failure":
       return {
         subject: `Billing alert: ${f.failures} failed billing transaction(s)`,
@@ -73,6 +85,14 @@ export function alertMail(alert: AlertContent, agentName: string | undefined): M
     text: `${detail}\n${agent}\n\n${footer}\n`,
     html: `<p><strong>${escapeHtml(subject)}</strong></p><p>${escapeHtml(detail)}</p><p>${escapeHtml(agent)}</p><p style="color:#666">${escapeHtml(footer)}</p>`,
   };
+}
+
+/**
+ * The SMS of an alert: its subject and where to look, nothing of the owner's text (not even the
+ * agent's id or name), since the phone number is the owner's word alone (handlers/deliver.ts).
+ */
+export function alertSms(alert: AlertContent): string {
+  return `${summary(alert).subject}. Open the billing console for the agent and the figures.`;
 }
 
 /** The webhook body: the alert as JSON, with a type receivers can switch on. */

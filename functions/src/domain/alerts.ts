@@ -6,9 +6,10 @@
 import { DateTime } from "luxon";
 import { divRoundHalfUp } from "../base/money";
 import { isValidDay } from "../base/periods";
+import { monthForecast } from "./forecast";
 
 /** The kinds of alert; each is raised once per agent and window. */
-export type AlertKind = "daily-cost" | "usage-anomaly" | "billing-failure";
+export type AlertKind = "daily-cost" | "usage-anomaly" | "billing-failure" | "monthly-forecast";
 
 /** The scheduler runs every 15 minutes; a billing-failure alert covers one such slot. */
 export const ALERT_SLOT_MINUTES = 15;
@@ -108,6 +109,63 @@ export function usageAnomaly(today: DayUsage, baseline: DayUsage[], rule: Anomal
     baselineActiveDays: active.length,
     multiplier: rule.multiplier,
     minTodayTokens: rule.minTodayTokens,
+  };
+}
+
+/**
+ * The monthly-forecast rule: the month's settled spend to date, projected linearly to month end
+ * (domain/forecast.ts), passes the monthly limit. Early in a month a pace is mostly noise, so the
+ * rule waits until `minDayOfMonth` days of the month have begun, unless the spend already
+ * reaches `1 / earlyShareDivisor` of the limit (then the owner hears of it at once).
+ */
+export const FORECAST_RULE = { minDayOfMonth: 3, earlyShareDivisor: 2 } as const;
+
+/** The figures of a monthly-forecast alert. */
+export interface ForecastFigures {
+  /** The agent's local month, `YYYY-MM`. */
+  month: string;
+  monthToDateMicros: number;
+  projectedMicros: number;
+  monthlyLimitMicros: number;
+  limitReachedDay: number;
+  dayOfMonth: number;
+  daysInMonth: number;
+}
+
+/** What the forecast rule reads: the month so far and where in it `now` is. */
+export interface MonthToDate {
+  month: string;
+  spentMicros: number;
+  dayOfMonth: number;
+  daysInMonth: number;
+}
+
+/** The month-to-date figures of a local day: its month, and where in the month the day is. */
+export function monthToDate(day: string, spentMicros: number): MonthToDate {
+  if (!isValidDay(day)) throw new RangeError(`day must be YYYY-MM-DD, got ${JSON.stringify(day)}`);
+  const date = DateTime.fromISO(day, { zone: "utc" });
+  return { month: day.slice(0, 7), spentMicros, dayOfMonth: date.day, daysInMonth: date.daysInMonth as number };
+}
+
+/** The month-end projection over the monthly limit (see {@link FORECAST_RULE}). */
+export function forecastCrossing(
+  mtd: MonthToDate,
+  limitMicros: number | null | undefined,
+  rule: { minDayOfMonth: number; earlyShareDivisor: number } = FORECAST_RULE,
+): ForecastFigures | null {
+  if (typeof limitMicros !== "number") return null;
+  const forecast = monthForecast(mtd.spentMicros, limitMicros, mtd.dayOfMonth, mtd.daysInMonth);
+  if (!forecast) return null;
+  const early = mtd.dayOfMonth < rule.minDayOfMonth;
+  if (early && BigInt(mtd.spentMicros) * BigInt(rule.earlyShareDivisor) < BigInt(limitMicros)) return null;
+  return {
+    month: mtd.month,
+    monthToDateMicros: mtd.spentMicros,
+    projectedMicros: forecast.projectedMicros,
+    monthlyLimitMicros: limitMicros,
+    limitReachedDay: forecast.limitReachedDay,
+    dayOfMonth: mtd.dayOfMonth,
+    daysInMonth: mtd.daysInMonth,
   };
 }
 

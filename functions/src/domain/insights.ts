@@ -9,6 +9,7 @@ import type { Figures } from "../contract/analytics";
 import { divRoundHalfUp, microsToUsd } from "../base/money";
 import type { ModeTotals } from "./analytics";
 import { costMicros, type ModelPrice, type PriceBook } from "./pricing";
+import { monthForecast } from "./forecast";
 
 /** Fewest messages (in the range, or in each week compared) for a rule to fire. */
 export const MIN_MESSAGES = 20;
@@ -183,11 +184,10 @@ export function costPerMessageRising(agent: AgentFigures): Insight | null {
 export function forecastOverLimit(agent: AgentFigures, ctx: InsightContext): Insight | null {
   const limit = agent.monthlyLimitMicros;
   const spent = agent.monthToDateMicros;
-  if (limit === null || spent === null || spent === 0) return null;
-  const projected = Number(divRoundHalfUp(BigInt(spent) * BigInt(ctx.daysInMonth), BigInt(ctx.dayOfMonth)));
-  if (projected <= limit) return null;
-  // The day the pace reaches the limit: the first d with spent * d / dayOfMonth >= limit.
-  const day = Math.max(1, Math.min(ctx.daysInMonth, Number((BigInt(limit) * BigInt(ctx.dayOfMonth) + BigInt(spent) - 1n) / BigInt(spent))));
+  if (limit === null || spent === null) return null;
+  const forecast = monthForecast(spent, limit, ctx.dayOfMonth, ctx.daysInMonth);
+  if (!forecast) return null;
+  const { projectedMicros: projected, limitReachedDay: day } = forecast;
   const when = spent >= limit ? "it has reached it" : `at this pace messages will be refused from about day ${day}`;
   return insight(
     "forecast-over-limit",

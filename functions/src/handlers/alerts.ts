@@ -7,6 +7,8 @@
  *  - daily-cost (window: the local day): the day's billable cost over `billing.dailyAlertMicros`.
  *  - usage-anomaly (window: the local day): the day's tokens far above the agent's baseline.
  *  - billing-failure (window: the run's 15-minute slot): failures not yet reported by an alert.
+ *  - monthly-forecast (window: the local month): the month's pace passes the monthly limit, judged
+ *    for each agent with a monthly limit and a bucket touched since the last run.
  */
 import type { Firestore } from "firebase-admin/firestore";
 import {
@@ -14,6 +16,8 @@ import {
   bucketUsage,
   dailyCostCrossing,
   daysBefore,
+  forecastCrossing,
+  monthToDate,
   slotWindow,
   usageAnomaly,
   type AlertKind,
@@ -28,6 +32,7 @@ import { recoverUnwrittenRows } from "../store/ledger";
 import { releaseAbandonedClaims } from "../store/claim-sweep";
 import { CLAIM_TTL_MS } from "../config";
 import { sweepExpiredHolds } from "../store/spend";
+import { readLimitWindows } from "../store/limit-windows";
 import { DEFAULT_DELIVERY, deliverPendingAlerts, type DeliveryOptions } from "./deliver";
 import { logAlertFailed, logAlertsRun } from "../logs";
 
@@ -76,12 +81,15 @@ interface Candidate {
   figures: Record<string, unknown>;
   /** The agent had a webhook when the alert was raised. */
   webhook: boolean;
+  /** The agent had an alert phone when the alert was raised. */
+  sms: boolean;
   failureIds?: string[];
 }
 
 function candidate(agentId: string, agent: AgentDoc, kind: AlertKind, window: string, figures: object): Candidate {
   const webhook = Boolean(agent.billing?.webhookUrl);
-  return { id: alertId(agentId, kind, window), agentId, userId: agent.userId, kind, window, figures: { ...figures }, webhook };
+  const sms = Boolean(agent.billing?.alertPhone);
+  return { id: alertId(agentId, kind, window), agentId, userId: agent.userId, kind, window, figures: { ...figures }, webhook, sms };
 }
 
 /** The daily-cost and usage-anomaly alerts one bucket calls for. */
@@ -103,14 +111,31 @@ async function evaluateBucket(db: Firestore, bucket: store.RecentBucket, agent: 
   return found;
 }
 
-/** Alerts on the buckets updated since `since`; each (agent, day) judged on its own day. */
-async function usageCandidates(deps: AlertRunDeps, since: number): Promise<Candidate[]> {
+/**
+ * Alerts on the buckets updated since `since`: each (agent, day) judged on its own day, and each
+ * agent of those buckets that has a monthly limit judged on its month so far.
+ */
+async function usageCandidates(deps: AlertRunDeps, since: number, now: number): Promise<Candidate[]> {
   const buckets = (await store.recentBuckets(deps.db, since)).filter((b) => typeof b.agentId === "string" && isValidDay(b.day));
   const agents = await store.readAgents(deps.db, [...new Set(buckets.map((b) => b.agentId))]);
   const rule: AnomalyRule = { ...ANOMALY_RULE, minTodayTokens: deps.anomalyMinTokens ?? ANOMALY_RULE.minTodayTokens };
   const found = await mapWithConcurrency(buckets, EVALUATION_CONCURRENCY, async (bucket) => {
     const agent = agents.get(bucket.agentId);
     return agent ? evaluateBucket(deps.db, bucket, agent, rule) : [];
+  });
+  return [...found.flat(), ...(await forecastCandidates(deps.db, agents, now))];
+}
+
+/**
+ * The monthly-forecast alerts of agents with a monthly limit: the month's settled spend is the one
+ * the limit itself counts (the spend shards, one read per agent), in the agent's local month.
+ */
+async function forecastCandidates(db: Firestore, agents: Map<string, AgentDoc>, now: number): Promise<Candidate[]> {
+  const limited = [...agents].filter(([, agent]) => typeof agent.billing?.monthlyLimitMicros === "number");
+  const found = await mapWithConcurrency(limited, EVALUATION_CONCURRENCY, async ([agentId, agent]) => {
+    const { daily, monthly } = await readLimitWindows(db, agentId, agent, now);
+    const figures = forecastCrossing(monthToDate(daily.window, monthly.spentMicros), agent.billing?.monthlyLimitMicros);
+    return figures ? [candidate(agentId, agent, "monthly-forecast", figures.month, figures)] : [];
   });
   return found.flat();
 }
@@ -143,6 +168,7 @@ type RaiseResult = "created" | "exists" | "deferred" | "failed";
 async function raise(deps: AlertRunDeps, c: Candidate, at: number): Promise<RaiseResult> {
   const delivery: store.DeliveryState = {
     mail: "pending",
+    sms: c.sms ? "pending" : "not-configured",
     webhook: c.webhook ? "pending" : "not-configured",
     attempts: 0,
     pending: true,
@@ -174,7 +200,7 @@ export async function runBillingAlerts(deps: AlertRunDeps): Promise<AlertRunSumm
   const recovered = await recoverUnwrittenRows(deps.db, startedAt);
   // After the recovery: a claim whose kept row was just written has its row now.
   const released = await releaseAbandonedClaims(deps.db, startedAt, deps.claimTtlMs ?? CLAIM_TTL_MS);
-  const candidates = [...(await usageCandidates(deps, since)), ...(await failureCandidates(deps, since, startedAt))];
+  const candidates = [...(await usageCandidates(deps, since, startedAt)), ...(await failureCandidates(deps, since, startedAt))];
   const created = await mapWithConcurrency(candidates, EVALUATION_CONCURRENCY, (c) => raise(deps, c, startedAt));
   const delivered = await deliverPendingAlerts({
     db: deps.db,

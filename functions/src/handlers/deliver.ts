@@ -1,14 +1,15 @@
 /**
- * Delivers raised alerts to their owner: a `mail` document for the Trigger Email extension and,
- * when the agent has a webhook, a signed POST retried with exponential backoff. The two channels
- * are independent: a failing webhook is recorded on the alert and never holds the mail back.
+ * Delivers raised alerts to their owner: a `mail` document for the Trigger Email extension, an
+ * `sms` document for the "Send Messages with Twilio" extension when the agent has an alert phone,
+ * and, when the agent has a webhook, a signed POST retried with exponential backoff. The channels
+ * are independent: a failing webhook is recorded on the alert and never holds the others back.
  * Each alert is claimed with a lease before delivery, so concurrent runs deliver it once; an
  * alert left pending by a run that died is picked up by the next run once the lease expires.
  */
 import { lookup } from "node:dns/promises";
 import type { Firestore } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
-import { alertMail, webhookBody, type AlertContent } from "../domain/alert-message";
+import { alertMail, alertSms, webhookBody, type AlertContent } from "../domain/alert-message";
 import { mapWithConcurrency } from "../base/pool";
 import { isInternalAddress, isLoopbackHost, webhookHost, webhookUrlProblem } from "../base/webhook-url";
 import { ALERT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from "../domain/webhook-signature";
@@ -19,9 +20,11 @@ import {
   readAgents,
   recordDelivery,
   writeMailOnce,
+  writeSmsOnce,
   type AlertDoc,
   type DeliveryState,
   type MailStatus,
+  type SmsStatus,
 } from "../store/alerts";
 import { logAlertFailed } from "../logs";
 
@@ -83,6 +86,8 @@ export interface DeliveryDeps {
 
 /** The id of an alert's mail document: derived, so a re-delivery never sends a second mail. */
 export const mailIdFor = (alertId: string) => `billing-alert-${alertId}`;
+/** The id of an alert's SMS document, derived for the same reason. */
+export const smsIdFor = mailIdFor;
 
 type WebhookOutcome = Pick<DeliveryState, "webhook" | "attempts" | "lastError">;
 
@@ -167,7 +172,19 @@ async function deliverMail(deps: DeliveryDeps, content: AlertContent, alert: Ale
   return "queued";
 }
 
-/** Delivers one claimed alert: mail first, then the webhook; each outcome recorded as it lands. */
+/**
+ * Queues the alert's SMS to the agent's alert phone as it is now (cleared since the alert was raised:
+ * not sent). The body has no text of the owner's (domain/alert-message.ts `alertSms`): the number is
+ * the owner's word alone, not confirmed by its holder, so the channel must not carry the owner's words.
+ */
+async function deliverSms(deps: DeliveryDeps, content: AlertContent, agent: AgentDoc | undefined): Promise<SmsStatus> {
+  const to = agent?.billing?.alertPhone;
+  if (!to) return "not-configured";
+  await writeSmsOnce(deps.db, smsIdFor(content.id), { to, body: alertSms(content) });
+  return "queued";
+}
+
+/** Delivers one claimed alert: mail, then SMS, then the webhook; each outcome recorded as it lands. */
 async function deliverClaimed(deps: DeliveryDeps, id: string, alert: AlertDoc): Promise<void> {
   const agent = (await readAgents(deps.db, [alert.agentId])).get(alert.agentId);
   const content: AlertContent = {
@@ -181,6 +198,7 @@ async function deliverClaimed(deps: DeliveryDeps, id: string, alert: AlertDoc): 
   if (alert.delivery.mail === "pending") {
     await recordDelivery(deps.db, id, { mail: await deliverMail(deps, content, alert, agent) });
   }
+  if (alert.delivery.sms === "pending") await recordDelivery(deps.db, id, { sms: await deliverSms(deps, content, agent) });
   let webhook: Partial<WebhookOutcome> = {};
   if (alert.delivery.webhook === "pending") {
     const url = agent?.billing?.webhookUrl;

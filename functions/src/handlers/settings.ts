@@ -18,6 +18,7 @@ const FIELD_KEYS = {
   dailyAlertUsd: "dailyAlertMicros",
   timezone: "timezone",
   alertEmail: "alertEmail",
+  alertPhone: "alertPhone",
   webhookUrl: "webhookUrl",
 } as const satisfies Record<string, keyof BillingSettings>;
 
@@ -71,6 +72,7 @@ export function settingsView(agentId: string, billing: BillingSettings | undefin
     timezoneInEffect: effectiveTimezone(b, now),
     timezoneFrom: pending ? new Date(b.timezoneFrom as number).toISOString() : null,
     alertEmail: b.alertEmail ?? null,
+    alertPhone: b.alertPhone ?? null,
     webhookUrl: b.webhookUrl ?? null,
   };
 }

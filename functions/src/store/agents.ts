@@ -11,6 +11,8 @@ export interface BillingSettings extends TimezoneSettings {
   monthlyLimitMicros?: number | null;
   dailyAlertMicros?: number | null;
   alertEmail?: string | null;
+  /** E.164 phone number alert SMS go to. */
+  alertPhone?: string | null;
   webhookUrl?: string | null;
 }
 

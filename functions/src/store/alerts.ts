@@ -3,7 +3,7 @@
  * run), the alert documents it creates once, and their delivery state.
  *
  * `billing_alerts/{alertId}`: { agentId, userId, kind, window, figures, createdAt,
- *   delivery: { mail, webhook, attempts, lastError?, pending, leaseUntil } }
+ *   delivery: { mail, sms, webhook, attempts, lastError?, pending, leaseUntil } }
  * `delivery.pending` stays true until every channel has an outcome, so a run that died after
  * creating an alert leaves it for the next run to deliver; `leaseUntil` (epoch ms) keeps two
  * concurrent runs from delivering the same alert twice.
@@ -27,12 +27,15 @@ import { readRollupDocs } from "./rollup-reads";
 
 /** `queued`: the mail document is written (the extension sends it); `no-recipient`: no address known. */
 export type MailStatus = "pending" | "queued" | "no-recipient";
+/** `queued`: the SMS document is written (the Twilio extension sends it); absent on alerts raised before SMS existed. */
+export type SmsStatus = "pending" | "queued" | "not-configured";
 /** `failed` after the bounded retries; `not-configured` when the agent has no webhook. */
 export type WebhookStatus = "pending" | "not-configured" | "delivered" | "failed";
 
 /** Where an alert's delivery stands, per channel. */
 export interface DeliveryState {
   mail: MailStatus;
+  sms?: SmsStatus;
   webhook: WebhookStatus;
   /** Webhook POSTs made so far. */
   attempts: number;
@@ -214,15 +217,25 @@ export async function recordDelivery(db: Firestore, id: string, changes: Partial
   if (pairs.length) await db.doc(`${COLLECTIONS.alerts}/${id}`).update(...(pairs as [FieldPath, unknown, ...unknown[]]));
 }
 
-/** Writes a Trigger Email document once; an existing one (a re-delivery) is left as it is. */
+/** Creates a queue document once; an existing one (a re-delivery) is left as it is. */
+async function createOnce(db: Firestore, path: string, data: DocumentData): Promise<void> {
+  try {
+    await db.doc(path).create(data);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+/** Writes a Trigger Email document once. */
 export async function writeMailOnce(
   db: Firestore,
   mailId: string,
   mail: { to: string; message: { subject: string; text: string; html: string } },
 ): Promise<void> {
-  try {
-    await db.doc(`${COLLECTIONS.mail}/${mailId}`).create(mail);
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
-  }
+  await createOnce(db, `${COLLECTIONS.mail}/${mailId}`, mail);
+}
+
+/** Writes a "Send Messages with Twilio" document (`{to, body}`, `to` in E.164) once. */
+export async function writeSmsOnce(db: Firestore, smsId: string, sms: { to: string; body: string }): Promise<void> {
+  await createOnce(db, `${COLLECTIONS.sms}/${smsId}`, sms);
 }

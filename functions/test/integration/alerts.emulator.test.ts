@@ -1,7 +1,8 @@
 /**
  * The alert scheduler's logic (runBillingAlerts) in the test process, with the Admin SDK against
  * the Firestore and Auth emulators and an injected clock: alerts raised exactly once, delivered
- * by mail and signed webhook, retried and recorded when the webhook fails.
+ * by mail, SMS and signed webhook, retried and recorded when the webhook fails; the month-end
+ * forecast judged in the agent's local month.
  */
 import { randomUUID } from "node:crypto";
 import { Timestamp } from "firebase-admin/firestore";
@@ -9,7 +10,9 @@ import { slotStart, slotWindow } from "../../src/domain/alerts";
 import { alertId } from "../../src/domain/ids";
 import { localDay } from "../../src/base/periods";
 import { verifyWebhookSignature } from "../../src/domain/webhook-signature";
-import { mailIdFor } from "../../src/handlers/deliver";
+import { alertSms } from "../../src/domain/alert-message";
+import { mailIdFor, smsIdFor } from "../../src/handlers/deliver";
+import { settleInto } from "../../src/store/spend";
 import { runBillingAlerts, type AlertRunDeps } from "../../src/handlers/alerts";
 import { billingAlerts } from "../../src/triggers/alerts";
 import { adminAuth } from "../../../scripts/local-env";
@@ -155,7 +158,14 @@ describe("delivery", () => {
       agentId,
       figures: { costMicros: 2_000_000, thresholdMicros: 1 },
     });
-    expect((await alertDoc(id))?.delivery).toEqual({ mail: "queued", webhook: "delivered", attempts: 1, pending: false, leaseUntil: 0 });
+    expect((await alertDoc(id))?.delivery).toEqual({
+      mail: "queued",
+      sms: "not-configured",
+      webhook: "delivered",
+      attempts: 1,
+      pending: false,
+      leaseUntil: 0,
+    });
     // alertEmail is whatever the owner typed: mailing it would relay the project's mail to strangers.
     expect((await mailDoc(id))?.to).toBe(owner.email);
     expect(await countWhere("mail", "to", alertEmail)).toBe(0);
@@ -190,6 +200,7 @@ describe("delivery", () => {
     expect(new Set(hook.received.map((r) => r.body)).size).toBe(1);
     expect((await alertDoc(id))?.delivery).toEqual({
       mail: "queued",
+      sms: "not-configured",
       webhook: "failed",
       attempts: 3,
       lastError: "HTTP 500",
@@ -365,5 +376,94 @@ describe("the scheduled function", () => {
     await billingAlerts.run({ scheduleTime: new Date(before).toISOString() });
     const lastRun = (await adminDb().doc("billing_alert_runs/scheduler").get()).get("lastRunAt") as Timestamp;
     expect(lastRun.toMillis()).toBeGreaterThanOrEqual(before);
+  });
+});
+
+describe("monthly-forecast", () => {
+  // A fixed clock, so the day of the month is known: 2026-11-10 12:00 UTC, day 10 of 30.
+  const NOW = Date.UTC(2026, 10, 10, 12);
+  const PHONE = "+15551234567";
+
+  /** Settles production spend into the agent's spend windows, as sendMessage's ledger batch does. */
+  async function spend(agentId: string, day: string, micros: number) {
+    const batch = adminDb().batch();
+    const entry = {
+      agentId,
+      reservationId: `forecast-${randomUUID()}`,
+      mode: "production" as const,
+      windows: { day, month: day.slice(0, 7) },
+    };
+    settleInto(batch, adminDb(), { ...entry, actualMicros: micros });
+    await batch.commit();
+  }
+
+  it("raises one alert per local month, by mail and SMS, however often the run repeats", async () => {
+    const agentId = await seedAgent(owner.uid, { name: "Pace bot", billing: { monthlyLimitMicros: 3_000_000, alertPhone: PHONE } });
+    await spend(agentId, "2026-11-04", 1_000_000);
+    await spend(agentId, "2026-11-10", 500_000);
+    await writeBucket(agentId, owner.uid, NOW, { costMicros: 500_000 });
+    await lastRunBefore(NOW);
+    await run(NOW);
+    await Promise.all([run(NOW), run(NOW)]);
+
+    const id = alertId(agentId, "monthly-forecast", "2026-11");
+    expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(1);
+    const alert = await alertDoc(id);
+    expect(alert).toMatchObject({
+      kind: "monthly-forecast",
+      window: "2026-11",
+      // 1.5 spent by day 10 of 30: 4.5 by month end, the 3.00 limit reached on day 20.
+      figures: {
+        month: "2026-11",
+        monthToDateMicros: 1_500_000,
+        projectedMicros: 4_500_000,
+        monthlyLimitMicros: 3_000_000,
+        limitReachedDay: 20,
+        dayOfMonth: 10,
+        daysInMonth: 30,
+      },
+      delivery: { mail: "queued", sms: "queued", webhook: "not-configured", pending: false },
+    });
+    expect((await mailDoc(id))?.message.subject).toBe("Billing alert: 2026-11 is on pace for $4.50, over your $3.00 monthly limit");
+    const sms = (
+      await adminDb()
+        .doc(`sms/${smsIdFor(id)}`)
+        .get()
+    ).data();
+    expect(sms).toEqual({
+      to: PHONE,
+      body: alertSms({ id, agentId, kind: "monthly-forecast", window: "2026-11", figures: alert?.figures, createdAt: NOW }),
+    });
+    expect(await countWhere("sms", "to", PHONE)).toBe(1);
+  });
+
+  it("stays quiet under the pace, and for an agent without a monthly limit", async () => {
+    const under = await seedAgent(owner.uid, { billing: { monthlyLimitMicros: 3_000_000 } });
+    const unlimited = await seedAgent(owner.uid, {});
+    await spend(under, "2026-11-10", 1_000_000); // 1.0 x 30 / 10 = 3.0: at the limit, not over
+    await spend(unlimited, "2026-11-10", 9_000_000);
+    for (const agentId of [under, unlimited]) await writeBucket(agentId, owner.uid, NOW, { costMicros: 1 });
+    await lastRunBefore(NOW);
+    await run(NOW);
+    expect(await countWhere("billing_alerts", "agentId", under)).toBe(0);
+    expect(await countWhere("billing_alerts", "agentId", unlimited)).toBe(0);
+  });
+
+  it("counts the agent's local month: on Nov 30 in UTC it is already Dec 1 at UTC+14", async () => {
+    const at = Date.UTC(2026, 10, 30, 12);
+    const agentId = await seedAgent(owner.uid, { billing: { monthlyLimitMicros: 3_000_000, timezone: "Pacific/Kiritimati" } });
+    await spend(agentId, "2026-11-30", 2_900_000); // last month's, locally: not counted
+    await writeBucket(agentId, owner.uid, at, { costMicros: 1 });
+    await lastRunBefore(at);
+    await run(at);
+    expect(await countWhere("billing_alerts", "agentId", agentId)).toBe(0);
+    // Half the limit on the local month's first day is reported at once.
+    await spend(agentId, "2026-12-01", 1_500_000);
+    await lastRunBefore(at);
+    await run(at);
+    expect(await alertDoc(alertId(agentId, "monthly-forecast", "2026-12"))).toMatchObject({
+      figures: { month: "2026-12", monthToDateMicros: 1_500_000, dayOfMonth: 1, daysInMonth: 31, projectedMicros: 46_500_000 },
+      delivery: { sms: "not-configured" },
+    });
   });
 });

@@ -25,6 +25,7 @@ describe("setAgentBillingSettings: valid input", () => {
         dailyAlertUsd: 0.000001,
         timezone: "Europe/Paris",
         alertEmail: "alerts@example.com",
+        alertPhone: "+33612345678",
         webhookUrl: "https://hooks.example.com/billing",
       },
       owner.idToken,
@@ -43,6 +44,7 @@ describe("setAgentBillingSettings: valid input", () => {
       timezoneInEffect: "UTC",
       timezoneFrom: expect.stringMatching(/T23:00:00\.000Z$|T22:00:00\.000Z$/),
       alertEmail: "alerts@example.com",
+      alertPhone: "+33612345678",
       webhookUrl: "https://hooks.example.com/billing",
     });
     const stored = await agentDoc(agentId);
@@ -54,6 +56,7 @@ describe("setAgentBillingSettings: valid input", () => {
       previousTimezone: "UTC",
       timezoneFrom: Date.parse(res.result!.timezoneFrom as string),
       alertEmail: "alerts@example.com",
+      alertPhone: "+33612345678",
       webhookUrl: "https://hooks.example.com/billing",
     });
     expect(stored).toMatchObject({ userId: owner.uid, name: "Keep me", model: "gpt-4" });
@@ -119,6 +122,10 @@ describe("setAgentBillingSettings: refusals write nothing", () => {
     [{ timezone: "Mars/Olympus_Mons" }, "timezone: must be an IANA time zone"],
     [{ timezone: "+02:00" }, "timezone: must be an IANA time zone"],
     [{ alertEmail: "owner-at-example.com" }, "alertEmail: must be an email address"],
+    [{ alertPhone: "555-123-4567" }, "alertPhone: must be an E.164 phone number"],
+    [{ alertPhone: "+0123456789" }, "alertPhone: must be an E.164 phone number"],
+    [{ alertPhone: "+1234567890123456" }, "alertPhone: must be an E.164 phone number"],
+    [{ alertPhone: 15551234567 }, "alertPhone: must be a string"],
     [{ webhookUrl: "http://hooks.example.com/x" }, "webhookUrl: must be an https:// URL"],
     [{ webhookUrl: "https://10.0.0.8/x" }, "webhookUrl: must name a public host"],
     [{ dailyLimit: 5 }, '"dailyLimit": unknown field'],

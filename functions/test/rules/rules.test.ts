@@ -57,7 +57,7 @@ const SHARD_COLLECTIONS = [
 ] as const;
 
 /**
- * Closed to clients altogether: the backend's private bookkeeping, the mail queue, a collection
+ * Closed to clients altogether: the backend's private bookkeeping, the mail and SMS queues, a collection
  * the rules do not know, and a subcollection of a billing collection.
  */
 const CLOSED_COLLECTIONS = [
@@ -67,6 +67,7 @@ const CLOSED_COLLECTIONS = [
   "billing_alert_runs",
   "billing_rate_limits",
   "mail",
+  "sms",
   "some_unknown_collection",
   "billable_conversations/alice-row/notes",
 ] as const;

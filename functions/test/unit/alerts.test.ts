@@ -1,9 +1,12 @@
-import { alertMail, formatUsd, webhookBody, type AlertContent } from "../../src/domain/alert-message";
+import { alertMail, alertSms, formatUsd, webhookBody, type AlertContent } from "../../src/domain/alert-message";
 import {
   ANOMALY_RULE,
   bucketUsage,
   dailyCostCrossing,
   daysBefore,
+  FORECAST_RULE,
+  forecastCrossing,
+  monthToDate,
   slotStart,
   slotWindow,
   usageAnomaly,
@@ -11,6 +14,7 @@ import {
 } from "../../src/domain/alerts";
 import { alertId } from "../../src/domain/ids";
 import { mapWithConcurrency } from "../../src/base/pool";
+import { monthForecast } from "../../src/domain/forecast";
 
 const TODAY = "2026-11-26";
 const usage = (day: string, totalTokens: number, costMicros = 0): DayUsage => ({ day, totalTokens, costMicros });
@@ -47,6 +51,69 @@ describe("dailyCostCrossing", () => {
     const crossing = dailyCostCrossing(usage(TODAY, 0, cost), threshold);
     expect(crossing !== null).toBe(fires);
     if (fires) expect(crossing).toEqual({ day: TODAY, costMicros: cost, thresholdMicros: threshold });
+  });
+});
+
+describe("monthForecast", () => {
+  it.each([
+    // spent, limit, day, days in month -> projected, day the pace reaches the limit (null: no forecast)
+    ["nothing spent", 0, 1_000_000, 10, 30, null],
+    ["a pace exactly at the limit (not over)", 1_000_000, 3_000_000, 10, 30, null],
+    ["one micro over at month end", 1_000_001, 3_000_000, 10, 30, [3_000_003, 30]],
+    ["half the limit by day 10 of 30", 1_500_000, 3_000_000, 10, 30, [4_500_000, 20]],
+    ["rounded half up: 1 x 31 / 2", 1, 15, 2, 31, [16, 30]],
+    ["already over the limit", 5_000_000, 3_000_000, 10, 30, [15_000_000, 6]],
+    ["the limit reached on day 1", 10_000_000, 1_000_000, 1, 28, [280_000_000, 1]],
+    ["a limit of 0", 1, 0, 15, 30, [2, 1]],
+    ["the last day of the month", 3_000_001, 3_000_000, 31, 31, [3_000_001, 31]],
+  ])("%s", (_label, spent, limit, day, days, expected) => {
+    const forecast = monthForecast(spent, limit, day, days);
+    expect(forecast && [forecast.projectedMicros, forecast.limitReachedDay]).toEqual(expected);
+  });
+
+  it("is exact beyond float precision", () => {
+    // 9e15 x 31 overflows a float's integers; the projection must still be exact.
+    expect(monthForecast(9_000_000_000_000_001, 0, 31, 31)?.projectedMicros).toBe(9_000_000_000_000_001);
+  });
+
+  it("refuses a day outside the month", () => {
+    expect(monthForecast(1_000, 0, 0, 30)).toBeNull();
+    expect(monthForecast(1_000, 0, 31, 30)).toBeNull();
+  });
+});
+
+describe("forecastCrossing (the monthly-forecast rule)", () => {
+  const mtd = (day: string, spentMicros: number) => monthToDate(day, spentMicros);
+
+  it("reads where a day is in its month, leap years included", () => {
+    expect(monthToDate("2026-12-02", 5)).toEqual({ month: "2026-12", spentMicros: 5, dayOfMonth: 2, daysInMonth: 31 });
+    expect(monthToDate("2028-02-29", 0)).toEqual({ month: "2028-02", spentMicros: 0, dayOfMonth: 29, daysInMonth: 29 });
+    expect(() => monthToDate("2026-13-01", 0)).toThrow(RangeError);
+  });
+
+  it.each([
+    ["no monthly limit", "2026-11-20", 9_000_000, null, false],
+    ["a pace under the limit", "2026-11-20", 1_000_000, 3_000_000, false],
+    ["a pace over the limit from day 3", "2026-11-03", 400_000, 3_000_000, true],
+    ["a pace over the limit on day 2, under half the limit spent (too early)", "2026-11-02", 1_400_000, 3_000_000, false],
+    ["on day 2 with exactly half the limit spent", "2026-11-02", 1_500_000, 3_000_000, true],
+    ["on day 1 with the limit already passed", "2026-11-01", 3_000_001, 3_000_000, true],
+  ])("%s", (_label, day, spent, limit, fires) => {
+    const figures = forecastCrossing(mtd(day, spent), limit);
+    expect(figures !== null).toBe(fires);
+  });
+
+  it("reports the month and the figures that crossed", () => {
+    expect(forecastCrossing(mtd("2026-11-10", 1_500_000), 3_000_000)).toEqual({
+      month: "2026-11",
+      monthToDateMicros: 1_500_000,
+      projectedMicros: 4_500_000,
+      monthlyLimitMicros: 3_000_000,
+      limitReachedDay: 20,
+      dayOfMonth: 10,
+      daysInMonth: 30,
+    });
+    expect(FORECAST_RULE).toEqual({ minDayOfMonth: 3, earlyShareDivisor: 2 });
   });
 });
 
@@ -151,11 +218,38 @@ describe("alert messages", () => {
 
   it("keeps every word of the owner's out of the subject", () => {
     const spam = "WIN $1000 NOW at spam.example";
-    for (const kind of ["daily-cost", "usage-anomaly", "billing-failure"] as const) {
+    for (const kind of ["daily-cost", "usage-anomaly", "billing-failure", "monthly-forecast"] as const) {
       const mail = alertMail({ ...alert, kind, agentId: "FREE-PRIZE-CLICK", figures: { ...alert.figures, failures: 1, charged: 0 } }, spam);
       expect([kind, mail.subject.includes("spam"), mail.subject.includes("FREE-PRIZE")]).toEqual([kind, false, false]);
       expect(mail.text).toContain(spam);
+      expect([kind, alertSms({ ...alert, kind, agentId: "FREE-PRIZE-CLICK" }).includes("FREE-PRIZE")]).toEqual([kind, false]);
     }
+  });
+
+  it("describes a monthly forecast, before and after the limit is reached", () => {
+    const figures = {
+      monthToDateMicros: 1_500_000,
+      projectedMicros: 4_500_000,
+      monthlyLimitMicros: 3_000_000,
+      limitReachedDay: 20,
+      dayOfMonth: 10,
+      daysInMonth: 30,
+    };
+    const forecast = { ...alert, kind: "monthly-forecast" as const, window: "2026-11", figures };
+    const mail = alertMail(forecast, "A");
+    expect(mail.subject).toBe("Billing alert: 2026-11 is on pace for $4.50, over your $3.00 monthly limit");
+    expect(mail.text).toContain("is $1.50 after 10 of 30 days");
+    expect(mail.text).toContain("refused from about day 20");
+    const reached = alertMail({ ...forecast, figures: { ...figures, monthToDateMicros: 3_000_000 } }, "A");
+    expect(reached.text).toContain("The limit is reached");
+  });
+
+  it("writes an SMS of the subject alone, the same for the same alert", () => {
+    expect(alertSms(alert)).toBe(
+      "Billing alert: spend $12.345678 on 2026-11-26 is over your $10.00 alert. Open the billing console for the agent and the figures.",
+    );
+    expect(alertSms(alert)).not.toContain("agent-1");
+    expect(alertSms({ ...alert })).toBe(alertSms(alert));
   });
 
   it("escapes the owner's agent name in the HTML", () => {

@@ -10,6 +10,7 @@ const KIND_NAMES: Record<string, string> = {
   "daily-cost": "Daily cost over the threshold",
   "usage-anomaly": "Usage far above the usual",
   "billing-failure": "Billing failure",
+  "monthly-forecast": "Month on pace to pass the monthly limit",
 };
 
 function figuresText(figures: Record<string, unknown>): string {

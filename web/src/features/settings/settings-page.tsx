@@ -9,7 +9,7 @@ import { fieldErrors } from "../../shared/errors";
 import { getBackend } from "../../shared/firebase";
 
 type Request = RequestOf<"setAgentBillingSettings">;
-type FieldName = "dailyLimitUsd" | "monthlyLimitUsd" | "dailyAlertUsd" | "timezone" | "alertEmail" | "webhookUrl";
+type FieldName = "dailyLimitUsd" | "monthlyLimitUsd" | "dailyAlertUsd" | "timezone" | "alertEmail" | "alertPhone" | "webhookUrl";
 
 /** A stored micros figure as the USD text of its input (exact: micros have 6 decimals at most). */
 const usdText = (micros: unknown) => (typeof micros === "number" ? String(micros / 1_000_000) : "");
@@ -23,6 +23,7 @@ function initialValues(agent: AgentView): Record<FieldName, string> {
     dailyAlertUsd: usdText(b.dailyAlertMicros),
     timezone: text(b.timezone) || "UTC",
     alertEmail: text(b.alertEmail),
+    alertPhone: text(b.alertPhone),
     webhookUrl: text(b.webhookUrl),
   };
 }
@@ -60,6 +61,7 @@ export function SettingsPage({ agent }: { agent: AgentView }) {
         dailyAlertUsd: usdText(view.dailyAlertMicros),
         timezone: view.timezone,
         alertEmail: view.alertEmail ?? "",
+        alertPhone: view.alertPhone ?? "",
         webhookUrl: view.webhookUrl ?? "",
       };
       setSaved(next);
@@ -105,6 +107,10 @@ export function SettingsPage({ agent }: { agent: AgentView }) {
             hint: 'For example "Europe/Paris"; a change takes effect at its next midnight.',
           })}
           {field("alertEmail", "Alert email", { type: "email" })}
+          {field("alertPhone", "Alert phone (SMS)", {
+            type: "tel",
+            hint: 'E.164, for example "+15551234567"; the SMS names the alert, not the agent.',
+          })}
           {field("webhookUrl", "Webhook URL (https)", { type: "url" })}
         </fieldset>
         {errors.form ? (
