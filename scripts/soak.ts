@@ -1,10 +1,14 @@
 /**
- * `npm run soak [-- --seconds N] [-- --kill-workers]` (issue #14): a bounded mixed load through the
+ * `npm run soak [-- --seconds N] [-- --kill-workers] [-- --freeze-firestore]` (issue #14): a bounded mixed load through the
  * client SDK (a client that retries, as an app's does) for N seconds (default 60) at concurrency 8:
  * production, development, streamed, duplicate pairs (one messageId sent twice at once), agent
  * failures, and a limited agent. With --kill-workers, in the middle third of the run a sendMessage
  * worker of the Functions emulator is killed (SIGKILL) every 4 s: the requests it was serving die
- * wherever they were. Then the rollups settle, the claim sweeper runs as the scheduler would once
+ * wherever they were. With --freeze-firestore, the Firestore emulator is stopped (SIGSTOP) for
+ * 5 s early in the middle third and then let go on (SIGCONT): every request, trigger and sweeper in
+ * flight waits on a database that does not answer, as in an outage; nothing is lost from it, as
+ * nothing is lost from Firestore. (Killing and restarting the emulator would lose its in-memory
+ * data, which a real outage does not.) Then the rollups settle, the claim sweeper runs as the scheduler would once
  * the claims are past their TTL, and every figure is checked against the ledger:
  *
  *   lost           an answer the client got (billed or free) with no ledger row, or another cost
@@ -25,9 +29,9 @@ import { CLAIM_TTL_MS } from "../functions/src/config";
 import { ledgerId } from "../functions/src/domain/ids";
 import { releaseAbandonedClaims } from "../functions/src/store/claim-sweep";
 import { readSpend } from "../functions/src/store/spend";
-import { workerPids } from "./bench/env";
+import { listenerPid, workerPids } from "./bench/env";
 import { count, table } from "./cli-format";
-import { adminDb, connectedWebApp, localSigningKey, seedAgent, signUpWebUser } from "./local-env";
+import { adminDb, connectedWebApp, localSigningKey, PORTS, seedAgent, signUpWebUser } from "./local-env";
 import { reconcile } from "./reconcile";
 import { seededRandom } from "./seed-traffic";
 
@@ -36,6 +40,8 @@ const CONCURRENCY = 8;
 const DAILY_LIMIT_MICROS = 20_000;
 const MESSAGE = "Soak [[tokens:90]] [[sleep:50]]";
 const MAX_TOKENS = 100;
+/** How long --freeze-firestore stops the Firestore emulator. */
+const FREEZE_MS = 5_000;
 
 type Kind = "production" | "development" | "streamed" | "duplicate" | "agent-failure" | "limited";
 const MIX: [Kind, number][] = [
@@ -130,6 +136,27 @@ async function killWorkers(from: number, until: number): Promise<number> {
   return killed;
 }
 
+const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+
+/**
+ * Stops the Firestore emulator (SIGSTOP to the process listening on its port) at `at` for
+ * {@link FREEZE_MS}, then lets it go on; it is let go on also if this process exits first.
+ * Returns the milliseconds it was frozen.
+ */
+async function freezeFirestore(at: number): Promise<number> {
+  await sleepUntil(at);
+  const pid = listenerPid(PORTS.firestore);
+  if (!pid) throw new Error(`no process listens on the Firestore emulator's port ${PORTS.firestore}`);
+  const thaw = () => process.kill(pid, "SIGCONT");
+  process.once("exit", thaw);
+  const frozenAt = Date.now();
+  process.kill(pid, "SIGSTOP");
+  await sleepUntil(frozenAt + FREEZE_MS);
+  thaw();
+  process.removeListener("exit", thaw);
+  return Date.now() - frozenAt;
+}
+
 /** The ledger rows of `agentIds`, by id. */
 async function rowsOf(db: Firestore, agentIds: string[]): Promise<Map<string, { costMicros: number; billable: boolean }>> {
   const rows = new Map<string, { costMicros: number; billable: boolean }>();
@@ -154,6 +181,7 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const seconds = Number(argv[argv.indexOf("--seconds") + 1] ?? 60) || 60;
   const kill = argv.includes("--kill-workers");
+  const freeze = argv.includes("--freeze-firestore");
   const db = adminDb();
   const owners = await Promise.all([0, 1, 2, 3].map(owner));
   const agentIds = owners.flatMap((o) => [o.agentId, o.limitedAgentId]);
@@ -164,11 +192,14 @@ async function main(): Promise<number> {
     return "production";
   };
   console.log(
-    `soak: ${seconds} s at concurrency ${CONCURRENCY}, ${owners.length} owners${kill ? ", killing a sendMessage worker every 4 s in the middle third" : ""}`,
+    `soak: ${seconds} s at concurrency ${CONCURRENCY}, ${owners.length} owners` +
+      `${kill ? ", killing a sendMessage worker every 4 s in the middle third" : ""}` +
+      `${freeze ? `, the Firestore emulator stopped for ${FREEZE_MS / 1000} s in the middle third` : ""}`,
   );
   const started = Date.now();
   const deadline = started + seconds * 1000;
   const killing = kill ? killWorkers(started + (seconds * 1000) / 3, started + (2 * seconds * 1000) / 3) : Promise.resolve(0);
+  const freezing = freeze ? freezeFirestore(started + (seconds * 1000) / 3 + 1_000) : Promise.resolve(0);
   const sent: Sent[] = [];
   let n = 0;
   await mapWithConcurrency(
@@ -182,6 +213,7 @@ async function main(): Promise<number> {
     },
   );
   const killed = await killing;
+  const frozenMs = await freezing;
   console.log(`\r  ${count(sent.length)} calls in ${Math.round((Date.now() - started) / 1000)} s; settling…`);
 
   // The sweeper as the scheduler runs it, once every claim of the run is past its TTL.
@@ -222,6 +254,7 @@ async function main(): Promise<number> {
     ["no answer (the request died)", tally("no answer"), "—"],
     ["replayed (duplicates, retries)", sent.filter((s) => s.replayed).length, "—"],
     ["workers killed", killed, "—"],
+    ["Firestore emulator stopped (ms)", frozenMs, "—"],
     ["claims released by the sweeper", released, "—"],
     ["lost", lost, "0"],
     ["wrongly billed", wronglyBilled, "0"],

@@ -89,6 +89,39 @@ export function workerPids(functionName: string): number[] {
   return pids;
 }
 
+/** Socket inodes listening on a TCP port (IPv4 and IPv6), from /proc/net. */
+function listeningInodes(port: number): Set<string> {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (!fs.existsSync(table)) continue;
+    for (const line of fs.readFileSync(table, "utf8").split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is cols[1] (ADDR:PORT in hex), st is cols[3] (0A = LISTEN), inode is cols[9].
+      if (cols.length > 9 && cols[1].endsWith(`:${hex}`) && cols[3] === "0A") inodes.add(cols[9]);
+    }
+  }
+  return inodes;
+}
+
+/** The pid of the process listening on a TCP port of this machine (from /proc), or null. */
+export function listenerPid(port: number): number | null {
+  const inodes = listeningInodes(port);
+  if (!inodes.size) return null;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      for (const fd of fs.readdirSync(`/proc/${entry}/fd`)) {
+        const match = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${entry}/fd/${fd}`));
+        if (match && inodes.has(match[1])) return Number(entry);
+      }
+    } catch {
+      // A process that exited while we looked, or one we may not read.
+    }
+  }
+  return null;
+}
+
 /** Resident set size of a process in bytes (VmRSS), or null when it is gone. */
 export function rssBytes(pid: number): number | null {
   try {

@@ -72,7 +72,11 @@ export interface InsightContext {
   book: PriceBook;
 }
 
-const usd = (micros: number) => `$${microsToUsd(micros).toFixed(2)}`;
+/** Micros as dollars to the cent, rounded half up in integers (no float on the way). */
+function usd(micros: number): string {
+  const cents = Number(divRoundHalfUp(BigInt(Math.abs(micros)), 10_000n));
+  return `${micros < 0 ? "-" : ""}$${Math.floor(cents / 100).toLocaleString("en-US")}.${String(cents % 100).padStart(2, "0")}`;
+}
 const label = (a: AgentFigures) => (a.name ? `"${a.name}"` : a.agentId);
 
 /** `micros` over `days` as a 30-day month, rounded half up. */

@@ -472,6 +472,14 @@ describe("forecastOverLimit", () => {
     }
   });
 
+  it("rounds a half cent up, in integers: $1.005 is $1.01 (a float's toFixed says $1.00)", () => {
+    const found = expectFired(
+      forecastOverLimit(agent({ monthlyLimitMicros: 2_000_000, monthToDateMicros: 1_005_000 }), ctx({ daysInMonth: 30, dayOfMonth: 15 })),
+    );
+    expect(found.message).toContain("has spent $1.01 this month");
+    expect(found.message).toContain("would reach $2.01 by month end");
+  });
+
   it("the one-micro row is just over: 1,000,001 × 31 / 10 = 3,100,003.1", () => {
     expect(halfUp(1_000_001n * 31n, 10n)).toBe(3_100_003n);
     expect(reachedDay(1_000_001, 3_100_002, 31, 10)).toBe(31);
