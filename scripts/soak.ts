@@ -21,6 +21,7 @@
  * client got no answer) are counted apart ("no answer"): billed once or not at all, never twice.
  */
 import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
 import type { Firestore } from "firebase-admin/firestore";
 import { createBillingClient, type BillingClient } from "../client/src";
 import { COLLECTIONS } from "../functions/src/base/collections";
@@ -151,6 +152,8 @@ async function freezeFirestore(at: number): Promise<number> {
   process.once("exit", thaw);
   const frozenAt = Date.now();
   process.kill(pid, "SIGSTOP");
+  const name = fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  process.stdout.write(`\n  stopped the Firestore emulator (pid ${pid}, ${name}) for ${FREEZE_MS / 1000} s\n`);
   await sleepUntil(frozenAt + FREEZE_MS);
   thaw();
   process.removeListener("exit", thaw);
