@@ -11,6 +11,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
 import { alertMail, alertSms, webhookBody, type AlertContent } from "../domain/alert-message";
 import { mapWithConcurrency } from "../base/pool";
+import { pinnedPost, type PinnedPostRequest } from "../base/pinned-post";
 import { isInternalAddress, isLoopbackHost, webhookHost, webhookUrlProblem } from "../base/webhook-url";
 import { ALERT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from "../domain/webhook-signature";
 import type { AgentDoc } from "../store/agents";
@@ -41,7 +42,8 @@ export interface DeliveryOptions {
   /** Alerts delivered per run at most (the rest wait for the next run). */
   maxPerRun: number;
   sleep: (ms: number) => Promise<void>;
-  fetch: typeof fetch;
+  /** One POST to the checked address (base/pinned-post.ts); tests swap it to record or fail posts. */
+  post: (req: PinnedPostRequest) => Promise<{ status: number }>;
   /** Every address a host name resolves to (DNS), checked before each delivery. */
   resolveHost: (host: string) => Promise<string[]>;
   /** Deliver to loopback `http://` receivers: only under the Functions emulator, as settings accept them there. */
@@ -69,7 +71,7 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   leaseMs: 5 * 60_000,
   maxPerRun: 200,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  fetch: (...args) => fetch(...args),
+  post: pinnedPost,
   resolveHost: async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address),
   allowLoopback: false,
   ownerEmail: authEmail,
@@ -94,48 +96,53 @@ type WebhookOutcome = Pick<DeliveryState, "webhook" | "attempts" | "lastError">;
 /** 408, 429 and 5xx may pass on a retry; other statuses will not. */
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
-/** One POST: null on a 2xx, else why it failed and whether to retry. */
-async function postOnce(deps: DeliveryDeps, url: string, body: string, alertId: string): Promise<{ error: string; retry: boolean } | null> {
+/** One POST to the checked address: null on a 2xx, else why it failed and whether to retry. */
+async function postOnce(
+  deps: DeliveryDeps,
+  target: { url: string; address: string | null },
+  body: string,
+  alertId: string,
+): Promise<{ error: string; retry: boolean } | null> {
   try {
-    const res = await deps.options.fetch(url, {
-      method: "POST",
+    const { status } = await deps.options.post({
+      ...target,
       headers: {
         "content-type": "application/json",
         [SIGNATURE_HEADER]: signWebhookBody(body, deps.webhookSecret),
         [ALERT_ID_HEADER]: alertId,
       },
       body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(deps.options.webhookTimeoutMs),
+      timeoutMs: deps.options.webhookTimeoutMs,
     });
-    await res.arrayBuffer().catch(() => undefined);
-    return res.ok ? null : { error: `HTTP ${res.status}`, retry: retryable(res.status) };
+    return status >= 200 && status < 300 ? null : { error: `HTTP ${status}`, retry: retryable(status) };
   } catch (err) {
     return { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), retry: true };
   }
 }
 
 /**
- * Why the webhook must not be called now, or null: the URL is checked again as settings check it,
- * and every address its host resolves to must be public (a name can resolve inside, or be changed
- * to since it was set). Redirects are never followed (a 3xx is a failure), so none can lead inside.
- * The fetch resolves the name again, so a name that changes between the two lookups (DNS
- * rebinding) is not caught here.
+ * The address the webhook may be posted to, or why it must not be called now: the URL is checked
+ * again as settings check it, and every address its host resolves to must be public (a name can
+ * resolve inside, or be changed to since it was set). The POST then connects to the first of those
+ * checked addresses and to nothing else (base/pinned-post.ts), so a name re-pointed after this
+ * lookup (DNS rebinding) changes nothing. Redirects are never followed (a 3xx is a failure), so
+ * none can lead inside. A loopback receiver under the emulator is posted to by name (`address: null`).
  */
-async function webhookAddressProblem(deps: DeliveryDeps, url: string): Promise<string | null> {
+async function webhookTarget(deps: DeliveryDeps, url: string): Promise<{ address: string | null } | { problem: string }> {
   const { allowLoopback, resolveHost } = deps.options;
   const problem = webhookUrlProblem(url, { allowLoopbackHttp: allowLoopback });
-  if (problem) return `webhook URL ${problem}`;
+  if (problem) return { problem: `webhook URL ${problem}` };
   const host = webhookHost(new URL(url));
-  if (allowLoopback && isLoopbackHost(host)) return null;
+  if (allowLoopback && isLoopbackHost(host)) return { address: null };
   let addresses: string[];
   try {
     addresses = await resolveHost(host);
   } catch (err) {
-    return `webhook host does not resolve (${err instanceof Error ? err.message : String(err)})`;
+    return { problem: `webhook host does not resolve (${err instanceof Error ? err.message : String(err)})` };
   }
   const inside = addresses.find(isInternalAddress);
-  return inside ? `webhook host resolves to a non-public address (${inside})` : null;
+  if (inside) return { problem: `webhook host resolves to a non-public address (${inside})` };
+  return addresses.length ? { address: addresses[0] } : { problem: "webhook host resolves to no address" };
 }
 
 /** POSTs the signed body, retrying with exponential backoff up to `webhookAttempts` in all. */
@@ -147,12 +154,12 @@ export async function postWebhook(
   priorAttempts = 0,
 ): Promise<WebhookOutcome> {
   const { webhookAttempts, webhookBaseDelayMs, sleep } = deps.options;
-  const refused = await webhookAddressProblem(deps, url);
-  if (refused) return { webhook: "failed", attempts: priorAttempts, lastError: refused };
+  const target = await webhookTarget(deps, url);
+  if ("problem" in target) return { webhook: "failed", attempts: priorAttempts, lastError: target.problem };
   let lastError = "";
   for (let attempt = 1; attempt <= webhookAttempts; attempt++) {
     if (attempt > 1) await sleep(webhookBaseDelayMs * 2 ** (attempt - 2));
-    const failure = await postOnce(deps, url, body, alertId);
+    const failure = await postOnce(deps, { url, address: target.address }, body, alertId);
     if (!failure) return { webhook: "delivered", attempts: priorAttempts + attempt, lastError: undefined };
     lastError = failure.error;
     if (!failure.retry) return { webhook: "failed", attempts: priorAttempts + attempt, lastError };

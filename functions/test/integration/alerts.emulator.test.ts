@@ -227,15 +227,30 @@ describe("delivery", () => {
     await writeBucket(agentId, owner.uid, now, { costMicros: 10, tokens: 5 });
     await lastRunBefore(now);
     const posted: string[] = [];
-    const fetch = (async (url: string | URL | Request) => {
-      posted.push(String(url));
-      return new Response("", { status: 200 });
-    }) as typeof globalThis.fetch;
-    await run(now, { resolveHost, allowLoopback, fetch });
+    const post = async (req: { url: string }) => {
+      posted.push(req.url);
+      return { status: 200 };
+    };
+    await run(now, { resolveHost, allowLoopback, post });
 
     const id = alertId(agentId, "daily-cost", localDay(now, "UTC"));
     expect(posted).toEqual([]);
     expect((await alertDoc(id))?.delivery).toMatchObject({ mail: "queued", webhook: "failed", attempts: 0, lastError, pending: false });
+  });
+
+  it("posts to the address it checked, never to what the name resolves to later (DNS rebinding)", async () => {
+    const agentId = await seedAgent(owner.uid, { billing: { dailyAlertMicros: 1, webhookUrl: "https://hooks.example.com/x" } });
+    const now = Date.now();
+    await writeBucket(agentId, owner.uid, now, { costMicros: 10, tokens: 5 });
+    await lastRunBefore(now);
+    const posted: { url: string; address: string | null }[] = [];
+    const post = async (req: { url: string; address: string | null }) => {
+      posted.push({ url: req.url, address: req.address });
+      return { status: 204 };
+    };
+    await run(now, { resolveHost: async () => ["93.184.216.34", "2606:2800:220:1::1"], allowLoopback: false, post });
+    expect(posted).toEqual([{ url: "https://hooks.example.com/x", address: "93.184.216.34" }]);
+    expect((await alertDoc(alertId(agentId, "daily-cost", localDay(now, "UTC"))))?.delivery).toMatchObject({ webhook: "delivered" });
   });
 
   it("delivers on the next run what a failed run left pending, without a second alert", async () => {
