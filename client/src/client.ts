@@ -76,6 +76,10 @@ export interface BillingClient {
   listBillingAlerts: CallableMethod<"listBillingAlerts">;
   /** Every agent of the caller at once over UTC days (default: this month to date): totals, ranking, engagement, insights. */
   getAccountOverview: CallableMethod<"getAccountOverview">;
+  /** The caller's statement for a UTC month under their plan: open with live figures, or final and sealed with a hash. */
+  getStatement: CallableMethod<"getStatement">;
+  /** Every statement of the caller, newest first. */
+  listStatements: CallableMethod<"listStatements">;
 }
 
 /** The Functions emulator's origin, when the instance was connected to it (an SDK field, read defensively). */
@@ -185,6 +189,8 @@ export function createBillingClient(options: BillingClientOptions): BillingClien
     quoteMessage: (request) => invoke("quoteMessage", request),
     listBillingAlerts: (request) => invoke("listBillingAlerts", request),
     getAccountOverview: (request) => invoke("getAccountOverview", request),
+    getStatement: (request) => invoke("getStatement", request),
+    listStatements: (request) => invoke("listStatements", request),
   };
   return client;
 }

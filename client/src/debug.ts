@@ -77,6 +77,12 @@ const FIGURES: { readonly [N in CallName]?: (result: unknown) => Figures } = {
     agents: (get(r, "agents") as unknown[] | undefined)?.length,
     documentsRead: get(r, "documentsRead"),
   }),
+  getStatement: (r) => ({
+    status: get(r, "status"),
+    totalMicros: get(r, "totalMicros"),
+    lines: (get(r, "lines") as unknown[] | undefined)?.length,
+  }),
+  listStatements: (r) => ({ items: (get(r, "items") as unknown[] | undefined)?.length }),
   exportBillingReport: (r) => ({ characters: typeof r === "string" ? r.length : undefined }),
 };
 

@@ -56,6 +56,18 @@ export type {
   SetAgentStatusRequest,
   SetAgentStatusResponse,
 } from "functions/src/contract/console";
+export type {
+  GetStatementRequest,
+  GetStatementResponse,
+  ListStatementsRequest,
+  ListStatementsResponse,
+  StatementItem,
+  StatementLine,
+  StatementLineKind,
+  StatementStatus,
+  StatementUsage,
+  StatementView,
+} from "functions/src/contract/statements";
 
 /** What a caller passes to exportBillingReport: the export's query, `format` defaulting to "json". */
 export type ExportReportRequest = Omit<ExportQuery, "format"> & { format?: ExportFormat };

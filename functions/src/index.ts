@@ -27,3 +27,6 @@ export { billingAlerts } from "./triggers/alerts";
 
 // the owner's web console: pause/resume, the next message's worst case, raised alerts
 export { setAgentStatus, quoteMessage, listBillingAlerts, getAccountOverview } from "./triggers/console";
+
+// plans and monthly statements
+export { getStatement, listStatements } from "./triggers/statements";

@@ -7,6 +7,14 @@ export const COLLECTIONS = {
   daily: "agent_usage_daily",
   /** An owner's UTC day over all their agents (the account view): by mode, by model and by agent. */
   accountDaily: "billing_account_daily",
+  /** Plans (versioned): fee, allowance, markup, tiers, minimum. Readable by any signed-in user. */
+  plans: "billing_plans",
+  /** An owner's plan and credit grants, `billing_accounts/{uid}`. */
+  accounts: "billing_accounts",
+  /** Sealed monthly statements, `billing_statements/{uid}_{YYYY-MM}`: written once, never changed. */
+  statements: "billing_statements",
+  /** Usage waiting to be sent to Stripe (issue #17; the dispatcher is not built yet). */
+  outbox: "billing_outbox",
   alerts: "billing_alerts",
   failures: "billing_failures",
   mail: "mail",

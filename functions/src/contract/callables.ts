@@ -25,6 +25,12 @@ import {
 } from "./console";
 import { sendMessageRequestSchema, type SendMessageChunk, type SendMessageResponse } from "./send-message";
 import { saveBillingSessionRequestSchema, type SaveBillingSessionResponse } from "./sessions";
+import {
+  getStatementRequestSchema,
+  listStatementsRequestSchema,
+  type GetStatementResponse,
+  type ListStatementsResponse,
+} from "./statements";
 import { settingsRequestSchema, type BillingSettingsView } from "./settings";
 
 /**
@@ -59,6 +65,9 @@ export const CALLABLES = {
   listBillingAlerts: callable(listBillingAlertsRequestSchema).returns<ListBillingAlertsResponse>(),
   // The account view: every agent of the caller at once.
   getAccountOverview: callable(accountOverviewRequestSchema).returns<AccountOverviewResponse>(),
+  // Monthly statements under the caller's plan (issue #17).
+  getStatement: callable(getStatementRequestSchema).returns<GetStatementResponse>(),
+  listStatements: callable(listStatementsRequestSchema).returns<ListStatementsResponse>(),
 } satisfies Record<string, CallableSpec>;
 
 export type Callables = typeof CALLABLES;

@@ -43,6 +43,8 @@ const BILLING_COLLECTIONS = [
   "billing_account_daily",
   "billing_alerts",
   "billing_failures",
+  "billing_accounts",
+  "billing_statements",
 ] as const;
 
 /**
@@ -66,6 +68,7 @@ const CLOSED_COLLECTIONS = [
   "billing_spend",
   "billing_alert_runs",
   "billing_rate_limits",
+  "billing_outbox",
   "mail",
   "sms",
   "some_unknown_collection",
@@ -218,6 +221,37 @@ describe("collection-group queries: closed (every billing collection is top-leve
       await assertFails(getDocs(query(collectionGroup(dbs[actor], "shards"), where("userId", "==", UIDS[actor]))));
     },
   );
+});
+
+// ---- billing_plans: a price list every signed-in user may read --------------------------------
+
+describe("billing_plans: readable by any signed-in user, written by the backend only", () => {
+  const PLANS = "billing_plans";
+  const planDoc = { name: "Pro", version: 2, monthlyFeeMicros: 20_000_000 };
+  beforeAll(() => seed((db) => setDoc(doc(db, PLANS, "pro"), planDoc)));
+
+  type PlanRequest = (db: Firestore) => Promise<unknown>;
+  const requests: [string, PlanRequest, Outcome, Outcome, Outcome][] = [
+    // request                       alice      bob        signed out
+    ["get a plan", (db) => getDoc(doc(db, PLANS, "pro")), "allowed", "allowed", "denied"],
+    ["list the plans", (db) => getDocs(collection(db, PLANS)), "allowed", "allowed", "denied"],
+    ["create a plan", (db) => setDoc(doc(db, PLANS, "free-for-me"), { ...planDoc, monthlyFeeMicros: 0 }), "denied", "denied", "denied"],
+    ["update a plan", (db) => updateDoc(doc(db, PLANS, "pro"), { monthlyFeeMicros: 0 }), "denied", "denied", "denied"],
+    ["delete a plan", (db) => deleteDoc(doc(db, PLANS, "pro")), "denied", "denied", "denied"],
+  ];
+  const planCases = requests.flatMap(([request, run, ...outcomes]) =>
+    (["alice", "bob", "signed out"] as const).map((actor, i) => ({ request, run, actor, outcome: outcomes[i] })),
+  );
+
+  it.each(planCases)("$request as $actor: $outcome", async ({ run, actor, outcome }) => {
+    if (outcome === "denied") await assertFails(run(dbs[actor]));
+    else await assertSucceeds(run(dbs[actor]));
+  });
+
+  it("still holds the plan as the backend wrote it after every denied write", async () => {
+    await expect(readAsBackend(`${PLANS}/pro`)).resolves.toEqual(planDoc);
+    await expect(readAsBackend(`${PLANS}/free-for-me`)).resolves.toBeUndefined();
+  });
 });
 
 // ---- alchemist_agents ------------------------------------------------------------------------

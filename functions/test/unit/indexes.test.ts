@@ -27,6 +27,22 @@ interface QueryShape {
 
 const QUERIES: QueryShape[] = [
   {
+    file: "functions/src/store/statements.ts",
+    what: "an owner's sealed statements",
+    collection: "billing_statements",
+    equality: ["userId"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
+    file: "functions/src/store/statements.ts",
+    what: "an owner's first day with usage (the first statement's month)",
+    collection: "billing_account_daily",
+    equality: ["userId"],
+    ordered: [["day", "ASCENDING"]],
+    index: "composite",
+  },
+  {
     file: "scripts/soak.ts",
     what: "the soak's rows of one agent",
     collection: "billable_conversations",
