@@ -12,7 +12,7 @@ import { printAccountOverview, utcRange } from "./demo-account";
 import { converse, printSummary, saveSession, signInDemoOwner } from "./demo-client";
 import { historyRange, printAnalytics, printDailyChart, seedMonth, waitForRollups, writeExport, HISTORY_DAYS } from "./demo-history";
 import { DEMO, seedDemoIdentities } from "./demo-setup";
-import { adminDb, API_KEY, endpoint, functionUrl, HOST, localAgentUrl, PROJECT_ID } from "./local-env";
+import { adminDb, API_KEY, endpoint, functionUrl, HOST, localAgentUrl, localStripeUrl, PROJECT_ID } from "./local-env";
 
 function instructions(): string {
   const auth = endpoint("auth").origin;
@@ -23,6 +23,7 @@ Agent billing is running (project ${PROJECT_ID}, everything on ${HOST}):
   Functions emulator  ${functionUrl("<function>")}
   Pub/Sub emulator    ${endpoint("pubsub").origin}
   Local agent         ${localAgentUrl()} (OpenAI-compatible)
+  Local Stripe        ${localStripeUrl()} (Stripe-compatible; what it received: ${localStripeUrl()}/_control/meter_events)
 
 Demo owner ${DEMO.email} / ${DEMO.password} owns agent "${DEMO.agentId}". Call it:
   TOKEN=$(curl -s '${auth}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=${API_KEY}' \\

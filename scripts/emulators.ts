@@ -1,6 +1,6 @@
 /**
  * Emulator harness: runs a command under the Firebase emulator suite (Auth, Firestore, Functions,
- * Pub/Sub on the fixed ports of firebase.json) with the local agent beside it, using the Cloud SDK
+ * Pub/Sub on the fixed ports of firebase.json) with the local agent and the local Stripe beside it, using the Cloud SDK
  * emulator binaries already on the machine, so nothing is downloaded.
  *
  *   tsx scripts/emulators.ts check          exit 0 when the emulators can run here, else one line why
@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startLocalAgent } from "./local-agent";
+import { startLocalStripe } from "./local-stripe";
 import { functionUrl, HOST, LOCAL_ENV, LOCAL_SECRETS_FILE, PORTS, PROJECT_ID, ROOT } from "./local-env";
 
 const CACHE = path.join(ROOT, ".cache", "emulators");
@@ -181,6 +182,7 @@ function removeParamOverrides(): void {
 /** What the command needs beyond what firebase emulators:exec sets itself. */
 const CLIENT_ENV_FOR_COMMAND = {
   LOCAL_AGENT_URL: LOCAL_ENV.LOCAL_AGENT_URL,
+  LOCAL_STRIPE_URL: LOCAL_ENV.LOCAL_STRIPE_URL,
   FUNCTIONS_EMULATOR_ORIGIN: LOCAL_ENV.FUNCTIONS_EMULATOR_ORIGIN,
 };
 // Hosting serves the owner's web console (web/dist, built by `npm run build`) on the same emulators.
@@ -210,7 +212,7 @@ function ensureWebBuild(): void {
   console.error("web/dist has no build: the Hosting emulator serves a placeholder (run npm run build for the console)");
 }
 
-/** Secrets, binaries, param overrides and the local agent: what every emulator run needs before firebase starts. */
+/** Secrets, binaries, param overrides, the local agent and the local Stripe: what every emulator run needs before firebase starts. */
 async function startSupport(): Promise<Support> {
   ensureWebBuild();
   const secrets = localSecrets();
@@ -220,10 +222,20 @@ async function startSupport(): Promise<Support> {
     removeParamOverrides();
     throw new Error(`local agent could not start on ${HOST}:${PORTS.localAgent} (${err.message}); is another copy running?`);
   });
-  const stop = async () => {
+  const stripe = await startLocalStripe({ port: PORTS.localStripe }).catch(async (err: Error) => {
     removeParamOverrides();
     agent.closeAllConnections();
     await new Promise((resolve) => agent.close(resolve));
+    throw new Error(
+      `local Stripe could not start on ${HOST}:${PORTS.localStripe} (${err.message}); is stripe-mock or another copy running?`,
+    );
+  });
+  const stop = async () => {
+    removeParamOverrides();
+    for (const server of [agent, stripe]) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   };
   return { env, stop };
 }

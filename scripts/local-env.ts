@@ -42,6 +42,8 @@ export const PORTS = {
   hub: 4400,
   logging: 4500,
   localAgent: 4010,
+  /** The local Stripe-compatible server (scripts/local-stripe.ts): stripe-mock's port. */
+  localStripe: 12111,
 } as const;
 
 /**
@@ -57,6 +59,8 @@ export const LOCAL_ENV = {
   FIREBASE_EMULATOR_HUB: `${HOST}:${PORTS.hub}`,
   FUNCTIONS_EMULATOR_ORIGIN: `http://${HOST}:${PORTS.functions}`,
   LOCAL_AGENT_URL: `http://${HOST}:${PORTS.localAgent}/v1`,
+  /** The local Stripe's origin: the `stripe` SDK's host, port and protocol (functions/src/stripe/client.ts). */
+  LOCAL_STRIPE_URL: `http://${HOST}:${PORTS.localStripe}`,
 };
 
 /** An emulator a client talks to. */
@@ -102,6 +106,11 @@ export const CONSOLE_URL = `http://${HOST}:${PORTS.hosting}`;
 /** The local agent's OpenAI-compatible base URL (ends in /v1). */
 export function localAgentUrl(): string {
   return process.env.LOCAL_AGENT_URL ?? LOCAL_ENV.LOCAL_AGENT_URL;
+}
+
+/** The local Stripe's origin (no path: the SDK adds /v1). */
+export function localStripeUrl(): string {
+  return process.env.LOCAL_STRIPE_URL ?? LOCAL_ENV.LOCAL_STRIPE_URL;
 }
 
 /**

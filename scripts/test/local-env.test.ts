@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LOCAL_AGENT_PORT } from "../local-agent";
+import { LOCAL_STRIPE_PORT } from "../local-stripe";
 import { endpoint, functionUrl, HOST, LOCAL_ENV, localAgentUrl, PORTS, PROJECT_ID, ROOT } from "../local-env";
 
 const firebaseJson = JSON.parse(fs.readFileSync(path.join(ROOT, "firebase.json"), "utf8")) as {
@@ -38,11 +39,11 @@ describe("local-env", () => {
     }
   });
 
-  it("has no emulator port that firebase.json lacks (the local agent is not an emulator)", () => {
+  it("has no emulator port that firebase.json lacks (the local agent and the local Stripe are not emulators)", () => {
     const names = configured.map(([name]) => name).sort();
     expect(
       Object.keys(PORTS)
-        .filter((name) => name !== "localAgent")
+        .filter((name) => name !== "localAgent" && name !== "localStripe")
         .sort(),
     ).toEqual(names);
   });
@@ -50,6 +51,12 @@ describe("local-env", () => {
   it("starts the local agent on the port the clients use", () => {
     expect(LOCAL_AGENT_PORT).toBe(PORTS.localAgent);
     expect(new URL(LOCAL_ENV.LOCAL_AGENT_URL).port).toBe(String(PORTS.localAgent));
+  });
+
+  it("starts the local Stripe on stripe-mock's port, where the clients look for it", () => {
+    expect(LOCAL_STRIPE_PORT).toBe(PORTS.localStripe);
+    expect(LOCAL_STRIPE_PORT).toBe(12111);
+    expect(new URL(LOCAL_ENV.LOCAL_STRIPE_URL).port).toBe(String(PORTS.localStripe));
   });
 
   it("falls back to the defaults when the harness's variables are unset", () => {
