@@ -12,6 +12,8 @@ import { printAccountOverview, utcRange } from "./demo-account";
 import { converse, printSummary, saveSession, signInDemoOwner } from "./demo-client";
 import { historyRange, printAnalytics, printDailyChart, seedMonth, waitForRollups, writeExport, HISTORY_DAYS } from "./demo-history";
 import { DEMO, seedDemoIdentities } from "./demo-setup";
+import { printStatement, seedDemoPlan } from "./demo-statement";
+import { monthOf } from "../functions/src/base/months";
 import { adminDb, API_KEY, endpoint, functionUrl, HOST, localAgentUrl, localStripeUrl, PROJECT_ID } from "./local-env";
 
 function instructions(): string {
@@ -82,11 +84,14 @@ async function history(client: BillingClient): Promise<void> {
   await writeExport(client, range);
   heading("All the owner's agents at once (getAccountOverview)");
   await printAccountOverview(client, utcRange(HISTORY_DAYS));
+  heading("This month's statement under the demo plan (getStatement, listStatements)");
+  await printStatement(client, monthOf(Date.now()));
 }
 
 /** Runs the demo against the running emulators, then prints how to call them. */
 export async function runDemo(): Promise<void> {
   await seedDemoIdentities();
+  await seedDemoPlan();
   const client = await signInDemoOwner();
   await liveConversations(client);
   await history(client);
