@@ -12,9 +12,9 @@ import { adminDb } from "./local-env";
 export const DEMO_PLAN: Plan = {
   planId: "demo-pro",
   version: 1,
-  name: "Pro (demo)",
+  name: "Demo Pro",
   monthlyFeeMicros: 20_000_000,
-  includedMicros: 5_000_000,
+  includedMicros: 100_000,
   markupBps: 1_000,
   minimumMicros: 25_000_000,
   tierMode: "graduated",
