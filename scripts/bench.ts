@@ -12,15 +12,19 @@
  *   rollup     a burst of 2,000 ledger rows: time until the summary equals the ledger, exactly
  *   analytics  a 90-day query over 20,000+ rows: documents read and latency
  *   export     the same 20,000+ rows exported: rows per second and memory growth
+ *   account    one owner with 50 agents and 90 days of traffic (20,000+ rows; the busiest agent is
+ *              history's, seeded once in a full run): the account overview's documents read and
+ *              latency, and its totals equal to the ledger's sums
  *
  * `npm run bench -- --group hot-agent` (repeatable) runs only the groups named (latency includes
  * documents, history includes analytics and export) and prints them without writing results.json.
  */
 import * as os from "node:os";
 import * as path from "node:path";
+import { ACCOUNT_AGENTS, measureAccount } from "./bench/account";
 import { countDocuments, observedChanges, observedFigure } from "./bench/documents";
 import { requireEmulators, usersWithAgents, withoutBackendLogs, withTriggersDisabled } from "./bench/env";
-import { historyRange, seedHistory } from "./bench/history";
+import { historyOwner, historyRange, seedHistory } from "./bench/history";
 import { measureHotAgent } from "./bench/hot-agent";
 import { CONCURRENCY, measureBillingAlone, measureMetering } from "./bench/metering";
 import { measureRoundTrips } from "./bench/round-trips";
@@ -68,7 +72,7 @@ async function hotAgentFigures(): Promise<Figure[]> {
 
 async function historyFigures(): Promise<Figure[]> {
   const db = adminDb();
-  const [owner] = await usersWithAgents("history", 1);
+  const owner = await historyOwner();
   step("history: 90 days, 20,000+ ledger rows, rolled up in-process (triggers off)");
   const seeded = await withTriggersDisabled(() => withoutBackendLogs(() => seedHistory(db, owner.agentId, owner.uid)));
   console.log(`  ${seeded.rows.toLocaleString("en-US")} rows written and rolled up in ${seeded.seconds.toFixed(1)} s`);
@@ -100,6 +104,10 @@ const GROUPS: Record<string, () => Promise<Figure[]>> = {
     return measureRollup(adminDb());
   },
   history: historyFigures,
+  account: async () => {
+    step(`account: one owner with ${ACCOUNT_AGENTS} agents and 90 days of traffic, written and rolled up in-process (triggers off)`);
+    return measureAccount(adminDb());
+  },
 };
 
 /** The groups named by --group, or every group. */
@@ -116,7 +124,11 @@ async function main(): Promise<number> {
   const overrides = printOverrides();
   const started = Date.now();
   const figures: Figure[] = [];
-  for (const group of groups) figures.push(...(await GROUPS[group]()));
+  for (const group of groups) {
+    const groupStarted = Date.now();
+    figures.push(...(await GROUPS[group]()));
+    console.log(`  (group ${group}: ${Math.round((Date.now() - groupStarted) / 1000)} s)`);
+  }
   const seconds = Math.round((Date.now() - started) / 1000);
   console.log(`\n${renderFigures(figures)}\n`);
   const failed = figures.filter((f) => f.pass === false).length;

@@ -87,17 +87,31 @@ export interface TrafficShape {
   developmentShare: number;
   /** Messages per conversation (session); 5 unless set. */
   perConversation?: number;
+  /** Share of the days with any traffic, 0-1 (drawn day by day); every day unless set. */
+  activeShare?: number;
+  /** The agent's model (80 % of its messages) and a second one (the rest); gpt-4 and gpt-4o-mini unless set. */
+  models?: readonly [string, string];
+}
+
+const DEFAULT_MODELS = ["gpt-4", "gpt-4o-mini"] as const;
+
+/** Whether the price book serves cached input of `model` cheaper than input (only then is a prompt cached here). */
+function cachesCheaper(model: string): boolean {
+  const price = resolvePrice(model)?.price;
+  return price !== undefined && price.cachedInputMicrosPerMTok < price.inputMicrosPerMTok;
 }
 
 /** One local day of traffic: messages spread over the day, `perConversation` to a conversation. */
 function dayOfTraffic(shape: TrafficShape, day: DateTime): SeedMessage[] {
   const dayName = day.toFormat("yyyy-MM-dd");
   const random = seededRandom(`${shape.agentId}:${dayName}`);
+  if (shape.activeShare !== undefined && random() >= shape.activeShare) return [];
   const weekend = day.weekday >= 6;
   const count = Math.max(1, Math.round(shape.perDay * (weekend ? 0.4 : 1) * (0.7 + 0.6 * random())));
   return Array.from({ length: count }, (_, i) => {
     const question = QUESTIONS[Math.floor(random() * QUESTIONS.length)];
-    const model = random() < 0.8 ? "gpt-4" : "gpt-4o-mini";
+    const [main, other] = shape.models ?? DEFAULT_MODELS;
+    const model = random() < 0.8 ? main : other;
     const prompt = 40 + Math.floor(random() * 500);
     return {
       agentId: shape.agentId,
@@ -108,7 +122,7 @@ function dayOfTraffic(shape: TrafficShape, day: DateTime): SeedMessage[] {
       model,
       prompt,
       completion: 20 + Math.floor(random() * 400),
-      cached: model === "gpt-4o-mini" && random() < 0.3 ? Math.floor(prompt / 2) : 0,
+      cached: cachesCheaper(model) && random() < 0.3 ? Math.floor(prompt / 2) : 0,
       at: day.plus({ milliseconds: Math.floor(((i + random()) / count) * 86_400_000) }).toJSDate(),
       timezone: shape.timezone,
       userMessage: question,

@@ -6,9 +6,10 @@
 import * as fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { FirebaseApp } from "firebase/app";
+import { getAuth as getWebAuth, signInWithEmailAndPassword } from "firebase/auth";
 import { createBillingClient, type BillingClient } from "../../client/src";
 import { mapWithConcurrency } from "../../functions/src/base/pool";
-import { connectedWebApp, endpoint, localAgentUrl, seedAgent, signUpWebUser } from "../local-env";
+import { adminAuth, connectedWebApp, endpoint, localAgentUrl, seedAgent, signUpWebUser, USER_PASSWORD } from "../local-env";
 
 /** The local agent's base URL (…/v1), as the harness set it. */
 export const LOCAL_AGENT_URL = localAgentUrl();
@@ -27,10 +28,32 @@ export interface BenchUser {
   client: BillingClient;
 }
 
+const benchUser = (app: FirebaseApp, uid: string): BenchUser => ({
+  app,
+  uid,
+  client: createBillingClient({ app, retry: { maxRetries: 0 } }),
+});
+
 async function signUp(prefix: string): Promise<BenchUser> {
   const app = connectedWebApp(`bench-${randomUUID()}`);
   const { uid } = await signUpWebUser(app, prefix);
-  return { app, uid, client: createBillingClient({ app, retry: { maxRetries: 0 } }) };
+  return benchUser(app, uid);
+}
+
+/**
+ * The user `uid` (created in the Auth emulator unless it exists: the same uid every run, so what is
+ * seeded for it lands on the same documents), signed in with the web SDK in its own app.
+ */
+export async function signedInUser(uid: string): Promise<BenchUser> {
+  const email = `${uid}@example.com`;
+  await adminAuth()
+    .createUser({ uid, email, password: USER_PASSWORD })
+    .catch((err: { code?: string }) => {
+      if (err.code !== "auth/uid-already-exists") throw err;
+    });
+  const app = connectedWebApp(`bench-${uid}`);
+  await signInWithEmailAndPassword(getWebAuth(app), email, USER_PASSWORD);
+  return benchUser(app, uid);
 }
 
 /** `n` users, each owning a fresh agent (`fields` merged into the agent document). */

@@ -7,7 +7,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import type { BillingClient } from "../../client/src";
 import { daysInRange } from "../../functions/src/base/periods";
 import { dailyId } from "../../functions/src/domain/ids";
-import { rollupNamed } from "../../functions/src/domain/rollups";
+import { rollupNamed, type Rollup } from "../../functions/src/domain/rollups";
 import { foldRollupShards } from "../../functions/src/handlers/fold";
 import { adminDb } from "../local-env";
 import { inProcessExport, workerMemory } from "./export-memory";
@@ -17,9 +17,9 @@ import { summarize, timeCalls } from "./stats";
 const ANALYTICS_CALLS = 20;
 const DAILY = rollupNamed("daily");
 
-/** Days of the range whose bucket still has shards to add (not folded). */
-async function openDays(db: Firestore, agentId: string, days: string[]): Promise<number> {
-  const snaps = await db.getAll(...days.map((day) => db.doc(`${DAILY.collection}/${dailyId(agentId, day)}`)));
+/** How many of `rollup`'s documents `ids` (days of a range) still have shards to add (not folded). */
+export async function openDays(db: Firestore, rollup: Rollup, ids: string[]): Promise<number> {
+  const snaps = await db.getAll(...ids.map((id) => db.doc(`${rollup.collection}/${id}`)));
   return snaps.filter((s) => s.get("openShards") === true).length;
 }
 
@@ -44,7 +44,11 @@ export async function measureAnalytics(
   const request = { agentId, granularity: "day" as const, ...range };
   const fold = await foldHistory(client, request);
   const days = daysInRange(range.from, range.to);
-  const open = await openDays(adminDb(), agentId, days);
+  const open = await openDays(
+    adminDb(),
+    DAILY,
+    days.map((day) => dailyId(agentId, day)),
+  );
   // Each day's bucket, 16 shards per day not folded, the agent, and one to spare (the issue's bound).
   const bound = days.length + DAILY.shards! * open + 2;
   const first = await client.getUsageAnalytics(request);

@@ -202,6 +202,14 @@ const QUERIES: QueryShape[] = [
     index: "automatic",
   },
   {
+    file: "scripts/bench/account.ts",
+    what: "the bench owner's ledger rows, in document-id pages",
+    collection: "billable_conversations",
+    equality: ["userId"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
     file: "scripts/demo-history.ts",
     what: "the demo agent's rows by mode",
     collection: "billable_conversations",
