@@ -7,6 +7,10 @@ export const COLLECTIONS = {
   daily: "agent_usage_daily",
   /** An owner's UTC day over all their agents (the account view): by mode, by model and by agent. */
   accountDaily: "billing_account_daily",
+  /** An agent's end user (agent API) and local day: per-end-user totals. */
+  endUserDaily: "billing_end_user_daily",
+  /** Agent API keys: metadata and the secret's hash (never readable by clients). */
+  apiKeys: "agent_api_keys",
   alerts: "billing_alerts",
   failures: "billing_failures",
   mail: "mail",
