@@ -27,3 +27,7 @@ export { billingAlerts } from "./triggers/alerts";
 
 // the owner's web console: pause/resume, the next message's worst case, raised alerts
 export { setAgentStatus, quoteMessage, listBillingAlerts, getAccountOverview } from "./triggers/console";
+
+// the agent API: an agent's OpenAI-compatible endpoint for its users' apps, its keys and its end users
+export { agentApi } from "./triggers/agent-api";
+export { createAgentApiKey, listAgentApiKeys, revokeAgentApiKey, getEndUserUsage } from "./triggers/api-keys";

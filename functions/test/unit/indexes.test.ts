@@ -186,6 +186,22 @@ const QUERIES: QueryShape[] = [
     index: "automatic",
   },
   {
+    file: "functions/src/store/api-keys.ts",
+    what: "an agent's API keys (the list, and their count when one is created)",
+    collection: "agent_api_keys",
+    equality: ["agentId"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
+    file: "functions/src/store/end-users.ts",
+    what: "an agent's end-user days in a range (getEndUserUsage)",
+    collection: "billing_end_user_daily",
+    equality: ["agentId", "userId"],
+    ordered: [["day", "ASCENDING"]],
+    index: "composite",
+  },
+  {
     file: "scripts/demo-history.ts",
     what: "the demo agent's rows by mode",
     collection: "billable_conversations",
