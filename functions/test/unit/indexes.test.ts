@@ -202,6 +202,14 @@ const QUERIES: QueryShape[] = [
     index: "composite",
   },
   {
+    file: "scripts/demo-agent-api.ts",
+    what: "the demo agent's API keys (an earlier run's are removed)",
+    collection: "agent_api_keys",
+    equality: ["agentId"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
     file: "scripts/demo-history.ts",
     what: "the demo agent's rows by mode",
     collection: "billable_conversations",
