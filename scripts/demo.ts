@@ -9,6 +9,7 @@ import type { BillingClient } from "../client/src";
 import { foldRollupShards } from "../functions/src/handlers/fold";
 import { count } from "./cli-format";
 import { printAccountOverview, utcRange } from "./demo-account";
+import { agentApiInstructions, callThroughAgentApi, printEndUsers } from "./demo-agent-api";
 import { converse, printSummary, saveSession, signInDemoOwner } from "./demo-client";
 import { historyRange, printAnalytics, printDailyChart, seedMonth, waitForRollups, writeExport, HISTORY_DAYS } from "./demo-history";
 import { DEMO, seedDemoIdentities } from "./demo-setup";
@@ -16,7 +17,7 @@ import { printStatement, seedDemoPlan } from "./demo-statement";
 import { monthOf } from "../functions/src/base/months";
 import { adminDb, API_KEY, endpoint, functionUrl, HOST, localAgentUrl, localStripeUrl, PROJECT_ID } from "./local-env";
 
-function instructions(): string {
+function instructions(apiKey: string): string {
   const auth = endpoint("auth").origin;
   return `
 Agent billing is running (project ${PROJECT_ID}, everything on ${HOST}):
@@ -35,6 +36,7 @@ Demo owner ${DEMO.email} / ${DEMO.password} owns agent "${DEMO.agentId}". Call i
     -d '{"data":{"agentId":"${DEMO.agentId}","conversationId":"hello","message":"Hi there","testMode":"production"}}'
   curl -s ${functionUrl("getBillingInfo")} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"data":{"agentId":"${DEMO.agentId}"}}'
+${agentApiInstructions(apiKey)}
 
 Press Ctrl-C to stop everything.`;
 }
@@ -44,8 +46,8 @@ const heading = (text: string) => console.log(`\n━━ ${text}`);
 /** Each run has its own conversations, so its saved sessions are its own. */
 const runStamp = () => Date.now().toString(36);
 
-/** The live part: two conversations, the saved session and the summary. */
-async function liveConversations(client: BillingClient): Promise<void> {
+/** The live part: two conversations, the saved session, a call through the agent API and the summary (which includes it); returns the API key. */
+async function liveConversations(client: BillingClient): Promise<string> {
   const stamp = runStamp();
   heading(`Development conversation (free, metered) as ${DEMO.email}`);
   await converse(client, `dev-${stamp}`, "development", [
@@ -60,9 +62,13 @@ async function liveConversations(client: BillingClient): Promise<void> {
     "Thanks! What does the premium plan include?",
   ]);
   await saveSession(client, conversationId, "production", tally);
-  heading("Live summary (getBillingInfo)");
+  heading("The agent API: an app of the agent's users, through the openai SDK (billed to the owner)");
+  const key = await callThroughAgentApi(client);
+  heading("Live summary (getBillingInfo), the agent API's call included");
   await waitForRollups(adminDb(), client);
   printSummary(await client.getBillingInfo(DEMO.agentId));
+  await printEndUsers(client);
+  return key;
 }
 
 /** The history: a month seeded and rolled up, then analytics, a chart and an export. */
@@ -93,7 +99,7 @@ export async function runDemo(): Promise<void> {
   await seedDemoIdentities();
   await seedDemoPlan();
   const client = await signInDemoOwner();
-  await liveConversations(client);
+  const key = await liveConversations(client);
   await history(client);
-  console.log(instructions());
+  console.log(instructions(key));
 }

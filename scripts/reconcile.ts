@@ -1,7 +1,7 @@
 /**
  * `npm run reconcile [-- --agent ID | --owner UID] [--page-size N] [--project ID]`: recomputes every
  * rollup of the registry (functions/src/domain/rollups.ts: summary, daily buckets, sessions, owners'
- * account days) from the ledger, page by page: all of it, one owner's rows and documents (--owner),
+ * account days, end users' days) from the ledger, page by page: all of it, one owner's rows and documents (--owner),
  * or one agent's (--agent: its rollups, not the account days, which span agents); and prints the drift per agent and field. Exits 1 on any drift, 0 when every total equals
  * the sum of its ledger rows. A sharded rollup's stored total is what every reader sees: its main
  * document plus its open shards (functions/src/store/rollup-reads.ts), so a drift in a shard is
@@ -14,7 +14,7 @@ import { Command } from "commander";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { FieldPath, getFirestore, type Firestore, type Query } from "firebase-admin/firestore";
 import type { LedgerRow } from "../functions/src/domain/ledger";
-import { addDeltas, ROLLUPS, type Deltas, type Rollup } from "../functions/src/domain/rollups";
+import { addDeltas, ROLLUPS, rollupsOf, type Deltas, type Rollup } from "../functions/src/domain/rollups";
 import { rowProblem } from "../functions/src/domain/ledger-schema";
 import { COLLECTIONS } from "../functions/src/base/collections";
 import { isPlainMap } from "../functions/src/base/maps";
@@ -79,7 +79,7 @@ async function sumLedger(db: Firestore, key: string, scope: Scope, pageSize: num
         continue;
       }
       const row = doc.data() as LedgerRow;
-      for (const [rollup, totals] of e.totals) add(totals, rollup.docId(row), rollup.deltas(row));
+      for (const rollup of rollupsOf(row)) add(e.totals.get(rollup)!, rollup.docId(row), rollup.deltas(row));
     }
     e.rows += page.size;
     onPage(e.rows);

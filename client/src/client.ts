@@ -80,6 +80,17 @@ export interface BillingClient {
   getStatement: CallableMethod<"getStatement">;
   /** Every statement of the caller, newest first. */
   listStatements: CallableMethod<"listStatements">;
+  /**
+   * A new agent API key: `key` is in this answer only (the backend keeps its hash). Never retried:
+   * a retry after a lost answer would make a second key, whose secret nobody saw.
+   */
+  createAgentApiKey: CallableMethod<"createAgentApiKey">;
+  /** The agent's API keys (metadata only, never a secret), newest first. */
+  listAgentApiKeys: CallableMethod<"listAgentApiKeys">;
+  /** Revokes a key: its next request is refused (HTTP 401). */
+  revokeAgentApiKey: CallableMethod<"revokeAgentApiKey">;
+  /** The agent API's end users over a range of the agent's local days (default: this month to date). */
+  getEndUserUsage: CallableMethod<"getEndUserUsage">;
 }
 
 /** The Functions emulator's origin, when the instance was connected to it (an SDK field, read defensively). */
@@ -128,6 +139,8 @@ interface Transport {
   send: HttpsCallable<RequestOf<"sendMessage">, ResponseOf<"sendMessage">, ChunkOf<"sendMessage">>;
   /** Calls a callable that does not stream, traced and retried. */
   invoke: <N extends CallableName>(name: N, request: RequestOf<N>) => Promise<ResponseOf<N>>;
+  /** The same, never retried: for a callable whose retry would do it twice (a new key). */
+  invokeOnce: <N extends CallableName>(name: N, request: RequestOf<N>) => Promise<ResponseOf<N>>;
   exportDeps: () => ExportDeps;
   traced: Traced;
 }
@@ -137,6 +150,7 @@ function transport(options: BillingClientOptions): Transport {
   const functions = getFunctions(options.app, region);
   const auth = getAuth(options.app);
   const traced = tracer(options);
+  const tracedOnce = tracer({ ...options, retry: { ...options.retry, maxRetries: 0 } });
   const callables = new Map<CallableName, HttpsCallable>();
   const callableOf = (name: CallableName) => callables.get(name) ?? callables.set(name, httpsCallable(functions, name)).get(name)!;
   return {
@@ -146,6 +160,8 @@ function transport(options: BillingClientOptions): Transport {
     send: httpsCallable(functions, "sendMessage", { timeout: options.sendMessageTimeoutMs ?? SEND_MESSAGE_TIMEOUT_MS }),
     invoke: <N extends CallableName>(name: N, request: RequestOf<N>) =>
       traced(name, async () => (await callableOf(name)(request)).data as ResponseOf<N>),
+    invokeOnce: <N extends CallableName>(name: N, request: RequestOf<N>) =>
+      tracedOnce(name, async () => (await callableOf(name)(request)).data as ResponseOf<N>),
     // Resolved at each export: the emulator may be connected after the client was built.
     exportDeps: () => ({
       auth,
@@ -157,7 +173,7 @@ function transport(options: BillingClientOptions): Transport {
 
 /** Builds a client for `options.app`. Connect the Functions/Auth emulators (if any) before calling. */
 export function createBillingClient(options: BillingClientOptions): BillingClient {
-  const { functions, auth, send, invoke, exportDeps, traced } = transport(options);
+  const { functions, auth, send, invoke, invokeOnce, exportDeps, traced } = transport(options);
   const newMessageId = options.newMessageId ?? randomMessageId;
   // The key is fixed before the first attempt, so every retry carries the same one.
   const keyed = (request: RequestOf<"sendMessage">): RequestOf<"sendMessage"> => ({
@@ -191,6 +207,10 @@ export function createBillingClient(options: BillingClientOptions): BillingClien
     getAccountOverview: (request) => invoke("getAccountOverview", request),
     getStatement: (request) => invoke("getStatement", request),
     listStatements: (request) => invoke("listStatements", request),
+    createAgentApiKey: (request) => invokeOnce("createAgentApiKey", request),
+    listAgentApiKeys: (request) => invoke("listAgentApiKeys", request),
+    revokeAgentApiKey: (request) => invoke("revokeAgentApiKey", request),
+    getEndUserUsage: (request) => invoke("getEndUserUsage", request),
   };
   return client;
 }

@@ -68,6 +68,17 @@ export type {
   StatementUsage,
   StatementView,
 } from "functions/src/contract/statements";
+export type {
+  AgentApiKeyView,
+  CreateAgentApiKeyRequest,
+  CreateAgentApiKeyResponse,
+  EndUserUsageItem,
+  EndUserUsageRequest,
+  EndUserUsageResponse,
+  ListAgentApiKeysResponse,
+  RevokeAgentApiKeyRequest,
+  RevokeAgentApiKeyResponse,
+} from "functions/src/contract/agent-api";
 
 /** What a caller passes to exportBillingReport: the export's query, `format` defaulting to "json". */
 export type ExportReportRequest = Omit<ExportQuery, "format"> & { format?: ExportFormat };

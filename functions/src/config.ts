@@ -30,6 +30,14 @@ export const RATE_LIMIT_BURST = defineInt("RATE_LIMIT_BURST", {
   description: "sendMessage calls one user may make in a burst beyond the sustained rate.",
 });
 
+export const API_RATE_LIMIT_PER_MINUTE = defineInt("API_RATE_LIMIT_PER_MINUTE", {
+  description: "Agent API completions one API key may make per minute (sustained).",
+});
+
+export const API_RATE_LIMIT_BURST = defineInt("API_RATE_LIMIT_BURST", {
+  description: "Agent API completions one API key may make in any 5-second slot.",
+});
+
 export const DEV_DAILY_MESSAGE_CAP = defineInt("DEV_DAILY_MESSAGE_CAP", {
   description: "Development (free) messages one agent may send per local day.",
 });

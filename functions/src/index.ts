@@ -30,3 +30,6 @@ export { setAgentStatus, quoteMessage, listBillingAlerts, getAccountOverview } f
 
 // plans and monthly statements
 export { getStatement, listStatements } from "./triggers/statements";
+// the agent API: an agent's OpenAI-compatible endpoint for its users' apps, its keys and its end users
+export { agentApi } from "./triggers/agent-api";
+export { createAgentApiKey, listAgentApiKeys, revokeAgentApiKey, getEndUserUsage } from "./triggers/api-keys";

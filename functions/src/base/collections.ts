@@ -15,6 +15,10 @@ export const COLLECTIONS = {
   statements: "billing_statements",
   /** Usage waiting to be sent to Stripe (issue #17; the dispatcher is not built yet). */
   outbox: "billing_outbox",
+  /** An agent's end user (agent API) and local day: per-end-user totals. */
+  endUserDaily: "billing_end_user_daily",
+  /** Agent API keys: metadata and the secret's hash (never readable by clients). */
+  apiKeys: "agent_api_keys",
   alerts: "billing_alerts",
   failures: "billing_failures",
   mail: "mail",

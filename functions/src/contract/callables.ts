@@ -14,6 +14,16 @@ import {
   type UsageAnalyticsResponse,
 } from "./analytics";
 import { accountOverviewRequestSchema, type AccountOverviewResponse } from "./account";
+import {
+  createAgentApiKeyRequestSchema,
+  endUserUsageRequestSchema,
+  listAgentApiKeysRequestSchema,
+  revokeAgentApiKeyRequestSchema,
+  type CreateAgentApiKeyResponse,
+  type EndUserUsageResponse,
+  type ListAgentApiKeysResponse,
+  type RevokeAgentApiKeyResponse,
+} from "./agent-api";
 import { getBillingInfoRequestSchema, type GetBillingInfoResponse } from "./billing-info";
 import {
   listBillingAlertsRequestSchema,
@@ -68,6 +78,11 @@ export const CALLABLES = {
   // Monthly statements under the caller's plan (issue #17).
   getStatement: callable(getStatementRequestSchema).returns<GetStatementResponse>(),
   listStatements: callable(listStatementsRequestSchema).returns<ListStatementsResponse>(),
+  // The agent API: its keys (the key shown once, stored as a hash) and its end users' usage.
+  createAgentApiKey: callable(createAgentApiKeyRequestSchema).returns<CreateAgentApiKeyResponse>(),
+  listAgentApiKeys: callable(listAgentApiKeysRequestSchema).returns<ListAgentApiKeysResponse>(),
+  revokeAgentApiKey: callable(revokeAgentApiKeyRequestSchema).returns<RevokeAgentApiKeyResponse>(),
+  getEndUserUsage: callable(endUserUsageRequestSchema).returns<EndUserUsageResponse>(),
 } satisfies Record<string, CallableSpec>;
 
 export type Callables = typeof CALLABLES;

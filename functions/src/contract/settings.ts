@@ -14,8 +14,8 @@ export const E164 = /^\+[1-9][0-9]{6,14}$/;
 /** The largest USD amount whose micros are a safe integer. */
 const MAX_USD = Math.floor(Number.MAX_SAFE_INTEGER / 1_000_000);
 
-/** A non-negative USD amount, converted exactly to integer micro-USD (never rounded). */
-const usdAmount = z.number({ error: "must be a number of USD" }).transform((usd, ctx) => {
+/** A non-negative USD amount (limits of the settings and of agent API keys), converted exactly to integer micro-USD (never rounded). */
+export const usdAmount = z.number({ error: "must be a number of USD" }).transform((usd, ctx) => {
   if (usd < 0) {
     ctx.addIssue({ code: "custom", message: "must not be negative" });
     return z.NEVER;

@@ -15,6 +15,9 @@ export const dailyId = (agentId: string, day: string) => `${agentId}_${day}`;
 /** An owner's UTC day across their agents: `billing_account_daily/{uid}_{YYYY-MM-DD}`. */
 export const accountDayId = (uid: string, day: string) => `${uid}_${day}`;
 
+/** An end user's local day with an agent: `billing_end_user_daily/{agentId}_{endUserHash}_{YYYY-MM-DD}`. */
+export const endUserDayId = (agentId: string, endUserHash: string, day: string) => `${agentId}_${endUserHash}_${day}`;
+
 /** An alert, raised once per agent, kind and window. */
 export const alertId = (agentId: string, kind: string, window: string) => `${agentId}:${kind}:${window}`;
 

@@ -6,6 +6,7 @@ import { microsToUsd } from "../base/money";
 import { localDay } from "../base/periods";
 import { wellFormedText } from "../base/text";
 import type { TestMode } from "../contract/common";
+import { endUserHashOf } from "./api-keys";
 import { sessionId } from "./ids";
 import { LEDGER_WRITER, type LedgerRow, type UsageSource } from "./ledger";
 import { currentKey, signRow } from "./ledger-signature";
@@ -44,7 +45,24 @@ export interface LedgerRowInput {
   latencyMs: number;
   /** The agent's stream broke after some text: the row is marked `partial`. */
   partial?: boolean;
+  /** Who sent it through the agent API: the key, and the end user (`user`) when the request named one. */
+  attribution?: Attribution;
 }
+
+/** The key and end user of a message sent through the agent API. */
+export interface Attribution {
+  apiKeyId: string;
+  endUser?: string;
+}
+
+/** The row fields of an attribution: the end user's text and its hash, never one without the other. */
+const attributionFields = (agentId: string, a: Attribution | undefined) =>
+  a === undefined
+    ? {}
+    : {
+        apiKeyId: a.apiKeyId,
+        ...(a.endUser === undefined ? {} : { endUser: a.endUser, endUserHash: endUserHashOf(agentId, a.endUser) }),
+      };
 
 /**
  * The signed row of one message exchange. Priced exactly (domain/pricing); a development row
@@ -82,6 +100,7 @@ export function buildLedgerRow(input: LedgerRowInput, signingKey: string): Ledge
     localDay: localDay(input.at, input.timezone),
     latencyMs: input.latencyMs,
     ...(input.partial ? { partial: true as const } : {}),
+    ...attributionFields(input.agentId, input.attribution),
     writer: LEDGER_WRITER,
     kid: currentKey(signingKey).kid,
   };

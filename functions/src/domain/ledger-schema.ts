@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { idSchema } from "../contract/common";
+import { endUserHashOf, MAX_END_USER_CHARS } from "./api-keys";
 import { isSafeModelName, ledgerId, sessionId } from "./ids";
 import { LEDGER_WRITER, type LedgerRow } from "./ledger";
 import { verifyRow } from "./ledger-signature";
@@ -34,6 +35,15 @@ export const ledgerRowSchema = z.object({
   localDay: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   latencyMs: count,
   partial: z.literal(true).optional(),
+  apiKeyId: z
+    .string()
+    .regex(/^[a-z0-9]{20}$/)
+    .optional(),
+  endUser: z.string().min(1).max(MAX_END_USER_CHARS).optional(),
+  endUserHash: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
   writer: z.literal(LEDGER_WRITER),
   kid: z
     .string()
@@ -52,6 +62,10 @@ export function rowProblem(docId: string, data: unknown, signingKey: string): st
   if (row.tokens.total !== row.tokens.prompt + row.tokens.completion || row.tokens.cached > row.tokens.prompt) return "inconsistent tokens";
   if (row.billable !== (row.mode === "production") || row.testMode === row.billable) return "inconsistent mode";
   if (!row.billable && row.costMicros !== 0) return "development row with a cost";
+  if ((row.endUser === undefined) !== (row.endUserHash === undefined)) return "end user without its hash, or a hash without its end user";
+  if (row.endUser !== undefined && (row.apiKeyId === undefined || row.endUserHash !== endUserHashOf(row.agentId, row.endUser))) {
+    return "end user does not match its hash or has no key";
+  }
   if (!verifyRow(row, signingKey)) return "signature does not verify";
   return null;
 }

@@ -33,6 +33,8 @@ function canonical(row: Signed): string {
     row.localDay,
     // Rows from before key ids sign exactly what they signed then.
     ...(row.kid === undefined ? [] : [row.kid]),
+    // So do rows without an attribution (every row before the agent API, and every sendMessage row).
+    ...(row.apiKeyId === undefined ? [] : [["api", row.apiKeyId, row.endUserHash ?? null]]),
   ]);
 }
 

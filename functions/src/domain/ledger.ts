@@ -36,6 +36,15 @@ export interface LedgerRow {
    * text only (counted locally), and the answer is cut short. Not signed: it bills nothing.
    */
   partial?: true;
+  /**
+   * Present on a message sent through the agent API (handlers/agent-api): the key it was sent
+   * with. Billed to the owner (`userId`) all the same; signed.
+   */
+  apiKeyId?: string;
+  /** The request's `user` (the end user it is attributed to), as sent; at most 256 characters. */
+  endUser?: string;
+  /** The end user's id in document ids (domain/api-keys.ts endUserHashOf); signed. */
+  endUserHash?: string;
   writer: typeof LEDGER_WRITER;
   /** The id of the key that signed the row; absent on rows from before key ids (ledger-signature.ts). */
   kid?: string;

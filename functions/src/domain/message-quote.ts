@@ -35,6 +35,11 @@ export function chatOf(agent: QuotedAgent, message: string): ChatTurn[] {
   return turns;
 }
 
+/** The chat the agent API sends the agent: the agent's system prompt, then the client's turns as given. */
+export function apiChatOf(agent: QuotedAgent, turns: readonly ChatTurn[]): ChatTurn[] {
+  return [...(agent.systemPrompt ? [{ role: "system" as const, content: agent.systemPrompt }] : []), ...turns];
+}
+
 /** The worst case of sending `message` with `maxTokens` (default: sendMessage's) to `agent`. */
 export function quoteMessage(agent: QuotedAgent, message: string, maxTokens: number = DEFAULT_COMPLETION_TOKENS): MessageQuote {
   const model = agent.model || DEFAULT_MODEL;

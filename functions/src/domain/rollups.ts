@@ -7,7 +7,7 @@
 import { COLLECTIONS } from "../base/collections";
 import { isPlainMap } from "../base/maps";
 import type { TestMode } from "../contract/common";
-import { accountDayId, dailyId } from "./ids";
+import { accountDayId, dailyId, endUserDayId } from "./ids";
 import type { LedgerRow } from "./ledger";
 
 /** The numeric figures one row adds to a rollup: a nested map of integer deltas. */
@@ -59,6 +59,11 @@ export interface Rollup {
    * of the days that are over.
    */
   readonly daily?: boolean;
+  /**
+   * Whether a row adds to this rollup at all; absent: every row does. (The end users' days count
+   * only the rows of the agent API that name an end user.) Use {@link rollupsOf}.
+   */
+  appliesTo?(row: LedgerRow): boolean;
   /** What one row adds. Its top-level keys may depend on the row's mode only (see `counters`). */
   deltas(row: LedgerRow): Deltas;
   /**
@@ -198,6 +203,9 @@ function accountDeltas(row: LedgerRow): Deltas {
   return { ...dailyDeltas(row), byAgent: { [row.agentId]: { [row.mode]: figures(row) } } };
 }
 
+/** "_" and the 32 hex characters of an end user's hash, before the day in an end user's day id. */
+const END_USER_SUFFIX = "_".length + 32;
+
 /**
  * Every rollup of a ledger row (documents per agent, per local day, per session, per owner and UTC
  * day; by mode and by model inside the daily buckets, by agent too in the owner's; the summary and
@@ -262,7 +270,23 @@ export const ROLLUPS: readonly Rollup[] = [
     shards: 16,
     daily: true,
   }),
+  rollup({
+    // An agent's end user (the `user` of an agent API request) and local day: per-end-user totals.
+    name: "endUser",
+    collection: COLLECTIONS.endUserDaily,
+    appliesTo: (row) => row.endUserHash !== undefined,
+    docId: (row) => endUserDayId(row.agentId, row.endUserHash!, row.localDay),
+    agentOf: (id) => id.slice(0, -(END_USER_SUFFIX + DAY_SUFFIX)),
+    scope: "agent",
+    identity: (row) => ({ ...owner(row), endUserHash: row.endUserHash, endUser: row.endUser, day: row.localDay }),
+    lastActivity: true,
+    deltas: (row) => ({ [row.mode]: figures(row) }),
+    // Not sharded: one end user's messages come about as fast as one conversation's (its session is not sharded either).
+  }),
 ];
+
+/** The rollups a row adds to (every one whose `appliesTo` takes it). */
+export const rollupsOf = (row: LedgerRow): Rollup[] => ROLLUPS.filter((r) => !r.appliesTo || r.appliesTo(row));
 
 /** The rollup called `name` (for code about one rollup, such as the bench's hot summary). */
 export function rollupNamed(name: string): Rollup {

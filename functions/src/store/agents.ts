@@ -1,5 +1,5 @@
 /** Agents and the ownership check every callable makes. */
-import type { DocumentReference, DocumentSnapshot, Firestore, Timestamp } from "firebase-admin/firestore";
+import type { DocumentReference, DocumentSnapshot, Firestore, Timestamp, Transaction } from "firebase-admin/firestore";
 import type { ModelPrice } from "../domain/pricing";
 import { effectiveTimezone, type TimezoneSettings } from "../domain/agent-timezone";
 import { notFound, permissionDenied } from "../errors";
@@ -63,6 +63,11 @@ export function ownedBy(read: AgentVersion | null, agentId: string, uid: string)
 /** Loads an agent and checks that `uid` owns it: not-found, then permission-denied. */
 export async function loadOwnedAgent(db: Firestore, agentId: string, uid: string): Promise<AgentDoc> {
   return ownedBy(await readAgent(db, agentId), agentId, uid).agent;
+}
+
+/** Loads an agent in a transaction and checks that `uid` owns it (see {@link ownedBy}). */
+export async function loadOwnedAgentIn(tx: Transaction, db: Firestore, agentId: string, uid: string): Promise<AgentDoc> {
+  return ownedBy(agentVersionOf(await tx.get(agentRef(db, agentId))), agentId, uid).agent;
 }
 
 /**

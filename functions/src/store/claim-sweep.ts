@@ -30,8 +30,10 @@ async function release(db: Firestore, claim: QueryDocumentSnapshot, now: number)
   const c = claim.data() as Omit<Claim, "at">;
   const batch = db.batch();
   batch.delete(claim.ref, { lastUpdateTime: claim.updateTime });
-  if (c.mode && c.day && c.month)
-    releaseInto(batch, db, { agentId: c.agentId, reservationId: claim.id, mode: c.mode, windows: { day: c.day, month: c.month } });
+  if (c.mode && c.day && c.month) {
+    for (const scope of [c.agentId, ...(c.scopes ?? [])])
+      releaseInto(batch, db, { agentId: scope, reservationId: claim.id, mode: c.mode, windows: { day: c.day, month: c.month } });
+  }
   if (c.devUserDay) releaseDevUserInto(batch, db, c.userId, c.devUserDay);
   const reason = "the request that claimed this message died before its row was written; released by the sweeper";
   failureInto(

@@ -5,6 +5,7 @@ import { isAlreadyExists } from "../errors";
 import { COLLECTIONS } from "../base/collections";
 import { settleInto } from "./spend";
 import type { SpendMode } from "../domain/admission";
+import { apiSpendScopes } from "../domain/api-keys";
 
 export const ledgerRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.ledger}/${id}`);
 const claimRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.claims}/${id}`);
@@ -34,6 +35,8 @@ export interface Claim {
   month?: string;
   /** The UTC day of the caller's development counter the message is counted in. */
   devUserDay?: string | null;
+  /** Spend scopes beside the agent's that the message holds in (an API message's key and end user). */
+  scopes?: string[];
 }
 
 /**
@@ -118,19 +121,23 @@ export type LedgerWriteOutcome = "created" | "existing";
 /**
  * Writes a ledger row once; an existing row with this id is left as it is. The row's spend rides
  * in the same batch (store/spend.ts `settleInto`: its hold, if any, ends and a production row's cost
- * is added to its day and month), so the spend windows are always exactly the sum of the rows:
+ * is added to its day and month, in the agent's scope and in an API message's key and end-user
+ * scopes), so the spend windows are always exactly the sum of the rows:
  * there is no crash point between the two, and a second write of the row adds nothing.
  */
 export async function writeLedgerRow(db: Firestore, id: string, row: LedgerRow): Promise<LedgerWriteOutcome> {
   const batch = db.batch();
   batch.create(ledgerRef(db, id), ledgerDocument(row));
-  settleInto(batch, db, {
-    agentId: row.agentId,
-    reservationId: id,
-    mode: row.mode,
-    windows: { day: row.localDay, month: row.localDay.slice(0, 7) },
-    actualMicros: row.costMicros,
-  });
+  // The agent's spend, and an API message's key and end user (their own limits), from the row itself.
+  for (const scope of [row.agentId, ...apiSpendScopes(row.apiKeyId, row.endUserHash)]) {
+    settleInto(batch, db, {
+      agentId: scope,
+      reservationId: id,
+      mode: row.mode,
+      windows: { day: row.localDay, month: row.localDay.slice(0, 7) },
+      actualMicros: row.costMicros,
+    });
+  }
   try {
     await batch.commit();
     return "created";

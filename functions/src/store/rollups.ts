@@ -1,6 +1,6 @@
 /**
  * Exactly-once rollups: one batch creates the row's marker and increments every rollup of the
- * registry (domain/rollups.ts `ROLLUPS`): for a sharded rollup, the row's shard
+ * registry that takes the row (domain/rollups.ts `rollupsOf`): for a sharded rollup, the row's shard
  * (`{collection}/{docId}/shards/{k}`), not the main document, so a hot agent's rows spread over N
  * documents. A second (or concurrent) delivery fails on the marker's create() and the whole batch
  * with it, so nothing is counted twice. Increments commute: no read-modify-write. Nothing here is
@@ -16,7 +16,7 @@ import {
   type Transaction,
 } from "firebase-admin/firestore";
 import type { LedgerRow } from "../domain/ledger";
-import { ROLLUPS, SHARD_COLLECTION, type Deltas, type Rollup } from "../domain/rollups";
+import { rollupsOf, SHARD_COLLECTION, type Deltas, type Rollup } from "../domain/rollups";
 import { COLLECTIONS } from "../base/collections";
 import { isPlainMap } from "../base/maps";
 import { shardOf } from "../base/shard-of";
@@ -68,7 +68,7 @@ const isSharded = (t: Target) => t.path !== t.main;
 /** What one row writes to each rollup of the registry: its increments and timestamps, and its identity for a new document. */
 function targets(rowId: string, row: LedgerRow): Target[] {
   const now = FieldValue.serverTimestamp();
-  return ROLLUPS.map((r) => {
+  return rollupsOf(row).map((r) => {
     const main = `${r.collection}/${r.docId(row)}`;
     return {
       main,

@@ -1,6 +1,7 @@
 /**
- * Hard spending limits in Firestore: {@link SPEND_SHARDS} private documents per agent,
- * `billing_spend/{agentId}_{shard}` (see domain/admission.ts for the rule and why it cannot
+ * Hard spending limits in Firestore: {@link SPEND_SHARDS} private documents per agent (and per
+ * scope of the agent API: a key, an end user through a key), `billing_spend/{agentId}_{shard}`
+ * (see domain/admission.ts for the rule and why it cannot
  * overspend):
  *
  *   { agentId, shard,
@@ -52,6 +53,11 @@ const shardOfRow = (db: Firestore, agentId: string, reservationId: string) => sh
 
 /** A message's place in the spend windows: what a hold, a settle and a release all name. */
 export interface SpendEntry {
+  /**
+   * The spend scope: an agent's id (its limits), or a scope of an agent API message
+   * (domain/api-keys.ts: its key's, its end user's through that key), which never collides with an
+   * agent id. Every scope is kept and decided by the same rule.
+   */
   agentId: string;
   reservationId: string;
   mode: SpendMode;

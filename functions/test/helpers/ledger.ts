@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import { ledgerId } from "../../src/domain/ids";
 import type { LedgerRow } from "../../src/domain/ledger";
-import { buildLedgerRow } from "../../src/domain/ledger-row";
+import { buildLedgerRow, type Attribution } from "../../src/domain/ledger-row";
 import { resolvePrice } from "../../src/domain/pricing";
 import { writeLedgerRow as storeLedgerRow } from "../../src/store/ledger";
 
@@ -23,6 +23,8 @@ export interface RowSpec {
   cached?: number;
   at?: Date;
   timezone?: string;
+  /** Sent through the agent API: its key and end user. */
+  attribution?: Attribution;
 }
 
 /** A signed row with provider usage, priced with the real price book, with test defaults. */
@@ -49,6 +51,7 @@ export function makeLedgerRow(spec: RowSpec, key: string): { id: string; row: Le
       at: (spec.at ?? new Date()).getTime(),
       timezone: spec.timezone ?? "UTC",
       latencyMs: 5,
+      ...(spec.attribution ? { attribution: spec.attribution } : {}),
     },
     key,
   );

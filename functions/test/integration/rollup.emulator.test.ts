@@ -6,7 +6,7 @@ import { openAiAgentClient } from "../../src/agent/agent-client";
 import type { SendMessageResponse } from "../../src/contract/send-message";
 import type { SaveBillingSessionResponse } from "../../src/contract/sessions";
 import type { LedgerRow } from "../../src/domain/ledger";
-import { addDeltas, ROLLUPS, type Deltas } from "../../src/domain/rollups";
+import { addDeltas, rollupsOf, type Deltas } from "../../src/domain/rollups";
 import { handleLedgerRowCreated } from "../../src/handlers/rollup";
 import { handleSendMessage, sendMessageDeps } from "../../src/handlers/send-message";
 import { adminDb, call, createUser, LOCAL_AGENT, seedAgent, signingKey, waitFor, type TestUser } from "../helpers/emulator";
@@ -30,7 +30,7 @@ async function expectedRollups(agentId: string) {
   const expected = new Map<string, Deltas>();
   for (const row of rows) {
     // The agent's own rollups: the owner's account day also holds the other agents of this file (account.emulator.test.ts checks it).
-    for (const rollup of ROLLUPS.filter((r) => r.scope === "agent")) {
+    for (const rollup of rollupsOf(row).filter((r) => r.scope === "agent")) {
       const path = `${rollup.collection}/${rollup.docId(row)}`;
       addDeltas(expected.get(path) ?? expected.set(path, {}).get(path)!, rollup.deltas(row));
     }

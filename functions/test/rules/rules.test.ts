@@ -41,6 +41,7 @@ const BILLING_COLLECTIONS = [
   "billing_sessions",
   "agent_usage_daily",
   "billing_account_daily",
+  "billing_end_user_daily",
   "billing_alerts",
   "billing_failures",
   "billing_accounts",
@@ -69,6 +70,8 @@ const CLOSED_COLLECTIONS = [
   "billing_alert_runs",
   "billing_rate_limits",
   "billing_outbox",
+  // An agent API key's document holds its secret's hash: its owner lists it through listAgentApiKeys, never reads it.
+  "agent_api_keys",
   "mail",
   "sms",
   "some_unknown_collection",

@@ -3,13 +3,26 @@
  * fields each rollup owns. The store, reconcile and the bench all read it, so it is checked here.
  */
 import type { Deltas } from "../../src/domain/rollups";
-import { addDeltas, ROLLUPS, rollupNamed } from "../../src/domain/rollups";
+import { endUserHashOf } from "../../src/domain/api-keys";
+import { addDeltas, ROLLUPS, rollupNamed, rollupsOf } from "../../src/domain/rollups";
 import { makeLedgerRow } from "../helpers/ledger";
 
 const production = makeLedgerRow(
-  { agentId: "agent_1", userId: "u1", conversationId: "c-1", model: "gpt-4.1", prompt: 1200, completion: 345, cached: 200 },
+  {
+    agentId: "agent_1",
+    userId: "u1",
+    conversationId: "c-1",
+    model: "gpt-4.1",
+    prompt: 1200,
+    completion: 345,
+    cached: 200,
+    // Sent through the agent API, so every rollup of the registry takes it.
+    attribution: { apiKeyId: "k".repeat(20), endUser: "alice@example.com" },
+  },
   "key",
 ).row;
+/** The same message sent with sendMessage: no key, no end user. */
+const { apiKeyId: _key, endUser: _user, endUserHash: _hash, ...owned } = production;
 const development = makeLedgerRow({ agentId: "agent_1", userId: "u1", conversationId: "c-1", mode: "development" }, "key").row;
 const modes = [
   ["production", production],
@@ -41,14 +54,25 @@ describe.each(ROLLUPS.map((r) => [r.name, r] as const))("the %s rollup", (_name,
 
 describe("the registry", () => {
   it("puts a row in the documents the contract names", () => {
-    const paths = Object.fromEntries(ROLLUPS.map((r) => [r.name, `${r.collection}/${r.docId(production)}`]));
+    const paths = Object.fromEntries(rollupsOf(production).map((r) => [r.name, `${r.collection}/${r.docId(production)}`]));
+    const hash = endUserHashOf("agent_1", "alice@example.com");
     expect(paths).toEqual({
       summary: "agent_billing_summary/agent_1",
       daily: `agent_usage_daily/agent_1_${production.localDay}`,
       session: "billing_sessions/agent_1:c-1",
       account: `billing_account_daily/u1_${production.timestamp.slice(0, 10)}`,
+      endUser: `billing_end_user_daily/agent_1_${hash}_${production.localDay}`,
     });
     expect(production.localDay).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(hash).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("counts an end user's day only for rows that name an end user, by hash, never by its text", () => {
+    expect(rollupsOf(owned as typeof production).map((r) => r.name)).toEqual(["summary", "daily", "session", "account"]);
+    const endUser = rollupNamed("endUser");
+    expect(endUser.identity(production)).toMatchObject({ endUser: "alice@example.com", endUserHash: production.endUserHash });
+    expect(endUser.docId(production)).not.toContain("alice");
+    expect(endUser.deltas(production)).toEqual({ production: expect.objectContaining({ messages: 1, costMicros: production.costMicros }) });
   });
 
   it("adds what the contract says a row adds, development apart from billed totals", () => {
@@ -124,6 +148,6 @@ describe("the registry", () => {
   it("has one entry per collection and name", () => {
     expect(new Set(ROLLUPS.map((r) => r.collection)).size).toBe(ROLLUPS.length);
     expect(new Set(ROLLUPS.map((r) => r.name)).size).toBe(ROLLUPS.length);
-    expect(() => rollupNamed("weekly")).toThrow(/summary, daily, session, account/);
+    expect(() => rollupNamed("weekly")).toThrow(/summary, daily, session, account, endUser/);
   });
 });

@@ -4,6 +4,7 @@ import type { User } from "firebase/auth";
 import { AccountPage } from "../features/account/account-page";
 import { AgentsPage } from "../features/agents/agents-page";
 import { AlertsPage } from "../features/alerts/alerts-page";
+import { ApiKeysPage } from "../features/api-keys/api-keys-page";
 import { AnalyticsPage } from "../features/analytics/analytics-page";
 import { SignIn } from "../features/auth/sign-in";
 import { ErrorBoundary } from "./error-boundary";
@@ -13,7 +14,13 @@ import { signOutOwner, useAuth } from "../shared/hooks/use-auth";
 import { useAgents } from "../shared/hooks/use-live";
 import { HOME, hrefOf, useRoute, type Page, type Route, type Screen } from "../shared/hooks/use-route";
 
-const SCREEN_NAMES: Record<Screen, string> = { testing: "Testing", analytics: "Analytics", settings: "Settings", alerts: "Alerts" };
+const SCREEN_NAMES: Record<Screen, string> = {
+  testing: "Testing",
+  analytics: "Analytics",
+  settings: "Settings",
+  alerts: "Alerts",
+  keys: "API keys",
+};
 const PAGE_NAMES: Record<Page, string> = { account: "Account", agents: "Agents" };
 
 function MainNav({ route }: { route: Route }) {
@@ -58,6 +65,7 @@ function AgentScreen({ user, route }: { user: User; route: Route & { agentId: st
       {route.page === "analytics" ? <AnalyticsPage uid={user.uid} agent={agent} /> : null}
       {route.page === "settings" ? <SettingsPage key={agent.agentId} agent={agent} /> : null}
       {route.page === "alerts" ? <AlertsPage agent={agent} /> : null}
+      {route.page === "keys" ? <ApiKeysPage key={agent.agentId} agent={agent} /> : null}
     </>
   );
 }

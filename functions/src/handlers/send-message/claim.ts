@@ -3,17 +3,16 @@
  * a stored row, and the ledger write that is retried and, failing that, kept to be recovered.
  */
 import type { Timestamp } from "firebase-admin/firestore";
-import type { SendMessageRequest } from "../../contract/send-message";
 import type { LedgerRow } from "../../domain/ledger";
 import { BillingError, invalidArgument, unavailable } from "../../errors";
 import { logFailure } from "../../logs";
 import * as ledger from "../../store/ledger";
 import { enforceRateLimit } from "../../store/rate-limit";
-import { failureIds, type PreparedMessage, type SendMessageDeps } from "./context";
+import { failureIds, type MeteredRequest, type PreparedMessage, type SendMessageDeps } from "./context";
 import { giveBackInto, type Admission } from "./spend";
 
 /** A messageId is an idempotency key: reusing it for another message is a caller error. */
-function sameRequest(row: LedgerRow, req: SendMessageRequest): LedgerRow {
+function sameRequest(row: LedgerRow, req: MeteredRequest): LedgerRow {
   if (row.userMessage !== req.message || row.mode !== req.testMode) {
     throw invalidArgument(`messageId: "${row.messageId}" was already used for a different message.`);
   }
@@ -44,12 +43,12 @@ const DUPLICATE_POLL_MAX_MS = 3_000;
  * against the caller's rate limit: it counts nothing else, but it costs reads, so a flood of
  * repeats is refused like any flood.
  */
-export async function countRepeat(deps: SendMessageDeps, uid: string): Promise<void> {
-  if (deps.userLimits) await enforceRateLimit(deps.db, uid, deps.userLimits, deps.now());
+export async function countRepeat(deps: SendMessageDeps, rateKey: string): Promise<void> {
+  if (deps.userLimits) await enforceRateLimit(deps.db, rateKey, deps.userLimits, deps.now());
 }
 
 /** The stored row of a message, when this request repeats it (see {@link storedRow}); null when it was never billed. */
-export async function storedReplay(deps: SendMessageDeps, id: string, req: SendMessageRequest): Promise<LedgerRow | null> {
+export async function storedReplay(deps: SendMessageDeps, id: string, req: MeteredRequest): Promise<LedgerRow | null> {
   const row = await storedRow(deps, id);
   return row ? sameRequest(row, req) : null;
 }
@@ -67,7 +66,7 @@ export type Claimed = { kind: "new"; claimWrittenAt: Timestamp } | { kind: "repl
 export async function claimOrReplay(
   deps: SendMessageDeps,
   message: PreparedMessage,
-  admission: Pick<Admission, "devUserDay">,
+  admission: Pick<Admission, "devUserDay" | "scopes">,
   writes: ledger.ClaimWrites,
 ): Promise<Claimed> {
   const giveUpAt = deps.now() + deps.claimWaitMs;
@@ -82,10 +81,11 @@ export async function claimOrReplay(
       mode: message.req.testMode,
       ...message.windows,
       devUserDay: admission.devUserDay,
+      ...(admission.scopes.length ? { scopes: admission.scopes.map((scope) => scope.agentId) } : {}),
     };
     const claimWrittenAt = await ledger.claimMessage(deps.db, message.id, claim, writes);
     if (claimWrittenAt) return { kind: "new", claimWrittenAt };
-    if (attempt === 0) await countRepeat(deps, message.uid);
+    if (attempt === 0) await countRepeat(deps, message.sender.rateKey);
     const row = await storedReplay(deps, message.id, message.req);
     if (row) return { kind: "replay", row };
     const claimedAt = await ledger.claimTime(deps.db, message.id);

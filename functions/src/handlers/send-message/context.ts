@@ -1,6 +1,6 @@
 /** What the parts of sendMessage share: its dependencies (and their one factory) and the prepared message. */
 import { randomUUID } from "node:crypto";
-import type { Firestore } from "firebase-admin/firestore";
+import type { DocumentReference, DocumentSnapshot, Firestore, WriteBatch } from "firebase-admin/firestore";
 import type { AgentClient } from "../../agent/agent-client";
 import { CLAIM_TTL_MS } from "../../config";
 import type { SendMessageRequest } from "../../contract/send-message";
@@ -10,6 +10,7 @@ import type { RateLimits } from "../../domain/rate-limit";
 import type { ChatTurn } from "../../domain/tokens";
 import type { UsageBound } from "../../domain/usage-bounds";
 import { AgentCache, type AgentDoc } from "../../store/agents";
+import type { BillingError } from "../../errors";
 import type { BillingFailure } from "../../store/ledger";
 
 /** The caller's own limits, counted for every new message (the params RATE_LIMIT_* and DEV_DAILY_USER_MESSAGE_CAP). */
@@ -62,9 +63,53 @@ export function sendMessageDeps(
   };
 }
 
+/**
+ * A message to meter: sendMessage's request, or the agent API's with the client's chat
+ * (`chat`: the turns after the agent's system prompt; `message`, the last user turn, is what the
+ * row records and a retry is compared by).
+ */
+export type MeteredRequest = SendMessageRequest & { chat?: ChatTurn[] };
+
+/**
+ * Who sends a message: sendMessage's signed-in owner, or an agent API key (handlers/agent-api),
+ * whose messages are billed to the agent's owner all the same.
+ */
+export interface Sender {
+  /** The agent's owner: billed for the message, and the agent must be theirs. */
+  uid: string;
+  /** Whose rate limit the message counts against: the owner's uid, or the key's scope. */
+  rateKey: string;
+  /** A message of the agent API: its key, its end user and their limits. */
+  api?: ApiSender;
+}
+
+/** The agent API's part of a sender. */
+export interface ApiSender {
+  keyId: string;
+  /** The request's `user`, when it named one. */
+  endUser?: string;
+  endUserHash?: string;
+  /** The key's own daily limit (the agent's local day); null for none. */
+  keyDailyLimitMicros: number | null;
+  /** The daily limit of each end user through this key; null for none. */
+  endUserDailyLimitMicros: number | null;
+  /**
+   * The key, read again in the admission read (no round trip of its own): a key revoked since this
+   * instance's copy of it refuses the message there (`check`), before the agent is called.
+   */
+  confirm: { ref: DocumentReference; check: (snap: DocumentSnapshot) => BillingError | null };
+  /** Writes that ride in the claim batch (the key's `lastUsedAt`, now and then). */
+  claimWrites?: (batch: WriteBatch) => void;
+}
+
+/** sendMessage's sender: the signed-in owner, rate limited as themselves. */
+export const ownerSender = (uid: string): Sender => ({ uid, rateKey: uid });
+
 /** A validated request with everything looked up that the call needs. */
 export interface PreparedMessage {
-  req: SendMessageRequest;
+  req: MeteredRequest;
+  sender: Sender;
+  /** The agent's owner, billed (the sender's `uid`). */
   uid: string;
   agent: AgentDoc;
   model: string;

@@ -1,5 +1,6 @@
 /**
- * sendMessage: claim the message, call the agent, price the usage, write one ledger row.
+ * The metering pipeline of sendMessage and the agent API: claim the message, call the agent, price
+ * the usage, write one ledger row.
  * Exactly one row per (agent, conversation, messageId): retries replay the stored result and
  * concurrent duplicates wait for the one request that holds the claim.
  *
@@ -13,7 +14,7 @@ import { isSafeModelName, ledgerId, sessionId } from "../../domain/ids";
 import type { LedgerRow, UsageSource } from "../../domain/ledger";
 import { buildLedgerRow, type LedgerRowInput, type RowPrice } from "../../domain/ledger-row";
 import { DEFAULT_MODEL, resolveAgentPrice } from "../../domain/pricing";
-import { chatOf } from "../../domain/message-quote";
+import { apiChatOf, chatOf } from "../../domain/message-quote";
 import { countChatTokens, countTextTokens } from "../../domain/tokens";
 import { hasUsage, normalizeUsage, type TokenUsage } from "../../domain/usage";
 import { boundUsage, usageBound } from "../../domain/usage-bounds";
@@ -32,17 +33,45 @@ import {
 import { recordFailure } from "../../store/ledger";
 import { readSessionFigures, sessionFiguresOf, sessionRef } from "../../store/sessions";
 import { claimOrReplay, countRepeat, persistRow, storedReplay } from "./claim";
-import { failureIds, type PreparedMessage, type SendMessageDeps } from "./context";
+import { failureIds, ownerSender, type MeteredRequest, type PreparedMessage, type Sender, type SendMessageDeps } from "./context";
 import { admissionOf, countInto, readAdmission, type Admission } from "./spend";
 import { undo, undoOnError } from "./undo";
 
-export { sendMessageDeps, type SendMessageDeps, type UserLimits } from "./context";
+export {
+  ownerSender,
+  sendMessageDeps,
+  type ApiSender,
+  type MeteredRequest,
+  type Sender,
+  type SendMessageDeps,
+  type UserLimits,
+} from "./context";
 
 /** The failure recorded when a reply cannot become a row (usage past what can be priced, no signing key): nothing is billed. */
 const UNBUILT_ROW = "the agent's reply could not be priced or signed";
 
+/** A metered message: its row (new, or stored and replayed) and its session's figures. */
+export interface Metered {
+  row: LedgerRow;
+  replayed: boolean;
+  session: SessionFigures;
+}
+
+/** Handles one sendMessage call for the signed-in `uid` (the owner sends as themselves); `onDelta` receives streamed text. */
+export async function handleSendMessage(
+  deps: SendMessageDeps,
+  uid: string,
+  req: SendMessageRequest,
+  onDelta?: (delta: string) => unknown,
+): Promise<SendMessageResponse> {
+  const { row, replayed, session } = await meterMessage(deps, ownerSender(uid), req, onDelta);
+  return toResponse(row, replayed, session);
+}
+
 /**
- * Handles one sendMessage call for the signed-in `uid`; `onDelta` receives streamed text.
+ * The one metering pipeline, for sendMessage and the agent API alike: claim, limits, the agent
+ * call, the signed row, and the undo of every failure, for a message of `sender` (the owner, or
+ * an API key billed to the owner).
  *
  * Round trips before the agent is called: the claim batch, then one read (the counters, the
  * session's figures and the agent's version). The claim is built from this instance's last copy of
@@ -52,27 +81,26 @@ const UNBUILT_ROW = "the agent's reply could not be priced or signed";
  * message read after the change, as with no copy. With no usable copy (the first message on this
  * instance, another owner's agent, an agent that would refuse the message), the agent is read first.
  */
-export async function handleSendMessage(
-  deps: SendMessageDeps,
-  uid: string,
-  req: SendMessageRequest,
-  onDelta?: (delta: string) => unknown,
-): Promise<SendMessageResponse> {
+export async function meterMessage(deps: SendMessageDeps, sender: Sender, req: MeteredRequest, onDelta?: DeltaHandler): Promise<Metered> {
+  const uid = sender.uid;
   let read: AgentVersion | null | undefined;
   const known = deps.agents.get(req.agentId);
   if (known && known.agent.userId === uid && !(agentBilling(known.agent, req) instanceof BillingError)) {
-    const sent = await sendWith(deps, uid, req, known, onDelta);
+    const sent = await sendWith(deps, sender, req, known, onDelta);
     if (!(sent instanceof AgentChanged)) return sent;
     read = sent.read;
   }
   if (read === undefined) read = await readAgent(deps.db, req.agentId);
   // Only the owner's reads are kept (and a missing agent forgotten): other callers cannot churn the copies.
   if (!read || read.agent.userId === uid) deps.agents.set(req.agentId, read);
-  const sent = await sendWith(deps, uid, req, ownedBy(read, req.agentId, uid), onDelta, { checked: true });
+  const sent = await sendWith(deps, sender, req, ownedBy(read, req.agentId, uid), onDelta, { checked: true });
   // A checked agent is not read again, so it cannot be found changed.
   if (sent instanceof AgentChanged) throw new Error("sendMessage: a checked agent was found changed");
   return sent;
 }
+
+/** Receives each text delta of the agent's answer, with the model answering (a stream's chunks name it). */
+export type DeltaHandler = (delta: string, model: string) => unknown;
 
 /** The agent changed between this instance's copy and the read after the claim: start again from `read`. */
 class AgentChanged {
@@ -82,29 +110,40 @@ class AgentChanged {
 /**
  * Sends the message as `known`: an agent just read and its owner checked (`checked`), or a copy,
  * read again after the claim and compared by version. A replay is answered from either: a stored
- * row is its owner's, whatever happened to the agent since.
+ * row is its owner's, whatever happened to the agent since. An API sender's key is read again in
+ * the same read, and a key revoked meanwhile refuses the message.
  */
 async function sendWith(
   deps: SendMessageDeps,
-  uid: string,
-  req: SendMessageRequest,
+  sender: Sender,
+  req: MeteredRequest,
   known: AgentVersion,
-  onDelta: ((delta: string) => unknown) | undefined,
+  onDelta: DeltaHandler | undefined,
   { checked = false } = {},
-): Promise<SendMessageResponse | AgentChanged> {
+): Promise<Metered | AgentChanged> {
   const billedWith = agentBilling(known.agent, req);
-  if (billedWith instanceof BillingError) return replayOrRefuse(deps, uid, req, billedWith);
-  const message = prepare(deps, uid, req, known.agent, billedWith);
+  if (billedWith instanceof BillingError) return replayOrRefuse(deps, sender, req, billedWith);
+  const message = prepare(deps, sender, req, known.agent, billedWith);
   const counted = admissionOf(deps, message);
   // Counted in the batch that claims the message: a replay or a duplicate counts against the rate limit only (claim.ts).
   const claimed = await claimOrReplay(deps, message, counted, (batch) => countInto(batch, deps, message, counted));
-  if (claimed.kind === "replay") return toResponse(claimed.row, true, await readSessionFigures(deps.db, claimed.row.sessionId));
+  if (claimed.kind === "replay") return replayOf(deps, claimed.row);
   const admission = { ...counted, claimWrittenAt: claimed.claimWrittenAt };
   // The session is read before the row exists, so its figures cannot already include this message.
-  const alongside = [sessionRef(deps.db, sessionId(req.agentId, req.conversationId)), ...(checked ? [] : [agentRef(deps.db, req.agentId)])];
+  const alongside = [
+    sessionRef(deps.db, sessionId(req.agentId, req.conversationId)),
+    ...(sender.api ? [sender.api.confirm.ref] : []),
+    ...(checked ? [] : [agentRef(deps.db, req.agentId)]),
+  ];
   const read = await undoOnError(deps, message, admission, undefined, () => readAdmission(deps, message, admission, alongside));
-  const [session, agentSnap] = read.alongside;
+  const [session, ...rest] = read.alongside;
+  const keyRefusal = sender.api ? sender.api.confirm.check(rest.shift()!) : null;
+  const agentSnap = rest[0];
   const current = agentSnap ? agentVersionOf(agentSnap) : known;
+  if (keyRefusal) {
+    await undo(deps, message, admission);
+    throw keyRefusal;
+  }
   if (!sameVersion(known, current)) {
     // Counted again from the new read at once: the rate count goes back too.
     await undo(deps, message, admission, undefined, { rate: true });
@@ -118,12 +157,19 @@ async function sendWith(
   const row = await undoOnError(deps, message, admission, UNBUILT_ROW, () => rowOf(deps, message, reply));
   // The write ends the hold too (store/ledger.ts): spend and ledger change together.
   const stored = await persistRow(deps, message, admission, row);
-  if (stored !== row) return toResponse(stored, true, await readSessionFigures(deps.db, stored.sessionId));
-  return toResponse(row, false, addRow(sessionFiguresOf(session), row));
+  if (stored !== row) return replayOf(deps, stored);
+  return { row, replayed: false, session: addRow(sessionFiguresOf(session), row) };
 }
 
+/** A stored row answered again, with its session as rolled up now. */
+const replayOf = async (deps: SendMessageDeps, row: LedgerRow): Promise<Metered> => ({
+  row,
+  replayed: true,
+  session: await readSessionFigures(deps.db, row.sessionId),
+});
+
 /** The model and price the agent takes the message with now, or why it cannot take it. */
-function agentBilling(agent: AgentDoc, req: SendMessageRequest): { model: string; price: RowPrice | null } | BillingError {
+function agentBilling(agent: AgentDoc, req: MeteredRequest): { model: string; price: RowPrice | null } | BillingError {
   if (agent.status === "paused") return failedPrecondition(`Agent "${req.agentId}" is paused.`);
   const model = agent.model || DEFAULT_MODEL;
   if (!isSafeModelName(model)) return failedPrecondition(`Agent "${req.agentId}" names no valid model.`);
@@ -138,36 +184,31 @@ function agentBilling(agent: AgentDoc, req: SendMessageRequest): { model: string
  * A message the agent cannot take now may be the retry of one it took before it was paused or its
  * model changed: that one's stored row is replayed, whatever happened to the agent since.
  */
-async function replayOrRefuse(
-  deps: SendMessageDeps,
-  uid: string,
-  req: SendMessageRequest,
-  refusal: BillingError,
-): Promise<SendMessageResponse> {
+async function replayOrRefuse(deps: SendMessageDeps, sender: Sender, req: MeteredRequest, refusal: BillingError): Promise<Metered> {
   if (!req.messageId) throw refusal;
-  await countRepeat(deps, uid);
+  await countRepeat(deps, sender.rateKey);
   const row = await storedReplay(deps, ledgerId(req.agentId, req.conversationId, req.messageId), req);
   if (!row) throw refusal;
-  return toResponse(row, true, await readSessionFigures(deps.db, row.sessionId));
+  return replayOf(deps, row);
 }
 
 function prepare(
   deps: SendMessageDeps,
-  uid: string,
-  req: SendMessageRequest,
+  sender: Sender,
+  req: MeteredRequest,
   agent: AgentDoc,
   { model, price }: { model: string; price: RowPrice | null },
 ): PreparedMessage {
   const messageId = req.messageId ?? deps.newMessageId();
   // The chat the console's quote counts too (domain/message-quote.ts): one home for its shape.
-  const messages = chatOf(agent, req.message);
+  const messages = req.chat ? apiChatOf(agent, req.chat) : chatOf(agent, req.message);
   const maxTokens = req.maxTokens ?? DEFAULT_COMPLETION_TOKENS;
   const at = deps.now();
   const timezone = agentTimezone(agent, at);
   const windows = { day: localDay(at, timezone), month: localMonth(at, timezone) };
   const bound = usageBound(countChatTokens(messages, model), maxTokens);
   const id = ledgerId(req.agentId, req.conversationId, messageId);
-  return { req, uid, agent, model, price, messageId, id, messages, maxTokens, at, timezone, windows, bound };
+  return { req, sender, uid: sender.uid, agent, model, price, messageId, id, messages, maxTokens, at, timezone, windows, bound };
 }
 
 /**
@@ -179,10 +220,11 @@ async function callAgent(
   deps: SendMessageDeps,
   message: PreparedMessage,
   admission: Admission,
-  onDelta?: (delta: string) => unknown,
+  onDelta?: DeltaHandler,
 ): Promise<AgentReply> {
   try {
-    return await deps.agent.complete({ model: message.model, messages: message.messages, maxTokens: message.maxTokens, onDelta });
+    const relay = onDelta && ((delta: string) => onDelta(delta, message.model));
+    return await deps.agent.complete({ model: message.model, messages: message.messages, maxTokens: message.maxTokens, onDelta: relay });
   } catch (err) {
     const failure = err instanceof AgentFailure ? err : undefined;
     const reason = failure?.message ?? "agent call failed";
@@ -235,6 +277,7 @@ async function rowOf(deps: SendMessageDeps, message: PreparedMessage, reply: Age
     timezone: message.timezone,
     latencyMs: reply.latencyMs,
     partial: reply.partial,
+    ...(message.sender.api ? { attribution: { apiKeyId: message.sender.api.keyId, endUser: message.sender.api.endUser } } : {}),
   };
   return buildLedgerRow(input, deps.signingKey);
 }

@@ -9,6 +9,8 @@
  * ({@link giveBackInto}).
  */
 import type { DocumentReference, DocumentSnapshot, Timestamp, WriteBatch } from "firebase-admin/firestore";
+import { SPEND_SHARDS } from "../../domain/admission";
+import { apiSpendScopes } from "../../domain/api-keys";
 import { worstCaseCostMicros } from "../../domain/pricing";
 import { resourceExhausted, type BillingError } from "../../errors";
 import {
@@ -31,6 +33,11 @@ export interface Admission {
   claimWrittenAt: Timestamp | null;
   /** Its hold on the agent's spend windows (every new message has one). */
   spend: AdmissionCall;
+  /**
+   * Its holds on the other scopes it counts in: an agent API message's key and end user (every
+   * API message holds in them, each decided against its own daily limit when it has one).
+   */
+  scopes: ScopedCall[];
   /** Whether it is counted against the caller's rate limit. */
   rateLimited: boolean;
   /** The UTC day of the caller's development counter it is counted in; null when not counted. */
@@ -42,6 +49,14 @@ const REFUSALS = {
   "monthly-limit": "monthly spending limit",
   "dev-daily-cap": "daily development message cap",
 } as const;
+
+/** Whose limit refused a message: the agent's, or an agent API key's, or an end user's through a key. */
+export type LimitScope = "agent" | "key" | "end-user";
+
+/** A hold in a scope other than the agent's, with whose it is. */
+export type ScopedCall = AdmissionCall & { scope: LimitScope };
+
+const SCOPE_WORDS: Record<LimitScope, string> = { agent: "the agent's", key: "this API key's", "end-user": "this end user's" };
 
 /** The worst case a production message holds: its bounded prompt and `maxTokens` at the model's price. */
 const worstCase = (message: PreparedMessage) =>
@@ -70,14 +85,35 @@ export function admissionOf(deps: SendMessageDeps, message: PreparedMessage): Ad
     checkLimits: !production || limits.dailyMicros !== null || limits.monthlyMicros !== null,
   };
   const rateLimited = deps.userLimits !== null;
-  return { claimWrittenAt: null, spend, rateLimited, devUserDay: rateLimited && !production ? devUserDayOf(message.at) : null };
+  const devUserDay = rateLimited && !production ? devUserDayOf(message.at) : null;
+  return { claimWrittenAt: null, spend, scopes: apiScopes(spend, message), rateLimited, devUserDay };
+}
+
+/** The key and end-user scopes of an agent API message, held like the agent's, each with its own daily limit. */
+function apiScopes(agent: AdmissionCall, message: PreparedMessage): ScopedCall[] {
+  const api = message.sender.api;
+  if (!api) return [];
+  const scope = (agentId: string, dailyMicros: number | null, scope: LimitScope): ScopedCall => ({
+    ...agent,
+    agentId,
+    scope,
+    limits: { dailyMicros, monthlyMicros: null },
+    checkLimits: dailyMicros !== null,
+  });
+  const [key, endUser] = apiSpendScopes(api.keyId, api.endUserHash);
+  return [
+    scope(key, api.keyDailyLimitMicros, "key"),
+    ...(endUser === undefined ? [] : [scope(endUser, api.endUserDailyLimitMicros, "end-user")]),
+  ];
 }
 
 /** Adds to `batch` (the one that claims the message) everything the message counts. */
 export function countInto(batch: WriteBatch, deps: SendMessageDeps, message: PreparedMessage, admission: Admission): void {
-  if (admission.rateLimited) countCallInto(batch, deps.db, message.uid, message.at);
+  if (admission.rateLimited) countCallInto(batch, deps.db, message.sender.rateKey, message.at);
   if (admission.devUserDay) countDevUserInto(batch, deps.db, message.uid, message.at);
   holdInto(batch, deps.db, admission.spend);
+  for (const scope of admission.scopes) holdInto(batch, deps.db, scope);
+  message.sender.api?.claimWrites?.(batch);
 }
 
 /** The one read of a counted message: the documents read alongside, and the refusal of its limits if any. */
@@ -100,19 +136,29 @@ export async function readAdmission(
   alongside: DocumentReference[],
 ): Promise<AdmissionRead> {
   const limits = deps.userLimits;
-  const rate = admission.rateLimited && limits ? [rateCounterRef(deps.db, message.uid, message.at)] : [];
+  const rate = admission.rateLimited && limits ? [rateCounterRef(deps.db, message.sender.rateKey, message.at)] : [];
   const devUser = admission.devUserDay && limits ? [devUserCounterRef(deps.db, message.uid, admission.devUserDay)] : [];
-  const shards = admission.spend.checkLimits ? spendShardRefs(deps.db, admission.spend.agentId) : [];
+  const checked = [{ ...admission.spend, scope: "agent" as const }, ...admission.scopes].filter((c) => c.checkLimits);
+  const shards = checked.flatMap((c) => spendShardRefs(deps.db, c.agentId));
   const snaps = await deps.db.getAll(...alongside, ...rate, ...devUser, ...shards);
   const counters = snaps.slice(alongside.length);
-  const agent = heldOutcome(counters.slice(rate.length + devUser.length), admission.spend);
+  const spendSnaps = counters.slice(rate.length + devUser.length);
   const refusal: BillingError | null =
     (rate.length && limits ? rateLimitRefusal(counters[0], limits, message.at) : null) ??
     (devUser.length && limits ? devUserCapRefusal(counters[rate.length], limits.devDailyUserCap) : null) ??
-    (agent.ok
-      ? null
-      : resourceExhausted(`This message would exceed the agent's ${REFUSALS[agent.reason]}; the agent was not called.`, { ...agent }));
+    spendRefusal(checked, spendSnaps);
   return { alongside: snaps.slice(0, alongside.length), refusal };
+}
+
+/** The refusal of the first scope (agent, key, end user) whose limit the message would pass, from their shards in `checked` order. */
+function spendRefusal(checked: ScopedCall[], snaps: DocumentSnapshot[]): BillingError | null {
+  for (const [i, call] of checked.entries()) {
+    const outcome = heldOutcome(snaps.slice(i * SPEND_SHARDS, (i + 1) * SPEND_SHARDS), call);
+    if (outcome.ok) continue;
+    const words = `${SCOPE_WORDS[call.scope]} ${REFUSALS[outcome.reason]}`;
+    return resourceExhausted(`This message would exceed ${words}; the agent was not called.`, { ...outcome, scope: call.scope });
+  }
+  return null;
 }
 
 /** What a give-back leaves out or adds: see {@link giveBackInto}. */
@@ -136,6 +182,8 @@ export function giveBackInto(
   { hold = true, rate = false }: GiveBack = {},
 ): void {
   releaseInto(batch, deps.db, admission.spend, { hold });
+  // A scope's release is its hold only: with `hold` false there is nothing of it to give back.
+  if (hold) for (const scope of admission.scopes) releaseInto(batch, deps.db, scope);
   if (admission.devUserDay) releaseDevUserInto(batch, deps.db, message.uid, admission.devUserDay);
-  if (rate && admission.rateLimited) uncountCallInto(batch, deps.db, message.uid, message.at);
+  if (rate && admission.rateLimited) uncountCallInto(batch, deps.db, message.sender.rateKey, message.at);
 }

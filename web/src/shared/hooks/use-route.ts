@@ -1,15 +1,15 @@
 /**
  * The console's routes, in the URL's hash (the Hosting emulator serves one index.html):
  * `#/account` (home: also `#/`, no hash, or any other hash), `#/agents`,
- * `#/agents/{id}/testing|analytics|settings|alerts`.
+ * `#/agents/{id}/testing|analytics|settings|alerts|keys`.
  */
 import { useEffect, useState } from "react";
 
-export type Screen = "testing" | "analytics" | "settings" | "alerts";
+export type Screen = "testing" | "analytics" | "settings" | "alerts" | "keys";
 export type Page = "account" | "agents";
 export type Route = { page: "account" } | { page: "agents" } | { page: Screen; agentId: string };
 
-const SCREENS: readonly Screen[] = ["testing", "analytics", "settings", "alerts"];
+const SCREENS: readonly Screen[] = ["testing", "analytics", "settings", "alerts", "keys"];
 
 /** What "#/" or no hash shows after sign-in. */
 export const HOME: Route = { page: "account" };

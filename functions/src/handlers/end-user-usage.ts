@@ -1,0 +1,49 @@
+/**
+ * getEndUserUsage: an agent's per-end-user totals over a range of its local days (default: this
+ * month to date), from the end users' days alone. Bounded: it reads the agent and at most
+ * {@link MAX_END_USER_DAYS_READ} end-user days, and says when the range held more (`truncated`).
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import type { EndUserUsageItem, EndUserUsageRequest, EndUserUsageResponse } from "../contract/agent-api";
+import { localDay } from "../base/periods";
+import { agentTimezone, loadOwnedAgent } from "../store/agents";
+import { readEndUserDays } from "../store/end-users";
+
+/** The most end-user days one answer reads (one per end user per day with messages). */
+export const MAX_END_USER_DAYS_READ = 2_000;
+
+export async function handleEndUserUsage(db: Firestore, uid: string, req: EndUserUsageRequest, now: number): Promise<EndUserUsageResponse> {
+  const agent = await loadOwnedAgent(db, req.agentId, uid);
+  const today = localDay(now, agentTimezone(agent, now));
+  const to = req.to ?? today;
+  const from = req.from ?? (req.to ? req.to.slice(0, 8) + "01" : today.slice(0, 8) + "01");
+  const days = await readEndUserDays(db, { agentId: req.agentId, userId: uid, from, to }, MAX_END_USER_DAYS_READ + 1);
+  const truncated = days.length > MAX_END_USER_DAYS_READ;
+  const byUser = new Map<string, EndUserUsageItem>();
+  for (const day of days.slice(0, MAX_END_USER_DAYS_READ)) {
+    const item = byUser.get(day.endUserHash) ?? {
+      endUser: day.endUser,
+      endUserHash: day.endUserHash,
+      messages: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      totalTokens: 0,
+      costMicros: 0,
+    };
+    const p = day.production ?? {};
+    item.messages += p.messages ?? 0;
+    item.promptTokens += p.promptTokens ?? 0;
+    item.completionTokens += p.completionTokens ?? 0;
+    item.totalTokens += p.totalTokens ?? 0;
+    item.costMicros += p.costMicros ?? 0;
+    byUser.set(day.endUserHash, item);
+  }
+  const items = [...byUser.values()].sort((a, b) => b.costMicros - a.costMicros || (a.endUserHash < b.endUserHash ? -1 : 1));
+  const totals = {
+    endUsers: items.length,
+    messages: items.reduce((n, i) => n + i.messages, 0),
+    costMicros: items.reduce((n, i) => n + i.costMicros, 0),
+  };
+  // + 1: the agent document of the ownership check.
+  return { agentId: req.agentId, from, to, items, totals, documentsRead: Math.min(days.length, MAX_END_USER_DAYS_READ + 1) + 1, truncated };
+}
