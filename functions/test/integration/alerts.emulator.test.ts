@@ -397,7 +397,8 @@ describe("the scheduled function", () => {
 describe("monthly-forecast", () => {
   // A fixed clock, so the day of the month is known: 2026-11-10 12:00 UTC, day 10 of 30.
   const NOW = Date.UTC(2026, 10, 10, 12);
-  const PHONE = "+15551234567";
+  // Unique to this run: other files (the console's browser test) alert to phones of their own.
+  const PHONE = `+1555${String(Date.now()).slice(-7)}`;
 
   /** Settles production spend into the agent's spend windows, as sendMessage's ledger batch does. */
   async function spend(agentId: string, day: string, micros: number) {
