@@ -7,7 +7,10 @@
  */
 import type { AgentClient } from "../../src/agent/agent-client";
 import { CLAIM_TTL_MS } from "../../src/config";
-import { handleSendMessage, sendMessageDeps } from "../../src/handlers/send-message";
+import { endUserHashOf, endUserSpendScope, keySpendScope } from "../../src/domain/api-keys";
+import { apiSender, authenticate, KeyCache } from "../../src/handlers/agent-api/auth";
+import { handleCreateAgentApiKey } from "../../src/handlers/api-keys";
+import { handleSendMessage, meterMessage, sendMessageDeps } from "../../src/handlers/send-message";
 import { AgentCache } from "../../src/store/agents";
 import { releaseAbandonedClaims } from "../../src/store/claim-sweep";
 import { readSpend } from "../../src/store/spend";
@@ -107,4 +110,35 @@ it("leaves billed messages alone, and gives back once when two runs sweep at the
   expect((await adminDb().doc(`billing_failures/${dead}:abandoned`).get()).get("attempts")).toBe(1);
   // A run after both finds nothing new.
   expect(await sweepLater()).toBe(0);
+});
+
+it("releases an agent API message's holds on its key and its end user too", async () => {
+  const owner = await createUser("sweep-api");
+  const agentId = await seedAgent(owner.uid, {});
+  // The parsed request's limits, already in micros ($1 a day for the key, $0.50 for each end user).
+  const created = await handleCreateAgentApiKey(
+    adminDb(),
+    owner.uid,
+    { agentId, name: "app", dailyLimitUsd: 1_000_000, endUserDailyLimitUsd: 500_000 },
+    Date.now(),
+  );
+  const key = await authenticate(adminDb(), new KeyCache(), `Bearer ${created.key}`);
+  const sender = apiSender(adminDb(), new KeyCache(), key, "customer-7", Date.now());
+  const message = { ...request(agentId, "api-1", "production"), chat: [{ role: "user" as const, content: "hello" }] };
+  let failed: unknown;
+  void meterMessage(depsWith(neverAnswering), sender, message).catch((err) => (failed = err));
+  const id = `${agentId}:c:api-1`;
+  await waitFor(async () => {
+    if (failed) throw failed;
+    return (await claimDoc(id).get()).exists;
+  }, "the dying API request's claim");
+  const windows = { day: today(), month: today().slice(0, 7) };
+  const scopes = [agentId, keySpendScope(key.keyId), endUserSpendScope(key.keyId, endUserHashOf(agentId, "customer-7"))];
+  const reserved = async () => Promise.all(scopes.map(async (scope) => (await readSpend(adminDb(), scope, windows)).dayReservedMicros));
+  const before = await reserved();
+  expect(before.map((held) => held > 0)).toEqual([true, true, true]);
+
+  expect(await sweepLater()).toBeGreaterThanOrEqual(1);
+  expect((await claimDoc(id).get()).exists).toBe(false);
+  expect(await reserved()).toEqual([0, 0, 0]);
 });
