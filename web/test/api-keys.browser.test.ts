@@ -74,6 +74,11 @@ describe("API keys in the console", () => {
     const stored = (await adminDb().doc(`agent_api_keys/${keyId}`).get()).data()!;
     expect(stored.secretHash).toBe(createHash("sha256").update(key.slice(24)).digest("hex"));
     await screenshot(page, "api-keys");
+    // At a phone's width the new key wraps in its notice and the list scrolls inside its card.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await screenshot(page, "api-keys-phone");
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it("lets an app call the agent with it, billed to the owner, then revokes it", async () => {

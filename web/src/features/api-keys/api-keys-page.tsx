@@ -134,23 +134,25 @@ export function ApiKeysPage({ agent }: { agent: AgentView }) {
         </button>
       </form>
       {keys.data ? (
-        <table aria-label="API keys">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Key</th>
-              <th>Daily limit</th>
-              <th>Per end user</th>
-              <th>Last used</th>
-              <th>Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data.items.map((item) => (
-              <KeyRow key={item.keyId} item={item} onRevoke={(i) => void revoke(i)} />
-            ))}
-          </tbody>
-        </table>
+        <div className="table-scroll">
+          <table aria-label="API keys">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Key</th>
+                <th>Daily limit</th>
+                <th>Per end user</th>
+                <th>Last used</th>
+                <th>Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.items.map((item) => (
+                <KeyRow key={item.keyId} item={item} onRevoke={(i) => void revoke(i)} />
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : keys.loading ? (
         <p>Loading…</p>
       ) : null}
