@@ -11,7 +11,7 @@ import { DEMO } from "./demo-setup";
 import { adminDb, functionUrl } from "./local-env";
 
 /** The agent API's base URL: what an app passes to `new OpenAI({ baseURL })`. */
-export const AGENT_API_URL = `${functionUrl("agentApi")}/v1`;
+const AGENT_API_URL = `${functionUrl("agentApi")}/v1`;
 
 const DEMO_KEY_NAME = "npm start demo";
 

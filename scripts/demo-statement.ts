@@ -3,13 +3,14 @@
  * tiers and a minimum, the demo owner's account on it with a welcome credit (both backend-written,
  * set to the same values every run), then this month's statement and the list, through the client SDK.
  */
+import { COLLECTIONS } from "../functions/src/base/collections";
 import type { BillingClient } from "../client/src";
 import type { BillingAccount, Plan } from "../functions/src/domain/plans";
 import { count, table, usd } from "./cli-format";
 import { DEMO } from "./demo-setup";
 import { adminDb } from "./local-env";
 
-export const DEMO_PLAN: Plan = {
+const DEMO_PLAN: Plan = {
   planId: "demo-pro",
   version: 1,
   name: "Demo Pro",
@@ -32,7 +33,10 @@ export async function seedDemoPlan(): Promise<void> {
     planId: DEMO_PLAN.planId,
     credits: [{ grantId: "welcome", amountMicros: 10_000_000, priority: 10, expiresAt: null }],
   };
-  await Promise.all([db.doc(`billing_plans/${DEMO_PLAN.planId}`).set(DEMO_PLAN), db.doc(`billing_accounts/${DEMO.uid}`).set(account)]);
+  await Promise.all([
+    db.doc(`${COLLECTIONS.plans}/${DEMO_PLAN.planId}`).set(DEMO_PLAN),
+    db.doc(`${COLLECTIONS.accounts}/${DEMO.uid}`).set(account),
+  ]);
 }
 
 /** Prints this month's statement line by line, and every statement's status and total. */

@@ -35,7 +35,7 @@ export const IDENTIFIER_WINDOW_MS = DAY_MS;
 export const TIMESTAMP_PAST_MS = 35 * DAY_MS;
 export const TIMESTAMP_FUTURE_MS = 5 * 60_000;
 
-export interface LocalStripeOptions {
+interface LocalStripeOptions {
   port?: number;
   /** The clock (epoch ms): tests move it to cross the 24-hour and 35-day windows. */
   now?: () => number;

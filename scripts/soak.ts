@@ -118,10 +118,12 @@ async function send(o: Owner, kind: Kind, n: number): Promise<Sent[]> {
   return kind === "duplicate" ? Promise.all([one(), one()]) : [await one()];
 }
 
+const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+
 /** Kills a sendMessage worker every 4 s between `from` and `until` (epoch ms); returns how many. */
 async function killWorkers(from: number, until: number): Promise<number> {
   let killed = 0;
-  await new Promise((r) => setTimeout(r, Math.max(0, from - Date.now())));
+  await sleepUntil(from);
   while (Date.now() < until) {
     const [pid] = workerPids("sendMessage");
     if (pid) {
@@ -136,8 +138,6 @@ async function killWorkers(from: number, until: number): Promise<number> {
   }
   return killed;
 }
-
-const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
 
 /**
  * Stops the Firestore emulator (SIGSTOP to the process listening on its port) at `at` for

@@ -14,6 +14,7 @@ import { FieldPath, type Firestore, type Query } from "firebase-admin/firestore"
 import type { AccountOverviewResponse } from "../../functions/src/contract/account";
 import { MAX_RANKED_AGENTS } from "../../functions/src/contract/account";
 import { COLLECTIONS } from "../../functions/src/base/collections";
+import { mapWithConcurrency } from "../../functions/src/base/pool";
 import { daysInRange } from "../../functions/src/base/periods";
 import { accountDayId } from "../../functions/src/domain/ids";
 import { PRICE_BOOK, type PriceBook } from "../../functions/src/domain/pricing";
@@ -104,7 +105,10 @@ async function ownerLedger(db: Firestore, uid: string): Promise<(LedgerFacts & {
 /** The fold the 15-minute scheduler runs (handlers/fold.ts), on the owner's days of the range that are over. */
 async function foldAccountDays(db: Firestore, uid: string, days: string[], now: number): Promise<number> {
   const over = days.filter((day) => day < foldCutoff(now));
-  const folded = await Promise.all(over.map((day) => foldBucket(db, ACCOUNT, db.doc(`${ACCOUNT.collection}/${accountDayId(uid, day)}`))));
+  // At most 8 folds at once, as the scheduler's fold runs them (handlers/fold.ts).
+  const folded = await mapWithConcurrency(over, 8, (day) =>
+    foldBucket(db, ACCOUNT, db.doc(`${ACCOUNT.collection}/${accountDayId(uid, day)}`)),
+  );
   return folded.reduce((n, shards) => n + shards, 0);
 }
 

@@ -16,7 +16,7 @@ export const MIN_ROWS = 20_000;
 const PER_DAY = 280;
 
 /** The owner of the history agent, and of the account group's agents. */
-export const BENCH_OWNER_UID = "bench-owner";
+const BENCH_OWNER_UID = "bench-owner";
 export const HISTORY_AGENT_ID = "bench-history";
 
 /** The bench owner signed in, with the history agent's document (a gpt-4 agent on UTC days). */

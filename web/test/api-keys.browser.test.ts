@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import OpenAI from "openai";
 import type { Browser, Page } from "playwright-core";
 import { adminDb, CONSOLE_URL, functionUrl, seedAgent, signUpUser, USER_PASSWORD, type SignedUpUser } from "../../scripts/local-env";
+import { parseKey } from "../../functions/src/domain/api-keys";
 import { launchBrowser, screenshot } from "./browser";
 
 jest.setTimeout(120_000);
@@ -69,10 +70,10 @@ describe("API keys in the console", () => {
     const row = page.getByRole("row", { name: /Mobile app/ });
     await row.waitFor();
     expect(await row.textContent()).toContain("$2.50");
-    expect(await row.textContent()).not.toContain(key.slice(24));
-    const keyId = key.slice(3, 23);
+    const { keyId, secret } = parseKey(key)!;
+    expect(await row.textContent()).not.toContain(secret);
     const stored = (await adminDb().doc(`agent_api_keys/${keyId}`).get()).data()!;
-    expect(stored.secretHash).toBe(createHash("sha256").update(key.slice(24)).digest("hex"));
+    expect(stored.secretHash).toBe(createHash("sha256").update(secret).digest("hex"));
     await screenshot(page, "api-keys");
     // At a phone's width the new key wraps in its notice and the list scrolls inside its card.
     await page.setViewportSize({ width: 390, height: 844 });

@@ -148,11 +148,8 @@ export function monthToDate(day: string, spentMicros: number): MonthToDate {
 }
 
 /** The month-end projection over the monthly limit (see {@link FORECAST_RULE}). */
-export function forecastCrossing(
-  mtd: MonthToDate,
-  limitMicros: number | null | undefined,
-  rule: { minDayOfMonth: number; earlyShareDivisor: number } = FORECAST_RULE,
-): ForecastFigures | null {
+export function forecastCrossing(mtd: MonthToDate, limitMicros: number | null | undefined): ForecastFigures | null {
+  const rule = FORECAST_RULE;
   if (typeof limitMicros !== "number") return null;
   const forecast = monthForecast(mtd.spentMicros, limitMicros, mtd.dayOfMonth, mtd.daysInMonth);
   if (!forecast) return null;

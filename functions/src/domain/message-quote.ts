@@ -29,10 +29,7 @@ export interface MessageQuote {
 
 /** The chat sendMessage sends the agent for `message` (the same order and roles). */
 export function chatOf(agent: QuotedAgent, message: string): ChatTurn[] {
-  const turns: ChatTurn[] = [];
-  if (agent.systemPrompt) turns.push({ role: "system", content: agent.systemPrompt });
-  turns.push({ role: "user", content: message });
-  return turns;
+  return apiChatOf(agent, [{ role: "user", content: message }]);
 }
 
 /** The chat the agent API sends the agent: the agent's system prompt, then the client's turns as given. */

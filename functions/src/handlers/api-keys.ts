@@ -2,7 +2,8 @@
  * The owner's callables for agent API keys: create (the key shown once, its hash stored), list
  * (metadata only) and revoke. Only the agent's owner may do any of them.
  */
-import type { Firestore, Timestamp } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
+import { isoOf } from "../store/sessions";
 import type {
   AgentApiKeyView,
   CreateAgentApiKeyRequest,
@@ -15,8 +16,6 @@ import { API_KEY_PREFIX, issueKey, type IssuedKey } from "../domain/api-keys";
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyDoc } from "../store/api-keys";
 import { loadOwnedAgent } from "../store/agents";
 
-const iso = (t: Timestamp | null) => (t ? t.toDate().toISOString() : null);
-
 /** A key as its owner sees it: never the hash. */
 export function keyView(key: ApiKeyDoc): AgentApiKeyView {
   return {
@@ -27,8 +26,8 @@ export function keyView(key: ApiKeyDoc): AgentApiKeyView {
     dailyLimitMicros: key.dailyLimitMicros,
     endUserDailyLimitMicros: key.endUserDailyLimitMicros,
     createdAt: key.createdAt.toDate().toISOString(),
-    lastUsedAt: iso(key.lastUsedAt),
-    revokedAt: iso(key.revokedAt),
+    lastUsedAt: isoOf(key.lastUsedAt),
+    revokedAt: isoOf(key.revokedAt),
   };
 }
 
@@ -43,7 +42,6 @@ export async function handleCreateAgentApiKey(
   const issued = issue();
   const stored = await createApiKey(
     db,
-    uid,
     {
       keyId: issued.keyId,
       agentId: req.agentId,

@@ -16,7 +16,7 @@ export async function handleEndUserUsage(db: Firestore, uid: string, req: EndUse
   const agent = await loadOwnedAgent(db, req.agentId, uid);
   const today = localDay(now, agentTimezone(agent, now));
   const to = req.to ?? today;
-  const from = req.from ?? (req.to ? req.to.slice(0, 8) + "01" : today.slice(0, 8) + "01");
+  const from = req.from ?? `${to.slice(0, 8)}01`;
   const days = await readEndUserDays(db, { agentId: req.agentId, userId: uid, from, to }, MAX_END_USER_DAYS_READ + 1);
   const truncated = days.length > MAX_END_USER_DAYS_READ;
   const byUser = new Map<string, EndUserUsageItem>();
@@ -45,5 +45,5 @@ export async function handleEndUserUsage(db: Firestore, uid: string, req: EndUse
     costMicros: items.reduce((n, i) => n + i.costMicros, 0),
   };
   // + 1: the agent document of the ownership check.
-  return { agentId: req.agentId, from, to, items, totals, documentsRead: Math.min(days.length, MAX_END_USER_DAYS_READ + 1) + 1, truncated };
+  return { agentId: req.agentId, from, to, items, totals, documentsRead: days.length + 1, truncated };
 }

@@ -45,8 +45,8 @@ async function statementsUpTo(db: Firestore, uid: string, last: string | null, n
     const usage = await readMonthUsage(db, uid, monthsToRead(months, sealed));
     const walk = walkStatements({ months, plan, grants: account?.credits ?? [], sealed, usage, now });
     const stored = await sealInOrder(db, uid, walk.toSeal);
-    if (stored === walk.toSeal.length) {
-      const justSealed = new Map(walk.toSeal.map((s) => [s.month, sealStatement(uid, s)]));
+    if (stored.length === walk.toSeal.length) {
+      const justSealed = new Map(stored.map((s) => [s.month, s]));
       return walk.statements.map((s) => justSealed.get(s.month) ?? s);
     }
     // Another call sealed a month first: what follows it was built on our copy, so walk again on theirs.
@@ -54,12 +54,13 @@ async function statementsUpTo(db: Firestore, uid: string, last: string | null, n
   }
 }
 
-/** Seals the statements oldest first; stops at the first one another call sealed. Returns how many this call stored. */
-async function sealInOrder(db: Firestore, uid: string, statements: BuiltStatement[]): Promise<number> {
-  let stored = 0;
+/** Seals the statements oldest first; stops at the first one another call sealed. Returns those this call stored. */
+async function sealInOrder(db: Firestore, uid: string, statements: BuiltStatement[]): Promise<SealedStatement[]> {
+  const stored: SealedStatement[] = [];
   for (const statement of statements) {
-    if ((await storeSealedStatement(db, sealStatement(uid, statement))) === "exists") return stored;
-    stored++;
+    const sealed = sealStatement(uid, statement);
+    if ((await storeSealedStatement(db, sealed)) === "exists") return stored;
+    stored.push(sealed);
   }
   return stored;
 }

@@ -43,17 +43,12 @@ export async function readApiKey(db: Firestore, keyId: string): Promise<ApiKeyDo
 }
 
 /**
- * Stores a new key of an agent owned by `uid`, in a transaction that checks the owner and that
+ * Stores a new key of an agent owned by `key.userId`, in a transaction that checks the owner and that
  * the agent has fewer than {@link MAX_KEYS_PER_AGENT} keys (revoked ones count: they stay listed).
  */
-export async function createApiKey(
-  db: Firestore,
-  uid: string,
-  key: Omit<ApiKeyDoc, "createdAt" | "lastUsedAt" | "revokedAt">,
-  now: number,
-) {
+export async function createApiKey(db: Firestore, key: Omit<ApiKeyDoc, "createdAt" | "lastUsedAt" | "revokedAt">, now: number) {
   return db.runTransaction(async (tx) => {
-    await loadOwnedAgentIn(tx, db, key.agentId, uid);
+    await loadOwnedAgentIn(tx, db, key.agentId, key.userId);
     const count = (await tx.get(db.collection(COLLECTIONS.apiKeys).where("agentId", "==", key.agentId).count())).data().count;
     if (count >= MAX_KEYS_PER_AGENT)
       throw failedPrecondition(`Agent "${key.agentId}" already has ${MAX_KEYS_PER_AGENT} API keys, the most it may have.`);

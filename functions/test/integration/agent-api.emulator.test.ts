@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import OpenAI from "openai";
 import type { CreateAgentApiKeyResponse, EndUserUsageResponse, ListAgentApiKeysResponse } from "../../src/contract/agent-api";
-import { endUserHashOf } from "../../src/domain/api-keys";
+import { endUserHashOf, parseKey } from "../../src/domain/api-keys";
 import { resolvePrice, worstCaseCostMicros } from "../../src/domain/pricing";
 import { countChatTokens } from "../../src/domain/tokens";
 import { usageBound } from "../../src/domain/usage-bounds";
@@ -46,8 +46,8 @@ beforeAll(async () => {
 /** A client of the agent API, as an app builds it; no retries, so a refusal is seen as it is. */
 const client = (apiKey: string) => new OpenAI({ baseURL: BASE_URL, apiKey, maxRetries: 0 });
 
-async function createKey(agentId: string, extra: Record<string, unknown> = {}, as: TestUser = owner) {
-  return call<CreateAgentApiKeyResponse>("createAgentApiKey", { agentId, name: "test app", ...extra }, as.idToken);
+async function createKey(agentId: string, extra: Record<string, unknown> = {}) {
+  return call<CreateAgentApiKeyResponse>("createAgentApiKey", { agentId, name: "test app", ...extra }, owner.idToken);
 }
 
 async function newKey(agentId: string, extra: Record<string, unknown> = {}): Promise<string> {
@@ -157,7 +157,7 @@ describe("chat completions through the openai SDK", () => {
       costMicros: expected,
       userMessage: content,
       agentResponse: data.choices[0].message.content,
-      apiKeyId: key.slice(3, 23),
+      apiKeyId: parseKey(key)!.keyId,
       endUser: "alice",
       endUserHash: endUserHashOf(agentId, "alice"),
     });
@@ -197,7 +197,12 @@ describe("chat completions through the openai SDK", () => {
     expect(last.usage).toMatchObject({ prompt_tokens: prompt, completion_tokens: 30 });
     expect(last.billing.cost_micros).toBe(prompt * 30 + 30 * 60);
     const row = (await adminDb().doc(`billable_conversations/${last.billing.ledger_id}`).get()).data()!;
-    expect(row).toMatchObject({ agentResponse: text, costMicros: last.billing.cost_micros, userId: owner.uid, apiKeyId: key.slice(3, 23) });
+    expect(row).toMatchObject({
+      agentResponse: text,
+      costMicros: last.billing.cost_micros,
+      userId: owner.uid,
+      apiKeyId: parseKey(key)!.keyId,
+    });
     expect(row.endUser).toBeUndefined();
   });
 
@@ -223,7 +228,7 @@ describe("keys that do not work", () => {
     const key = await newKey(agentId);
     const before = await agentCompletions();
     const wrongSecret = `${key.slice(0, -4)}AAAA` === key ? `${key.slice(0, -4)}BBBB` : `${key.slice(0, -4)}AAAA`;
-    const unknownId = `ak_${"z".repeat(20)}_${key.slice(24)}`;
+    const unknownId = `ak_${"z".repeat(20)}_${parseKey(key)!.secret}`;
     const bodies = [];
     for (const bad of ["sk-not-ours", "ak_short", unknownId, wrongSecret]) {
       const res = await fetch(`${BASE_URL}/chat/completions`, {
@@ -435,14 +440,12 @@ describe("end users", () => {
     await api.chat.completions.create({ model: "gpt-4", messages: [{ role: "user", content: "nobody [[tokens:2]]" }] });
     await rolledUp(agentId);
     const rows = await ledgerRows(agentId);
-    const usage = (await call<EndUserUsageResponse>("getEndUserUsage", { agentId }, owner.idToken)).result!;
     const ledgerOf = (user: string) => rows.filter((r) => r.endUser === user);
-    await waitFor(async () => {
+    const settled = await waitFor(async () => {
       const now = (await call<EndUserUsageResponse>("getEndUserUsage", { agentId }, owner.idToken)).result!;
       return now.totals.messages === 4 && now;
     }, "end-user rollups");
-    const settled = (await call<EndUserUsageResponse>("getEndUserUsage", { agentId }, owner.idToken)).result!;
-    expect(usage.truncated).toBe(false);
+    expect(settled.truncated).toBe(false);
     expect(settled.items.map((i) => i.endUser).sort()).toEqual(["heidi", "ivan"]);
     for (const item of settled.items) {
       expect(item).toMatchObject({

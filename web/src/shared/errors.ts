@@ -74,6 +74,12 @@ export function describeFailure(err: unknown): Failure {
  * The field an invalid-argument message names and its problem: `"dailyLimitUsd: must not be
  * negative"` -> `{ dailyLimitUsd: "must not be negative" }`; empty for any other error.
  */
+/** A refused form's errors: an invalid-argument message at its field, anything else for the whole form (`form`). */
+export function formErrors(err: unknown): Record<string, string> {
+  const found = fieldErrors(err);
+  return Object.keys(found).length ? found : { form: (err as Error).message };
+}
+
 export function fieldErrors(err: unknown): Record<string, string> {
   const e = asCallError(err);
   if (e.code !== "invalid-argument") return {};

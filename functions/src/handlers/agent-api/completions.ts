@@ -12,7 +12,7 @@
  */
 import { DEFAULT_COMPLETION_TOKENS } from "../../contract/send-message";
 import { chatCompletionRequestSchema, textOf, type ChatCompletionRequest } from "../../contract/agent-api";
-import { apiConversationId, apiMessageId, endUserHashOf } from "../../domain/api-keys";
+import { apiConversationId, apiMessageId } from "../../domain/api-keys";
 import { ledgerId } from "../../domain/ids";
 import type { LedgerRow } from "../../domain/ledger";
 import {
@@ -88,7 +88,7 @@ export async function handleChatCompletion(deps: AgentApiDeps, req: ApiRequest, 
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_COMPLETION_TOKENS;
   const metered: MeteredRequest = {
     agentId: key.agentId,
-    conversationId: apiConversationId(key.keyId, body.user === undefined ? undefined : endUserHashOf(key.agentId, body.user)),
+    conversationId: apiConversationId(key.keyId, sender.api?.endUserHash),
     message: [...turns].reverse().find((t) => t.role === "user")!.content,
     testMode: "production",
     messageId: idempotencyKey === undefined ? deps.meter.newMessageId() : apiMessageId(idempotencyKey),

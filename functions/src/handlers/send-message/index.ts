@@ -37,15 +37,7 @@ import { failureIds, ownerSender, type MeteredRequest, type PreparedMessage, typ
 import { admissionOf, countInto, readAdmission, type Admission } from "./spend";
 import { undo, undoOnError } from "./undo";
 
-export {
-  ownerSender,
-  sendMessageDeps,
-  type ApiSender,
-  type MeteredRequest,
-  type Sender,
-  type SendMessageDeps,
-  type UserLimits,
-} from "./context";
+export { sendMessageDeps, type MeteredRequest, type Sender, type SendMessageDeps, type UserLimits } from "./context";
 
 /** The failure recorded when a reply cannot become a row (usage past what can be priced, no signing key): nothing is billed. */
 const UNBUILT_ROW = "the agent's reply could not be priced or signed";

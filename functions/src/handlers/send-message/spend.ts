@@ -181,9 +181,8 @@ export function giveBackInto(
   admission: Admission,
   { hold = true, rate = false }: GiveBack = {},
 ): void {
-  releaseInto(batch, deps.db, admission.spend, { hold });
-  // A scope's release is its hold only: with `hold` false there is nothing of it to give back.
-  if (hold) for (const scope of admission.scopes) releaseInto(batch, deps.db, scope);
+  // The API scopes are production holds: with `hold` false, releasing one writes nothing.
+  for (const entry of [admission.spend, ...admission.scopes]) releaseInto(batch, deps.db, entry, { hold });
   if (admission.devUserDay) releaseDevUserInto(batch, deps.db, message.uid, admission.devUserDay);
   if (rate && admission.rateLimited) uncountCallInto(batch, deps.db, message.sender.rateKey, message.at);
 }

@@ -4,8 +4,8 @@
  */
 import type { AgentApiKeyView, AgentView, CreateAgentApiKeyResponse } from "@agent-billing/client";
 import { useState, type FormEvent } from "react";
-import { Card, FailureNotice, Field } from "../../shared/components/ui";
-import { describeFailure, fieldErrors, type Failure } from "../../shared/errors";
+import { Card, FailureNotice, Field, FormEnd } from "../../shared/components/ui";
+import { describeFailure, formErrors, type Failure } from "../../shared/errors";
 import { getBackend } from "../../shared/firebase";
 import { formatUsd } from "../../shared/format";
 import { useCall } from "../../shared/hooks/use-call";
@@ -80,8 +80,7 @@ export function ApiKeysPage({ agent }: { agent: AgentView }) {
       setValues({ name: "", dailyLimitUsd: "", endUserDailyLimitUsd: "" });
       keys.reload();
     } catch (err) {
-      const found = fieldErrors(err);
-      setErrors(Object.keys(found).length ? found : { form: (err as Error).message });
+      setErrors(formErrors(err));
     } finally {
       setBusy(false);
     }
@@ -124,14 +123,7 @@ export function ApiKeysPage({ agent }: { agent: AgentView }) {
           error={errors.endUserDailyLimitUsd}
           hint="Each end user (the user field of the requests); empty for none."
         />
-        {errors.form ? (
-          <p className="field-error" role="alert">
-            {errors.form}
-          </p>
-        ) : null}
-        <button type="submit" disabled={busy}>
-          {busy ? "Creating…" : "Create key"}
-        </button>
+        <FormEnd error={errors.form} busy={busy} label="Create key" busyLabel="Creating…" />
       </form>
       {keys.data ? (
         <div className="table-scroll">

@@ -4,8 +4,8 @@
  */
 import type { AgentView, BillingSettingsView, RequestOf } from "@agent-billing/client";
 import { useState, type FormEvent } from "react";
-import { Card, Field } from "../../shared/components/ui";
-import { fieldErrors } from "../../shared/errors";
+import { Card, Field, FormEnd } from "../../shared/components/ui";
+import { formErrors } from "../../shared/errors";
 import { getBackend } from "../../shared/firebase";
 
 type Request = RequestOf<"setAgentBillingSettings">;
@@ -15,8 +15,13 @@ type FieldName = "dailyLimitUsd" | "monthlyLimitUsd" | "dailyAlertUsd" | "timezo
 const usdText = (micros: unknown) => (typeof micros === "number" ? String(micros / 1_000_000) : "");
 const text = (value: unknown) => (typeof value === "string" ? value : "");
 
-function initialValues(agent: AgentView): Record<FieldName, string> {
-  const b = agent.billing;
+/** The settings' stored fields, as the agent document holds them or setAgentBillingSettings returns them. */
+type StoredSettings = Partial<
+  Record<"dailyLimitMicros" | "monthlyLimitMicros" | "dailyAlertMicros" | "timezone" | "alertEmail" | "alertPhone" | "webhookUrl", unknown>
+>;
+
+/** The form's values for stored settings: unset fields are empty, the timezone UTC. */
+function valuesOf(b: StoredSettings): Record<FieldName, string> {
   return {
     dailyLimitUsd: usdText(b.dailyLimitMicros),
     monthlyLimitUsd: usdText(b.monthlyLimitMicros),
@@ -42,7 +47,7 @@ function changes(agentId: string, before: Record<FieldName, string>, after: Reco
 }
 
 export function SettingsPage({ agent }: { agent: AgentView }) {
-  const [saved, setSaved] = useState(() => initialValues(agent));
+  const [saved, setSaved] = useState(() => valuesOf(agent.billing));
   const [values, setValues] = useState(saved);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [status, setStatus] = useState<string | null>(null);
@@ -55,15 +60,7 @@ export function SettingsPage({ agent }: { agent: AgentView }) {
     setStatus(null);
     try {
       const view: BillingSettingsView = await getBackend().billing.setAgentBillingSettings(changes(agent.agentId, saved, values));
-      const next = {
-        dailyLimitUsd: usdText(view.dailyLimitMicros),
-        monthlyLimitUsd: usdText(view.monthlyLimitMicros),
-        dailyAlertUsd: usdText(view.dailyAlertMicros),
-        timezone: view.timezone,
-        alertEmail: view.alertEmail ?? "",
-        alertPhone: view.alertPhone ?? "",
-        webhookUrl: view.webhookUrl ?? "",
-      };
+      const next = valuesOf(view);
       setSaved(next);
       setValues(next);
       setStatus(
@@ -72,8 +69,7 @@ export function SettingsPage({ agent }: { agent: AgentView }) {
           : "Saved.",
       );
     } catch (err) {
-      const found = fieldErrors(err);
-      setErrors(Object.keys(found).length ? found : { form: (err as Error).message });
+      setErrors(formErrors(err));
     } finally {
       setBusy(false);
     }
@@ -113,14 +109,7 @@ export function SettingsPage({ agent }: { agent: AgentView }) {
           })}
           {field("webhookUrl", "Webhook URL (https)", { type: "url" })}
         </fieldset>
-        {errors.form ? (
-          <p className="field-error" role="alert">
-            {errors.form}
-          </p>
-        ) : null}
-        <button type="submit" disabled={busy}>
-          {busy ? "Saving…" : "Save settings"}
-        </button>
+        <FormEnd error={errors.form} busy={busy} label="Save settings" busyLabel="Saving…" />
         {status ? <p role="status">{status}</p> : null}
       </form>
     </Card>

@@ -13,6 +13,22 @@ export function Figure({ label, value, hint }: { label: string; value: ReactNode
   );
 }
 
+/** The end of a form: its own error (one about no field), then its submit button. */
+export function FormEnd({ error, busy, label, busyLabel }: { error?: string; busy: boolean; label: string; busyLabel: string }) {
+  return (
+    <>
+      {error ? (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <button type="submit" disabled={busy}>
+        {busy ? busyLabel : label}
+      </button>
+    </>
+  );
+}
+
 /** A failure shown as an alert the screen reader announces. */
 export function FailureNotice({ failure }: { failure: Failure }) {
   return (

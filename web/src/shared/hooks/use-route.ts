@@ -5,11 +5,10 @@
  */
 import { useEffect, useState } from "react";
 
-export type Screen = "testing" | "analytics" | "settings" | "alerts" | "keys";
+const SCREENS = ["testing", "analytics", "settings", "alerts", "keys"] as const;
+export type Screen = (typeof SCREENS)[number];
 export type Page = "account" | "agents";
 export type Route = { page: "account" } | { page: "agents" } | { page: Screen; agentId: string };
-
-const SCREENS: readonly Screen[] = ["testing", "analytics", "settings", "alerts", "keys"];
 
 /** What "#/" or no hash shows after sign-in. */
 export const HOME: Route = { page: "account" };
