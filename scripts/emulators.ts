@@ -91,9 +91,10 @@ export function emulatorEnv(): NodeJS.ProcessEnv {
  * and handed to the local agent and to the command (tests sign rows with the same key), so no
  * secret is ever committed.
  */
-function localSecrets(): Record<"AGENT_API_KEY" | "LEDGER_SIGNING_KEY" | "WEBHOOK_SIGNING_SECRET", string> {
+function localSecrets(): Record<"AGENT_API_KEY" | "LEDGER_SIGNING_KEY" | "WEBHOOK_SIGNING_SECRET" | "STRIPE_SECRET_KEY", string> {
   const fresh = () => `local-${randomBytes(16).toString("hex")}`;
-  const secrets = { AGENT_API_KEY: fresh(), LEDGER_SIGNING_KEY: fresh(), WEBHOOK_SIGNING_SECRET: fresh() };
+  // The local Stripe takes test-mode keys only.
+  const secrets = { AGENT_API_KEY: fresh(), LEDGER_SIGNING_KEY: fresh(), WEBHOOK_SIGNING_SECRET: fresh(), STRIPE_SECRET_KEY: `sk_test_${fresh()}` };
   const lines = Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`);
   fs.writeFileSync(LOCAL_SECRETS_FILE, lines.join(""), { mode: 0o600 });
   return secrets;
@@ -287,8 +288,8 @@ async function functionsReady(exited: Promise<number>, timeoutMs = 180_000): Pro
  */
 export async function serveEmulators(onReady: () => Promise<void>): Promise<number> {
   const support = await startSupport();
-  const { AGENT_API_KEY, LEDGER_SIGNING_KEY, WEBHOOK_SIGNING_SECRET } = support.env;
-  Object.assign(process.env, LOCAL_ENV, { AGENT_API_KEY, LEDGER_SIGNING_KEY, WEBHOOK_SIGNING_SECRET });
+  const { AGENT_API_KEY, LEDGER_SIGNING_KEY, WEBHOOK_SIGNING_SECRET, STRIPE_SECRET_KEY } = support.env;
+  Object.assign(process.env, LOCAL_ENV, { AGENT_API_KEY, LEDGER_SIGNING_KEY, WEBHOOK_SIGNING_SECRET, STRIPE_SECRET_KEY });
   const child = spawn(FIREBASE, ["emulators:start", ...ONLY], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "inherit"],

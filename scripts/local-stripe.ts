@@ -18,7 +18,8 @@
  * rely on), and refuses other parameters with `idempotency_error`. A live key (`sk_live_…`) is refused.
  *
  * Test controls (JSON, no auth):
- *   GET  /_control/meter_events   {received, deduplicated, faulted}: what it accepted, refused as duplicates, faulted
+ *   GET  /_control/meter_events   {received, deduplicated, faulted, concurrentRefused}: what it accepted, refused
+ *                                 as duplicates, faulted, and refused as a second call in flight for a customer and meter
  *   POST /_control/faults         {status, count}: answer the next `count` /v1 calls with `status` (429 storm, 5xx)
  *   POST /_control/latency        {ms}: hold every /v1 answer this long (to observe concurrency)
  *   POST /_control/reset          forget everything
@@ -103,6 +104,7 @@ class State {
   inFlight = new Set<string>();
   faults = { status: 0, count: 0 };
   faulted = 0;
+  concurrentRefused = 0;
   latencyMs = 0;
   ids = 0;
   nextId = (prefix: string) => `${prefix}_local${String(++this.ids).padStart(6, "0")}`;
@@ -193,6 +195,7 @@ async function createMeterEvent(state: State, form: Form, now: () => number) {
   const { meter, event, payload } = readMeterEvent(state, form, now());
   const lock = `${event.customer}|${meter.id}`;
   if (state.inFlight.has(lock)) {
+    state.concurrentRefused++;
     throw new StripeApiError(
       429,
       "Too many concurrent requests for this customer and meter: send one at a time.",
@@ -326,7 +329,12 @@ async function handleApi(
 
 async function control(state: State, req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
   if (req.method === "GET" && path === "/_control/meter_events") {
-    return sendJson(res, 200, { received: state.received, deduplicated: state.deduplicated, faulted: state.faulted });
+    return sendJson(res, 200, {
+      received: state.received,
+      deduplicated: state.deduplicated,
+      faulted: state.faulted,
+      concurrentRefused: state.concurrentRefused,
+    });
   }
   const body = req.method === "POST" ? (JSON.parse((await readBody(req)) || "{}") as Record<string, unknown>) : {};
   if (req.method === "POST" && path === "/_control/faults") {

@@ -65,3 +65,18 @@ export const WEBHOOK_SIGNING_SECRET = defineSecret("WEBHOOK_SIGNING_SECRET");
 export const ALERT_ANOMALY_MIN_TOKENS = defineInt("ALERT_ANOMALY_MIN_TOKENS", {
   description: "Minimum tokens in an agent's local day before a usage-anomaly alert may fire (keeps quiet agents from alerting on noise).",
 });
+
+/** The Stripe secret key the dispatcher sends usage with (`sk_test_…` or `sk_live_…`; a random `sk_test_` one for the emulators). */
+export const STRIPE_SECRET_KEY = defineSecret("STRIPE_SECRET_KEY");
+
+export const STRIPE_API_BASE_URL = defineString("STRIPE_API_BASE_URL", {
+  description: "Origin of the Stripe API: https://api.stripe.com, or the local Stripe-compatible server (http://127.0.0.1:12111) for the emulators.",
+});
+
+export const STRIPE_METER_EVENT = defineString("STRIPE_METER_EVENT", {
+  description: "event_name of the Stripe meter that sums billed usage in micro-USD (payload keys stripe_customer_id and value).",
+});
+
+export const STRIPE_EVENTS_PER_SECOND = defineInt("STRIPE_EVENTS_PER_SECOND", {
+  description: "Meter events the dispatcher starts per second at most (Stripe allows 25 in test mode, 1,000 live).",
+});

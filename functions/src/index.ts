@@ -30,6 +30,8 @@ export { setAgentStatus, quoteMessage, listBillingAlerts, getAccountOverview } f
 
 // plans and monthly statements
 export { getStatement, listStatements } from "./triggers/statements";
+// billed usage sent to Stripe as meter events, each exactly once (from the outbox the rollup writes)
+export { dispatchStripeUsage } from "./triggers/usage-dispatch";
 // the agent API: an agent's OpenAI-compatible endpoint for its users' apps, its keys and its end users
 export { agentApi } from "./triggers/agent-api";
 export { createAgentApiKey, listAgentApiKeys, revokeAgentApiKey, getEndUserUsage } from "./triggers/api-keys";

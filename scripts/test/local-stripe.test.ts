@@ -184,7 +184,9 @@ describe("meter events", () => {
     await control("latency", { ms: 0 });
     expect(first.status).toBe("fulfilled");
     expect(second.status === "rejected" && second.reason).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
-    expect((await control("meter_events")).received.map((r) => r.identifier)).toEqual(["c-1"]);
+    const back = await control("meter_events");
+    expect(back.received.map((r) => r.identifier)).toEqual(["c-1"]);
+    expect(back.concurrentRefused).toBe(1);
   });
 
   it("replays the first answer for a repeated Idempotency-Key, and refuses it with other parameters", async () => {

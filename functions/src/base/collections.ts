@@ -13,8 +13,10 @@ export const COLLECTIONS = {
   accounts: "billing_accounts",
   /** Sealed monthly statements, `billing_statements/{uid}_{YYYY-MM}`: written once, never changed. */
   statements: "billing_statements",
-  /** Usage waiting to be sent to Stripe (issue #17; the dispatcher is not built yet). */
+  /** Usage sent, or waiting to be sent, to Stripe: one entry per billed production row (store/outbox.ts). */
   outbox: "billing_outbox",
+  /** The invertase "Run Payments with Stripe" extension's customers, `customers/{uid}.stripeId` (read only, where installed). */
+  stripeCustomers: "customers",
   /** An agent's end user (agent API) and local day: per-end-user totals. */
   endUserDaily: "billing_end_user_daily",
   /** Agent API keys: metadata and the secret's hash (never readable by clients). */
@@ -30,6 +32,8 @@ export const COLLECTIONS = {
   rollupMarkers: "billing_rollup_markers",
   /** Private: per-agent spend windows and reservations for hard limits. */
   spend: "billing_spend",
+  /** Private: the Stripe dispatcher's run lease (one run at a time). */
+  dispatchRuns: "billing_dispatch_runs",
   /** Private: state of the alert scheduler (when it last ran). */
   alertRuns: "billing_alert_runs",
   /** Private: per-user token buckets for rate limiting. */

@@ -156,9 +156,11 @@ export interface BillingFailure {
   conversationId: string;
   /**
    * Where it failed; "usage-bound": the provider reported usage past the message's bound (billed up
-   * to it); "abandoned": its request died after the claim and before a row (store/claim-sweep.ts).
+   * to it); "abandoned": its request died after the claim and before a row (store/claim-sweep.ts);
+   * "usage-report": Stripe refused the row's usage event; "usage-unsent": 30 days and not sent to
+   * Stripe (store/outbox.ts).
    */
-  stage: "agent-call" | "ledger-write" | "usage-bound" | "duplicate-answer" | "abandoned";
+  stage: "agent-call" | "ledger-write" | "usage-bound" | "duplicate-answer" | "abandoned" | "usage-report" | "usage-unsent";
   reason: string;
   /** Whether the failed message was charged to the owner (it never is when the ledger write failed). */
   charged: boolean;

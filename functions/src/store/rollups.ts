@@ -4,7 +4,9 @@
  * (`{collection}/{docId}/shards/{k}`), not the main document, so a hot agent's rows spread over N
  * documents. A second (or concurrent) delivery fails on the marker's create() and the whole batch
  * with it, so nothing is counted twice. Increments commute: no read-modify-write. Nothing here is
- * about one rollup: a new one is an entry in the registry. Readers: store/rollup-reads.ts.
+ * about one rollup: a new one is an entry in the registry. Readers: store/rollup-reads.ts. The same
+ * batch creates the row's Stripe outbox entry (store/outbox.ts), so what is reported to Stripe is
+ * exactly what the totals count.
  */
 import {
   FieldPath,
@@ -14,6 +16,7 @@ import {
   type DocumentSnapshot,
   type Firestore,
   type Transaction,
+  type WriteBatch,
 } from "firebase-admin/firestore";
 import type { LedgerRow } from "../domain/ledger";
 import { rollupsOf, SHARD_COLLECTION, type Deltas, type Rollup } from "../domain/rollups";
@@ -21,7 +24,9 @@ import { COLLECTIONS } from "../base/collections";
 import { isPlainMap } from "../base/maps";
 import { shardOf } from "../base/shard-of";
 import { isAlreadyExists, isNotFound } from "../errors";
+import { usageReportOf } from "../domain/usage-report";
 import { maximumOf, minimumOf } from "./bounds";
+import { outboxInto } from "./outbox";
 
 export type RollupOutcome = "applied" | "duplicate";
 
@@ -80,6 +85,12 @@ function targets(rowId: string, row: LedgerRow): Target[] {
 }
 
 const markerPath = (rowId: string) => `${COLLECTIONS.rollupMarkers}/${rowId}`;
+
+/** The row's outbox entry, when it is one Stripe is told of (domain/usage-report.ts). */
+function reportInto(writer: WriteBatch | Transaction, db: Firestore, rowId: string, row: LedgerRow): void {
+  const report = usageReportOf(rowId, row);
+  if (report) outboxInto(writer, db, report);
+}
 const markerFields = (row: LedgerRow) => ({ rolledUpAt: FieldValue.serverTimestamp(), agentId: row.agentId });
 
 function updateArgs(fields: Fields): [FieldPath, unknown, ...unknown[]] {
@@ -90,6 +101,7 @@ function updateArgs(fields: Fields): [FieldPath, unknown, ...unknown[]] {
 async function incrementExisting(db: Firestore, rowId: string, row: LedgerRow): Promise<void> {
   const batch = db.batch();
   batch.create(db.doc(markerPath(rowId)), markerFields(row));
+  reportInto(batch, db, rowId, row);
   for (const t of targets(rowId, row)) batch.update(db.doc(t.path), ...updateArgs(t.fields));
   await batch.commit();
 }
@@ -137,6 +149,7 @@ async function createMissing(db: Firestore, rowId: string, row: LedgerRow): Prom
     );
     if (marker.exists) return "duplicate";
     tx.create(markerRef, markerFields(row));
+    reportInto(tx, db, rowId, row);
     const createdAt = Timestamp.fromDate(new Date(row.timestamp));
     sharded.forEach((t, i) => {
       openMain(tx, docs[i], t, createdAt);

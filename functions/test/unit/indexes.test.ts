@@ -27,6 +27,38 @@ interface QueryShape {
 
 const QUERIES: QueryShape[] = [
   {
+    file: "functions/src/store/outbox.ts",
+    what: "the Stripe outbox's due entries",
+    collection: "billing_outbox",
+    equality: ["state"],
+    ordered: [["nextAttemptAt", "ASCENDING"]],
+    index: "composite",
+  },
+  {
+    file: "functions/src/store/outbox.ts",
+    what: "one owner's due entries in the Stripe outbox",
+    collection: "billing_outbox",
+    equality: ["state", "userId"],
+    ordered: [["nextAttemptAt", "ASCENDING"]],
+    index: "composite",
+  },
+  {
+    file: "functions/src/store/outbox.ts",
+    what: "outbox entries unsent for 30 days, not alarmed yet",
+    collection: "billing_outbox",
+    equality: ["state", "alarmed"],
+    ordered: [["timestamp", "ASCENDING"]],
+    index: "composite",
+  },
+  {
+    file: "functions/src/store/outbox.ts",
+    what: "one owner's outbox entries unsent for 30 days, not alarmed yet",
+    collection: "billing_outbox",
+    equality: ["state", "alarmed", "userId"],
+    ordered: [["timestamp", "ASCENDING"]],
+    index: "composite",
+  },
+  {
     file: "functions/src/store/statements.ts",
     what: "an owner's sealed statements",
     collection: "billing_statements",
