@@ -15,6 +15,8 @@
  *   account    one owner with 50 agents and 90 days of traffic (20,000+ rows; the busiest agent is
  *              history's, seeded once in a full run): the account overview's documents read and
  *              latency, and its totals equal to the ledger's sums
+ *   dispatch   usage sent to the local Stripe: exactly once through a storm of 429s and 503s,
+ *              throughput, lag, and test mode's pace held
  *
  * `npm run bench -- --group hot-agent` (repeatable) runs only the groups named (latency includes
  * documents, history includes analytics and export) and prints them without writing results.json.
@@ -22,6 +24,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { ACCOUNT_AGENTS, measureAccount } from "./bench/account";
+import { measureDispatch } from "./bench/dispatch";
 import { countDocuments, observedChanges, observedFigure } from "./bench/documents";
 import { requireEmulators, usersWithAgents, withoutBackendLogs, withTriggersDisabled } from "./bench/env";
 import { historyOwner, historyRange, seedHistory } from "./bench/history";
@@ -107,6 +110,10 @@ const GROUPS: Record<string, () => Promise<Figure[]>> = {
   account: async () => {
     step(`account: one owner with ${ACCOUNT_AGENTS} agents and 90 days of traffic, written and rolled up in-process (triggers off)`);
     return measureAccount(adminDb());
+  },
+  dispatch: async () => {
+    step("dispatch: 20 owners' billed usage sent to the local Stripe as meter events (rolled up in-process, triggers off)");
+    return measureDispatch(adminDb());
   },
 };
 

@@ -7,6 +7,7 @@
  */
 import type { BillingClient } from "../client/src";
 import { foldRollupShards } from "../functions/src/handlers/fold";
+import { sendDemoUsageToStripe } from "./demo-stripe";
 import { count } from "./cli-format";
 import { printAccountOverview, utcRange } from "./demo-account";
 import { agentApiInstructions, callThroughAgentApi, printEndUsers } from "./demo-agent-api";
@@ -92,6 +93,8 @@ async function history(client: BillingClient): Promise<void> {
   await printAccountOverview(client, utcRange(HISTORY_DAYS));
   heading("This month's statement under the demo plan (getStatement, listStatements)");
   await printStatement(client, monthOf(Date.now()));
+  heading("The billed usage sent to the local Stripe as meter events (dispatchStripeUsage)");
+  await sendDemoUsageToStripe();
 }
 
 /** Runs the demo against the running emulators, then prints how to call them. */

@@ -94,7 +94,12 @@ export function emulatorEnv(): NodeJS.ProcessEnv {
 function localSecrets(): Record<"AGENT_API_KEY" | "LEDGER_SIGNING_KEY" | "WEBHOOK_SIGNING_SECRET" | "STRIPE_SECRET_KEY", string> {
   const fresh = () => `local-${randomBytes(16).toString("hex")}`;
   // The local Stripe takes test-mode keys only.
-  const secrets = { AGENT_API_KEY: fresh(), LEDGER_SIGNING_KEY: fresh(), WEBHOOK_SIGNING_SECRET: fresh(), STRIPE_SECRET_KEY: `sk_test_${fresh()}` };
+  const secrets = {
+    AGENT_API_KEY: fresh(),
+    LEDGER_SIGNING_KEY: fresh(),
+    WEBHOOK_SIGNING_SECRET: fresh(),
+    STRIPE_SECRET_KEY: `sk_test_${fresh()}`,
+  };
   const lines = Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`);
   fs.writeFileSync(LOCAL_SECRETS_FILE, lines.join(""), { mode: 0o600 });
   return secrets;

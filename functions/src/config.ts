@@ -70,7 +70,8 @@ export const ALERT_ANOMALY_MIN_TOKENS = defineInt("ALERT_ANOMALY_MIN_TOKENS", {
 export const STRIPE_SECRET_KEY = defineSecret("STRIPE_SECRET_KEY");
 
 export const STRIPE_API_BASE_URL = defineString("STRIPE_API_BASE_URL", {
-  description: "Origin of the Stripe API: https://api.stripe.com, or the local Stripe-compatible server (http://127.0.0.1:12111) for the emulators.",
+  description:
+    "Origin of the Stripe API: https://api.stripe.com, or the local Stripe-compatible server (http://127.0.0.1:12111) for the emulators.",
 });
 
 export const STRIPE_METER_EVENT = defineString("STRIPE_METER_EVENT", {

@@ -6,7 +6,7 @@ import { ROOT } from "../local-env";
 
 /** One measured figure. `pass` is null for figures without a target (informational). */
 export interface Figure {
-  group: "latency" | "documents" | "hot-agent" | "rollup" | "analytics" | "export" | "account" | "tokens";
+  group: "latency" | "documents" | "hot-agent" | "rollup" | "analytics" | "export" | "account" | "dispatch" | "tokens";
   name: string;
   value: number | string;
   unit: string;

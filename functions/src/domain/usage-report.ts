@@ -49,7 +49,11 @@ export function usageReportOf(rowId: string, row: LedgerRow): UsageReport | null
 }
 
 /** The meter event's parameters, as `stripe.billing.meterEvents.create` takes them. */
-export function meterEventOf(report: Pick<UsageReport, "identifier" | "costMicros" | "timestampMs">, eventName: string, customerId: string) {
+export function meterEventOf(
+  report: Pick<UsageReport, "identifier" | "costMicros" | "timestampMs">,
+  eventName: string,
+  customerId: string,
+) {
   return {
     event_name: eventName,
     identifier: report.identifier,

@@ -9,7 +9,7 @@
  * - A 429, a 5xx or a lost answer puts the entry back with backoff and stops that customer's queue
  *   for this run; a duplicate identifier (an earlier send whose answer was lost) counts as sent; any
  *   other refusal fails the entry for good with a billing failure, which the alert scheduler reports.
- * - Entries still unsent 30 days after their message raise an alarm (a billing failure) once.
+ * - Entries still unsent after a run, 30 days after their message, raise an alarm (a billing failure) once.
  * A run that dies mid-way leaves at most one call per customer unanswered; the next run resends it
  * under the same identifier and Stripe refuses it as a duplicate.
  */
@@ -169,16 +169,17 @@ export async function dispatchUsage(deps: DispatchDeps): Promise<DispatchSummary
   const summary = emptySummary();
   if (!(await outbox.takeDispatchLease(deps.db, runId, startedAt, DISPATCH_LEASE_MS))) return { ...summary, skipped: true };
   try {
-    for (const entry of await outbox.unalarmedBefore(deps.db, startedAt - UNSENT_ALARM_AGE_MS, maxEvents, deps.owners)) {
-      await outbox.raiseUnsentAlarm(deps.db, entry, startedAt);
-      summary.alarmed++;
-    }
     const due = await outbox.dueEntries(deps.db, startedAt, maxEvents, deps.owners);
     summary.due = due.length;
     const byOwner = new Map<string, outbox.OutboxEntry[]>();
     for (const entry of due) (byOwner.get(entry.userId) ?? byOwner.set(entry.userId, []).get(entry.userId)!).push(entry);
     const ctx: RunContext = { summary, pace: pacer(deps.eventsPerSecond), deadline: performance.now() + budgetMs };
     await mapWithConcurrency([...byOwner.values()], concurrency, (entries) => dispatchOwner(deps, entries, ctx));
+    // What this run could not send and is 30 days old: alarmed once, after the run had its try.
+    for (const entry of await outbox.unalarmedBefore(deps.db, startedAt - UNSENT_ALARM_AGE_MS, maxEvents, deps.owners)) {
+      await outbox.raiseUnsentAlarm(deps.db, entry, startedAt);
+      summary.alarmed++;
+    }
     return summary;
   } finally {
     await outbox.releaseDispatchLease(deps.db, runId);

@@ -70,6 +70,7 @@ const CLOSED_COLLECTIONS = [
   "billing_alert_runs",
   "billing_rate_limits",
   "billing_outbox",
+  "billing_dispatch_runs",
   // An agent API key's document holds its secret's hash: its owner lists it through listAgentApiKeys, never reads it.
   "agent_api_keys",
   "mail",

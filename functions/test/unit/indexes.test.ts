@@ -27,6 +27,14 @@ interface QueryShape {
 
 const QUERIES: QueryShape[] = [
   {
+    file: "scripts/demo-stripe.ts",
+    what: "the demo owner's outbox entries",
+    collection: "billing_outbox",
+    equality: ["userId"],
+    ordered: [],
+    index: "automatic",
+  },
+  {
     file: "functions/src/store/outbox.ts",
     what: "the Stripe outbox's due entries",
     collection: "billing_outbox",
