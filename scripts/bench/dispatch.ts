@@ -98,11 +98,17 @@ export async function measureDispatch(db: Firestore): Promise<Figure[]> {
 
   // 2. Through a storm: 429s, then 503s, the clock moved past each backoff between runs.
   const stormy = await seedOwners(db, OWNERS, ROWS_PER_OWNER, `${run}-storm`);
+  // Their customers exist already, so every faulted answer is a meter event's.
+  for (const uid of stormy.uids) {
+    const customer = await stripe.customers.create({ metadata: { firebaseUID: uid } });
+    await db.doc(`${COLLECTIONS.accounts}/${uid}`).set({ userId: uid, stripeCustomerId: customer.id });
+  }
   const faultedBefore = await faultedSoFar();
-  await control("faults", { status: 429, count: 40 });
+  await control("faults", { status: 429, count: 20 });
   const runs: DispatchSummary[] = [];
   let offset = 0;
   for (let i = 0; i < 30; i++) {
+    // The first run meets one 429 per customer (its queue stops there); the second, one 503 each.
     if (i === 1) await control("faults", { status: 503, count: 20 });
     const summary = await dispatch(stormy.uids, 1_000, () => Date.now() + offset);
     runs.push(summary);

@@ -86,6 +86,8 @@ export function verdictOf(err: StripeErrorLike): Exclude<SendVerdict, "sent"> {
   const status = err.statusCode;
   if (status === 400 && (DUPLICATE.test(err.message ?? "") || err.code === "resource_already_exists")) return "duplicate";
   if (status === undefined || status === 401 || status === 403 || status === 409 || status === 429 || status >= 500) return "retry";
+  // A rate limit however it is answered (the SDK makes any `rate_limit` code a StripeRateLimitError).
+  if (err.code === "rate_limit" || err.type === "StripeRateLimitError") return "retry";
   return "invalid";
 }
 

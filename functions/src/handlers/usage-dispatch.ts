@@ -174,12 +174,18 @@ export async function dispatchUsage(deps: DispatchDeps): Promise<DispatchSummary
     const byOwner = new Map<string, outbox.OutboxEntry[]>();
     for (const entry of due) (byOwner.get(entry.userId) ?? byOwner.set(entry.userId, []).get(entry.userId)!).push(entry);
     const ctx: RunContext = { summary, pace: pacer(deps.eventsPerSecond), deadline: performance.now() + budgetMs };
-    await mapWithConcurrency([...byOwner.values()], concurrency, (entries) => dispatchOwner(deps, entries, ctx));
+    // Every owner's queue runs to its end before the lease is let go, even when one of them fails:
+    // a queue still sending after the release could overlap the next run's.
+    const errors: unknown[] = [];
+    await mapWithConcurrency([...byOwner.values()], concurrency, (entries) =>
+      dispatchOwner(deps, entries, ctx).catch((err) => errors.push(err)),
+    );
     // What this run could not send and is 30 days old: alarmed once, after the run had its try.
     for (const entry of await outbox.unalarmedBefore(deps.db, startedAt - UNSENT_ALARM_AGE_MS, maxEvents, deps.owners)) {
-      await outbox.raiseUnsentAlarm(deps.db, entry, startedAt);
+      await outbox.raiseUnsentAlarm(deps.db, entry, deps.now());
       summary.alarmed++;
     }
+    if (errors.length) throw errors[0];
     return summary;
   } finally {
     await outbox.releaseDispatchLease(deps.db, runId);

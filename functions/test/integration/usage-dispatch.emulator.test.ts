@@ -174,6 +174,9 @@ describe("the dispatcher", () => {
 
   it("rides out a storm of 429s and 5xx with backoff, and every row reaches Stripe exactly once", async () => {
     const { uid, billed } = await ownerWithRows("storm", 6);
+    // The customer exists already, so every faulted answer is a meter event's.
+    const customer = await stripe.customers.create({ metadata: { firebaseUID: uid } });
+    await db.doc(`billing_accounts/${uid}`).set({ userId: uid, stripeCustomerId: customer.id });
     const start = Date.now();
     const faultedBefore = (await control<{ faulted: number }>("meter_events")).faulted;
     await control("faults", { status: 429, count: 2 });
@@ -192,10 +195,12 @@ describe("the dispatcher", () => {
     // Each fault was one retry, none more: 2 × 429 and 3 × 503.
     expect(first.retried + second.retried + runs.reduce((s, r) => s + r.retried, 0)).toBe(5);
     expect((await control<{ faulted: number }>("meter_events")).faulted - faultedBefore).toBe(5);
-    const side = await stripeSide(await customerOf(uid));
+    const side = await stripeSide(customer.id);
     expectExactlyTheLedger(side.received, billed);
     expect(side.deduplicated).toBe(0);
-    expect((await outboxOf(uid)).every((e) => e.state === "sent")).toBe(true);
+    const entries = await outboxOf(uid);
+    expect(entries.every((e) => e.state === "sent")).toBe(true);
+    expect(entries.reduce((s, e) => s + e.attempts, 0)).toBe(billed.length + 5);
   });
 
   it("keeps one call in flight per customer, with two owners' queues in one run", async () => {

@@ -68,6 +68,7 @@ describe("verdictOf", () => {
     [{ statusCode: 400, message: "An event already exists with identifier r1." }, "duplicate"],
     [{ statusCode: 400, message: "other words", code: "resource_already_exists" }, "duplicate"],
     [{ statusCode: 429, message: "Too many requests" }, "retry"],
+    [{ statusCode: 400, message: "Too many concurrent requests", code: "rate_limit", type: "StripeRateLimitError" }, "retry"],
     [{ statusCode: 500, message: "boom" }, "retry"],
     [{ statusCode: 503, message: "unavailable" }, "retry"],
     [{ statusCode: undefined, message: "connection reset", type: "StripeConnectionError" }, "retry"],
