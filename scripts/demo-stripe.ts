@@ -5,26 +5,19 @@
  */
 import { COLLECTIONS } from "../functions/src/base/collections";
 import { dispatchUsage } from "../functions/src/handlers/usage-dispatch";
-import { stripeClient } from "../functions/src/stripe/client";
-import { ensureUsageMeter } from "../functions/src/stripe/meter";
-import type { ReceivedMeterEvent } from "./local-stripe";
 import { count, table, usd } from "./cli-format";
 import { DEMO } from "./demo-setup";
-import { adminDb, localStripeUrl } from "./local-env";
-
-/** The event name functions/.env gives the deployed dispatcher. */
-const METER_EVENT = "agent_billing_cost_micros";
+import { adminDb } from "./local-env";
+import { localStripe, METER_EVENT, receivedFor } from "./stripe-received";
 
 export async function sendDemoUsageToStripe(): Promise<void> {
   const db = adminDb();
   // The harness's random test-mode key (functions/.secret.local); the local Stripe takes any sk_test_ key.
-  const stripe = stripeClient({ apiKey: process.env.STRIPE_SECRET_KEY ?? "sk_test_demo", baseUrl: localStripeUrl() });
-  await ensureUsageMeter(stripe, METER_EVENT);
+  const stripe = await localStripe();
   const run = await dispatchUsage({ db, stripe, meterEventName: METER_EVENT, now: Date.now, eventsPerSecond: 200, owners: [DEMO.uid] });
   const entries = (await db.collection(COLLECTIONS.outbox).where("userId", "==", DEMO.uid).get()).docs.map((d) => d.data());
   const customer = (await db.doc(`${COLLECTIONS.accounts}/${DEMO.uid}`).get()).get("stripeCustomerId") as string;
-  const res = await fetch(`${localStripeUrl()}/_control/meter_events`);
-  const received = ((await res.json()) as { received: ReceivedMeterEvent[] }).received.filter((e) => e.customer === customer);
+  const received = await receivedFor(db, [DEMO.uid]);
   const sum = (values: number[]) => values.reduce((s, v) => s + v, 0);
   console.log(
     `  one dispatcher run: ${count(run.sent)} meter events sent, ${run.retried} to retry, ${run.failed} refused, customer ${customer}`,

@@ -1,7 +1,8 @@
 /**
  * `npm run reconcile [-- --agent ID | --owner UID] [--page-size N] [--project ID]`: recomputes every
  * rollup of the registry (functions/src/domain/rollups.ts: summary, daily buckets, sessions, owners'
- * account days, end users' days) from the ledger, page by page: all of it, one owner's rows and documents (--owner),
+ * account days, end users' days) and the Stripe outbox (one entry per billed production row, with its
+ * cost) from the ledger, page by page: all of it, one owner's rows and documents (--owner),
  * or one agent's (--agent: its rollups, not the account days, which span agents); and prints the drift per agent and field. Exits 1 on any drift, 0 when every total equals
  * the sum of its ledger rows. A sharded rollup's stored total is what every reader sees: its main
  * document plus its open shards (functions/src/store/rollup-reads.ts), so a drift in a shard is
@@ -16,6 +17,7 @@ import { FieldPath, getFirestore, type Firestore, type Query } from "firebase-ad
 import type { LedgerRow } from "../functions/src/domain/ledger";
 import { addDeltas, ROLLUPS, rollupsOf, type Deltas, type Rollup } from "../functions/src/domain/rollups";
 import { rowProblem } from "../functions/src/domain/ledger-schema";
+import { usageReportOf, type UsageReport } from "../functions/src/domain/usage-report";
 import { COLLECTIONS } from "../functions/src/base/collections";
 import { isPlainMap } from "../functions/src/base/maps";
 import { queryRollupDocs } from "../functions/src/store/rollup-reads";
@@ -48,6 +50,8 @@ function leaves(value: unknown, prefix = ""): Map<string, number> {
 interface Expected {
   /** Per rollup of the registry, the sums of its documents' deltas by document id. */
   totals: Map<Rollup, Totals>;
+  /** The Stripe outbox's entries the rows make (domain/usage-report.ts): row id → its report. */
+  reports: Map<string, UsageReport>;
   rows: number;
   refused: string[];
 }
@@ -67,7 +71,7 @@ function scoped(query: Query, scope: Scope): Query {
 
 /** Reads the ledger in pages of `pageSize` (ordered by document id) and sums what each row adds. */
 async function sumLedger(db: Firestore, key: string, scope: Scope, pageSize: number, onPage: (rows: number) => void): Promise<Expected> {
-  const e: Expected = { totals: new Map(ROLLUPS.map((rollup) => [rollup, new Map()])), rows: 0, refused: [] };
+  const e: Expected = { totals: new Map(ROLLUPS.map((rollup) => [rollup, new Map()])), reports: new Map(), rows: 0, refused: [] };
   const add = (totals: Totals, id: string, delta: Deltas) => addDeltas(totals.get(id) ?? totals.set(id, {}).get(id)!, delta);
   let query: Query = scoped(db.collection(COLLECTIONS.ledger), scope);
   query = query.orderBy(FieldPath.documentId()).limit(pageSize);
@@ -80,6 +84,8 @@ async function sumLedger(db: Firestore, key: string, scope: Scope, pageSize: num
       }
       const row = doc.data() as LedgerRow;
       for (const rollup of rollupsOf(row)) add(e.totals.get(rollup)!, rollup.docId(row), rollup.deltas(row));
+      const report = usageReportOf(doc.id, row);
+      if (report) e.reports.set(doc.id, report);
     }
     e.rows += page.size;
     onPage(e.rows);
@@ -104,7 +110,23 @@ async function compare(db: Firestore, rollup: Rollup, expected: Totals, scope: Q
   return drifts;
 }
 
-/** Every drift between the rollups and the ledger, for one agent, one owner or all. */
+/**
+ * The Stripe outbox against the ledger: one entry per reported row, with the row's cost, and no
+ * entry without its row (an entry's state is the dispatcher's, not compared).
+ */
+async function compareOutbox(expected: Map<string, UsageReport>, scope: Query): Promise<Drift[]> {
+  const stored = new Map((await scope.get()).docs.map((d) => [d.id, d.data()]));
+  const drifts: Drift[] = [];
+  for (const id of new Set([...expected.keys(), ...stored.keys()])) {
+    const want = expected.get(id)?.costMicros ?? 0;
+    const have = stored.get(id)?.costMicros ?? 0;
+    const agentId = expected.get(id)?.agentId ?? stored.get(id)?.agentId;
+    if (want !== have) drifts.push({ agentId, doc: `${COLLECTIONS.outbox}/${id}`, field: "costMicros", ledger: want, stored: have });
+  }
+  return drifts;
+}
+
+/** Every drift between the rollups (and the Stripe outbox) and the ledger, for one agent, one owner or all. */
 export async function reconcile(
   db: Firestore,
   options: Scope & { signingKey: string; pageSize: number; onPage?: (rows: number) => void },
@@ -116,6 +138,7 @@ export async function reconcile(
     if (options.agentId && rollup.scope === "owner") continue;
     drifts.push(...(await compare(db, rollup, totals, scoped(db.collection(rollup.collection), options))));
   }
+  drifts.push(...(await compareOutbox(e.reports, scoped(db.collection(COLLECTIONS.outbox), options))));
   return { drifts, rows: e.rows, refused: e.refused };
 }
 

@@ -15,9 +15,11 @@
  *   wrongly billed a message the client was told was refused or failed, with a row
  *   double-billed  ledger rows beyond one per message sent
  *   over limit     the limited agent's spend above its daily limit
- *   drift          fields where a total differs from the sum of its rows (npm run reconcile)
+ *   drift          fields where a total (or the Stripe outbox) differs from its rows (npm run reconcile)
+ *   Stripe         after one dispatcher run, billed rows the local Stripe did not receive exactly
+ *                  once with their cost (and events of no row)
  *
- * The targets of those five are 0; the run exits 1 otherwise. Messages whose request died (the
+ * The targets of those six are 0; the run exits 1 otherwise. Messages whose request died (the
  * client got no answer) are counted apart ("no answer"): billed once or not at all, never twice.
  */
 import { randomUUID } from "node:crypto";
@@ -28,6 +30,9 @@ import { COLLECTIONS } from "../functions/src/base/collections";
 import { mapWithConcurrency } from "../functions/src/base/pool";
 import { CLAIM_TTL_MS } from "../functions/src/config";
 import { ledgerId } from "../functions/src/domain/ids";
+import type { LedgerRow } from "../functions/src/domain/ledger";
+import { usageReportOf } from "../functions/src/domain/usage-report";
+import { dispatchUsage } from "../functions/src/handlers/usage-dispatch";
 import { releaseAbandonedClaims } from "../functions/src/store/claim-sweep";
 import { readSpend } from "../functions/src/store/spend";
 import { listenerPid, workerPids } from "./bench/env";
@@ -35,6 +40,7 @@ import { count, table } from "./cli-format";
 import { adminDb, connectedWebApp, localSigningKey, PORTS, seedAgent, signUpWebUser } from "./local-env";
 import { reconcile } from "./reconcile";
 import { seededRandom } from "./seed-traffic";
+import { localStripe, METER_EVENT, notExactlyOnce, receivedFor } from "./stripe-received";
 
 const CONCURRENCY = 8;
 /** The limited agent's daily limit, in µ$: about 3 of its messages at worst case (6,630 µ$ each), so some are refused. */
@@ -161,13 +167,24 @@ async function freezeFirestore(at: number): Promise<number> {
 }
 
 /** The ledger rows of `agentIds`, by id. */
-async function rowsOf(db: Firestore, agentIds: string[]): Promise<Map<string, { costMicros: number; billable: boolean }>> {
-  const rows = new Map<string, { costMicros: number; billable: boolean }>();
+async function rowsOf(db: Firestore, agentIds: string[]): Promise<Map<string, LedgerRow>> {
+  const rows = new Map<string, LedgerRow>();
   for (const agentId of agentIds) {
     const snap = await db.collection(COLLECTIONS.ledger).where("agentId", "==", agentId).get();
-    for (const d of snap.docs) rows.set(d.id, { costMicros: d.get("costMicros") as number, billable: d.get("billable") as boolean });
+    for (const d of snap.docs) rows.set(d.id, d.data() as LedgerRow);
   }
   return rows;
+}
+
+/**
+ * The dispatcher's run as the scheduler makes it, once everything has settled, for the soak's
+ * owners; then how far what the local Stripe received is from each billed row once.
+ */
+async function sentToStripe(db: Firestore, uids: string[], rows: Map<string, LedgerRow>): Promise<number> {
+  const stripe = await localStripe();
+  await dispatchUsage({ db, stripe, meterEventName: METER_EVENT, now: Date.now, eventsPerSecond: 200, owners: uids });
+  const expected = new Map([...rows].flatMap(([id, row]) => (usageReportOf(id, row) ? [[id, row.costMicros] as const] : [])));
+  return notExactlyOnce(await receivedFor(db, uids), expected);
 }
 
 /** Reconciles each owner (their agents and account days) until nothing drifts (the rollups may still be landing) or 90 s pass. */
@@ -226,6 +243,11 @@ async function main(): Promise<number> {
     owners.map((o) => o.uid),
   );
   const rows = await rowsOf(db, agentIds);
+  const stripeOff = await sentToStripe(
+    db,
+    owners.map((o) => o.uid),
+    rows,
+  );
   const messages = new Map<string, Sent[]>();
   for (const s of sent) {
     const id = ledgerId(s.agentId, s.conversationId, s.messageId);
@@ -263,7 +285,8 @@ async function main(): Promise<number> {
     ["wrongly billed", wronglyBilled, "0"],
     ["double-billed", doubleBilled, "0"],
     ["limited agents over their limit", overLimit, "0"],
-    ["drift (fields)", drift, "0"],
+    ["drift (fields, the Stripe outbox included)", drift, "0"],
+    ["billed rows not sent to Stripe exactly once", stripeOff, "0"],
   ];
   console.log(
     `\n${table(

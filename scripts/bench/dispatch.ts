@@ -15,11 +15,9 @@ import { randomUUID } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import { COLLECTIONS } from "../../functions/src/base/collections";
 import { dispatchUsage, type DispatchSummary } from "../../functions/src/handlers/usage-dispatch";
-import { stripeClient } from "../../functions/src/stripe/client";
-import { ensureUsageMeter } from "../../functions/src/stripe/meter";
-import type { ReceivedMeterEvent } from "../local-stripe";
 import { localSigningKey, localStripeUrl } from "../local-env";
 import { ledgerRowOf, seededRandom, type SeedRow } from "../seed-traffic";
+import { localStripe, METER_EVENT, notExactlyOnce, receivedFor } from "../stripe-received";
 import { withoutBackendLogs, withTriggersDisabled } from "./env";
 import type { Figure } from "./report";
 import { seedRows } from "./seed-ledger";
@@ -27,7 +25,6 @@ import { percentile } from "./stats";
 
 const OWNERS = 20;
 const ROWS_PER_OWNER = 50;
-const EVENT = "agent_billing_cost_micros";
 const HOUR_MS = 60 * 60_000;
 
 /** Fresh owners and their billed rows, written and rolled up (so in the outbox). */
@@ -62,32 +59,22 @@ async function seedOwners(db: Firestore, owners: number, perOwner: number, run: 
   return { uids, rows };
 }
 
-async function received(): Promise<ReceivedMeterEvent[]> {
-  const res = await fetch(`${localStripeUrl()}/_control/meter_events`);
-  return ((await res.json()) as { received: ReceivedMeterEvent[] }).received;
-}
-
 const control = (path: string, body: unknown) =>
   fetch(`${localStripeUrl()}/_control/${path}`, { method: "POST", body: JSON.stringify(body) });
 
 /** Each row once, value for value, among what the owners' customers received. */
 async function exactlyOnce(db: Firestore, uids: string[], rows: SeedRow[]): Promise<{ ok: boolean; received: number }> {
-  const accounts = await db.getAll(...uids.map((uid) => db.doc(`${COLLECTIONS.accounts}/${uid}`)));
-  const customers = new Set(accounts.map((a) => a.get("stripeCustomerId") as string));
-  const mine = (await received()).filter((e) => customers.has(e.customer));
-  const byId = new Map(mine.map((e) => [e.identifier, e.value]));
-  const ok = mine.length === rows.length && byId.size === rows.length && rows.every((r) => byId.get(r.id) === r.row.costMicros);
-  return { ok, received: mine.length };
+  const received = await receivedFor(db, uids);
+  return { ok: notExactlyOnce(received, new Map(rows.map((r) => [r.id, r.row.costMicros]))) === 0, received: received.length };
 }
 
 const faultedSoFar = async () => ((await (await fetch(`${localStripeUrl()}/_control/meter_events`)).json()) as { faulted: number }).faulted;
 
 export async function measureDispatch(db: Firestore): Promise<Figure[]> {
   const run = randomUUID().slice(0, 8);
-  const stripe = stripeClient({ apiKey: process.env.STRIPE_SECRET_KEY ?? "sk_test_bench", baseUrl: localStripeUrl() });
-  await ensureUsageMeter(stripe, EVENT);
+  const stripe = await localStripe();
   const dispatch = (owners: string[], eventsPerSecond: number, now: () => number = Date.now) =>
-    dispatchUsage({ db, stripe, meterEventName: EVENT, now, eventsPerSecond, owners });
+    dispatchUsage({ db, stripe, meterEventName: METER_EVENT, now, eventsPerSecond, owners });
 
   // 1. Live mode's pace, nothing in the way: throughput and lag.
   const clean = await seedOwners(db, OWNERS, ROWS_PER_OWNER, run);

@@ -49,3 +49,23 @@ it("reports no drift after traffic, and the corrupted fields after corruption", 
   expect(drifted.out).toMatch(/development\.messages: ledger 1, stored 3 \(off by 2\)/);
   expect(drifted.out).toContain("DRIFT in 2 field(s)");
 });
+
+it("checks the Stripe outbox against the ledger: an entry lost or altered is drift", async () => {
+  const db = adminDb();
+  const owner = await createUser("reconcile-outbox");
+  const agentId = await seedAgent(owner.uid);
+  const rows = [];
+  for (const prompt of [100, 200, 300]) rows.push(await writeLedgerRow(db, { agentId, userId: owner.uid, prompt }, signingKey()));
+  await waitFor(async () => (await summaryTotals(db, agentId)).totalMessages === 3, "rollup");
+  expect(reconcile("--owner", owner.uid).out).toContain("no drift");
+
+  await db.doc(`billing_outbox/${rows[0].id}`).delete();
+  await db.doc(`billing_outbox/${rows[1].id}`).update({ costMicros: FieldValue.increment(5) });
+  const drifted = reconcile("--owner", owner.uid);
+  expect(drifted.status).toBe(1);
+  expect(drifted.out).toContain(`billing_outbox/${rows[0].id}  costMicros: ledger ${rows[0].row.costMicros}, stored 0`);
+  expect(drifted.out).toContain(
+    `billing_outbox/${rows[1].id}  costMicros: ledger ${rows[1].row.costMicros}, stored ${rows[1].row.costMicros + 5} (off by 5)`,
+  );
+  expect(drifted.out).toContain("DRIFT in 2 field(s)");
+});
