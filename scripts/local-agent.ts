@@ -18,6 +18,7 @@
  */
 import * as http from "node:http";
 import { countChatTokens, countTextTokens, truncateToTokens, type ChatTurn } from "../functions/src/domain/tokens";
+import { listenLocal, readBody, runAlone, sendJson } from "./local-http";
 
 export const LOCAL_AGENT_PORT = 4010;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -150,12 +151,6 @@ function chunksOf(answer: string): string[] {
 let requestCount = 0;
 let completionCount = 0;
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
 function sendError(
   res: http.ServerResponse,
   status: number,
@@ -167,25 +162,17 @@ function sendError(
   sendJson(res, status, { error: { message, type, param, code } });
 }
 
-async function readBody(req: http.IncomingMessage): Promise<unknown> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of req) {
-    size += (part as Buffer).length;
-    // Past the limit keep reading (and dropping) the body: leaving the loop early destroys the
-    // request and its socket, and the client would then often see ECONNRESET instead of the 413.
-    if (size <= MAX_BODY_BYTES) parts.push(part as Buffer);
-  }
-  if (size > MAX_BODY_BYTES) throw new BadRequest("Request body too large.", null, 413);
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const text = await readBody(req, MAX_BODY_BYTES, () => new BadRequest("Request body too large.", null, 413));
   try {
-    return JSON.parse(Buffer.concat(parts).toString("utf8"));
+    return JSON.parse(text);
   } catch {
     throw new BadRequest("We could not parse the JSON body of your request.", null);
   }
 }
 
 async function handleCompletion(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const chat = parseChatRequest(await readBody(req));
+  const chat = parseChatRequest(await readJson(req));
   completionCount++;
   const lastUser = [...chat.messages].reverse().find((m) => m.role === "user")?.content ?? "";
   const markers = parseMarkers(lastUser);
@@ -252,29 +239,17 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse, apiKey
 
 /** Starts the local agent; resolves once it listens. */
 export function startLocalAgent(port = LOCAL_AGENT_PORT, apiKey?: string): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    route(req, res, apiKey).catch((err: unknown) => {
-      if (res.headersSent) return res.destroy();
+  return listenLocal(
+    port,
+    (req, res) => route(req, res, apiKey),
+    (res, err) => {
       if (err instanceof BadRequest) return sendError(res, err.status, err.message, err.param);
       sendError(res, 500, "Local agent internal error.", null, "server_error");
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
+    },
+  );
 }
 
 if (require.main === module) {
   const port = Number(process.env.LOCAL_AGENT_PORT ?? LOCAL_AGENT_PORT);
-  startLocalAgent(port, process.env.LOCAL_AGENT_API_KEY || undefined).then(
-    () => console.log(`local agent listening on http://127.0.0.1:${port}/v1`),
-    (err: Error) => {
-      console.error(`local agent could not listen on 127.0.0.1:${port}: ${err.message}`);
-      process.exit(1);
-    },
-  );
-  const stop = () => process.exit(0);
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  runAlone("local agent", port, () => startLocalAgent(port, process.env.LOCAL_AGENT_API_KEY || undefined), `http://127.0.0.1:${port}/v1`);
 }

@@ -27,6 +27,7 @@
  * Run alone with `npm run stripe`; the emulator harness starts it beside the local agent.
  */
 import * as http from "node:http";
+import { listenLocal, readBody, runAlone, sendJson as sendJsonWith } from "./local-http";
 
 export const LOCAL_STRIPE_PORT = 12111;
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -230,30 +231,15 @@ async function createMeterEvent(state: State, form: Form, now: () => number) {
   }
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const data = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(data),
-    "request-id": `req_local_${Date.now()}`,
-    ...headers,
-  });
-  res.end(data);
-}
+/** Every answer carries a `request-id`, as Stripe's do. */
+const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+  sendJsonWith(res, status, body, { "request-id": `req_local_${Date.now()}`, ...headers });
 
 const sendError = (res: http.ServerResponse, err: StripeApiError) =>
   sendJson(res, err.status, { error: { type: err.type, message: err.message, param: err.param, code: err.code } }, err.headers);
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of req) {
-    size += (part as Buffer).length;
-    if (size <= MAX_BODY_BYTES) parts.push(part as Buffer);
-  }
-  if (size > MAX_BODY_BYTES) throw new StripeApiError(413, "Request body too large.");
-  return Buffer.concat(parts).toString("utf8");
-}
+const readRequestBody = (req: http.IncomingMessage) =>
+  readBody(req, MAX_BODY_BYTES, () => new StripeApiError(413, "Request body too large."));
 
 function checkKey(req: http.IncomingMessage): void {
   const key = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1];
@@ -287,7 +273,7 @@ async function handleApi(
   path: string,
   now: () => number,
 ): Promise<void> {
-  const body = await readBody(req);
+  const body = await readRequestBody(req);
   if (state.faults.count > 0) {
     state.faults.count--;
     state.faulted++;
@@ -336,7 +322,7 @@ async function control(state: State, req: http.IncomingMessage, res: http.Server
       concurrentRefused: state.concurrentRefused,
     });
   }
-  const body = req.method === "POST" ? (JSON.parse((await readBody(req)) || "{}") as Record<string, unknown>) : {};
+  const body = req.method === "POST" ? (JSON.parse((await readRequestBody(req)) || "{}") as Record<string, unknown>) : {};
   if (req.method === "POST" && path === "/_control/faults") {
     const status = Number(body.status);
     const count = Number(body.count);
@@ -361,32 +347,26 @@ async function control(state: State, req: http.IncomingMessage, res: http.Server
 export function startLocalStripe(options: LocalStripeOptions = {}): Promise<http.Server> {
   const state = new State();
   const now = options.now ?? Date.now;
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    const handled = path.startsWith("/_control/") ? control(state, req, res, path) : handleApi(state, req, res, path, now);
-    handled.catch((err: unknown) => {
-      if (res.headersSent) return res.destroy();
+  return listenLocal(
+    options.port ?? LOCAL_STRIPE_PORT,
+    (req, res) => {
+      const path = (req.url ?? "/").split("?")[0];
+      return path.startsWith("/_control/") ? control(state, req, res, path) : handleApi(state, req, res, path, now);
+    },
+    (res, err) => {
       if (err instanceof StripeApiError) return sendError(res, err);
       if (err instanceof SyntaxError) return sendError(res, new StripeApiError(400, "Control bodies are JSON."));
       sendError(res, new StripeApiError(500, "Local Stripe internal error.", "api_error"));
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? LOCAL_STRIPE_PORT, "127.0.0.1", () => resolve(server));
-  });
+    },
+  );
 }
 
 if (require.main === module) {
   const port = Number(process.env.LOCAL_STRIPE_PORT ?? LOCAL_STRIPE_PORT);
-  startLocalStripe({ port }).then(
-    () => console.log(`local Stripe listening on http://127.0.0.1:${port} (stripe SDK: host 127.0.0.1, port ${port}, protocol http)`),
-    (err: Error) => {
-      console.error(`local Stripe could not listen on 127.0.0.1:${port}: ${err.message}`);
-      process.exit(1);
-    },
+  runAlone(
+    "local Stripe",
+    port,
+    () => startLocalStripe({ port }),
+    `http://127.0.0.1:${port} (stripe SDK: host 127.0.0.1, port ${port}, protocol http)`,
   );
-  const stop = () => process.exit(0);
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
 }

@@ -72,10 +72,16 @@ export interface InsightContext {
   book: PriceBook;
 }
 
-/** Micros as dollars to the cent, rounded half up in integers (no float on the way). */
-function usd(micros: number): string {
-  const cents = Number(divRoundHalfUp(BigInt(Math.abs(micros)), 10_000n));
-  return `${micros < 0 ? "-" : ""}$${Math.floor(cents / 100).toLocaleString("en-US")}.${String(cents % 100).padStart(2, "0")}`;
+/**
+ * Micros as dollars to the cent, rounded half up in integers (no float on the way). An amount under
+ * a cent (but not zero) is shown exactly, to the micro ("$0.004213"), so it never reads as $0.00.
+ */
+export function usd(micros: number): string {
+  const sign = micros < 0 ? "-" : "";
+  const abs = Math.abs(micros);
+  if (abs > 0 && abs < 10_000) return `${sign}$0.${String(BigInt(abs)).padStart(6, "0").replace(/0+$/, "")}`;
+  const cents = Number(divRoundHalfUp(BigInt(abs), 10_000n));
+  return `${sign}$${Math.floor(cents / 100).toLocaleString("en-US")}.${String(cents % 100).padStart(2, "0")}`;
 }
 const label = (a: AgentFigures) => (a.name ? `"${a.name}"` : a.agentId);
 

@@ -5,7 +5,9 @@
  */
 import type { Firestore } from "firebase-admin/firestore";
 import type { EndUserUsageItem, EndUserUsageRequest, EndUserUsageResponse } from "../contract/agent-api";
+import { COLLECTIONS } from "../base/collections";
 import { localDay } from "../base/periods";
+import { addModes, emptyModes, readDayUsage, type ModeTotals } from "../domain/analytics";
 import { agentTimezone, loadOwnedAgent } from "../store/agents";
 import { readEndUserDays } from "../store/end-users";
 
@@ -19,26 +21,24 @@ export async function handleEndUserUsage(db: Firestore, uid: string, req: EndUse
   const from = req.from ?? `${to.slice(0, 8)}01`;
   const days = await readEndUserDays(db, { agentId: req.agentId, userId: uid, from, to }, MAX_END_USER_DAYS_READ + 1);
   const truncated = days.length > MAX_END_USER_DAYS_READ;
-  const byUser = new Map<string, EndUserUsageItem>();
+  const byUser = new Map<string, { endUser: string; endUserHash: string; totals: ModeTotals }>();
   for (const day of days.slice(0, MAX_END_USER_DAYS_READ)) {
-    const item = byUser.get(day.endUserHash) ?? {
-      endUser: day.endUser,
-      endUserHash: day.endUserHash,
-      messages: 0,
-      promptTokens: 0,
-      completionTokens: 0,
-      totalTokens: 0,
-      costMicros: 0,
-    };
-    const p = day.production ?? {};
-    item.messages += p.messages ?? 0;
-    item.promptTokens += p.promptTokens ?? 0;
-    item.completionTokens += p.completionTokens ?? 0;
-    item.totalTokens += p.totalTokens ?? 0;
-    item.costMicros += p.costMicros ?? 0;
-    byUser.set(day.endUserHash, item);
+    const user = byUser.get(day.endUserHash) ?? { endUser: day.endUser, endUserHash: day.endUserHash, totals: emptyModes() };
+    // Validated as every daily bucket is (a corrupt figure throws rather than enter a total), and summed exactly.
+    addModes(user.totals, readDayUsage(day.day, day, COLLECTIONS.endUserDaily));
+    byUser.set(day.endUserHash, user);
   }
-  const items = [...byUser.values()].sort((a, b) => b.costMicros - a.costMicros || (a.endUserHash < b.endUserHash ? -1 : 1));
+  const items = [...byUser.values()]
+    .map(({ endUser, endUserHash, totals: { production: p } }): EndUserUsageItem => ({
+      endUser,
+      endUserHash,
+      messages: p.messages,
+      promptTokens: p.promptTokens,
+      completionTokens: p.completionTokens,
+      totalTokens: p.totalTokens,
+      costMicros: p.costMicros,
+    }))
+    .sort((a, b) => b.costMicros - a.costMicros || (a.endUserHash < b.endUserHash ? -1 : 1));
   const totals = {
     endUsers: items.length,
     messages: items.reduce((n, i) => n + i.messages, 0),

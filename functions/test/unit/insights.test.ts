@@ -22,6 +22,7 @@ import {
   RISING_FACTOR,
   SHORT_ANSWER_TOKENS,
   SMALLER_MODEL,
+  usd as insightUsd,
   type AgentFigures,
   type InsightContext,
 } from "../../src/domain/insights";
@@ -42,8 +43,12 @@ const priced = (prompt: number, cached: number, completion: number, p: ModelPric
       BigInt(completion) * BigInt(p.outputMicrosPerMTok),
     1_000_000n,
   );
-/** Micros as dollars and cents. The fixtures avoid half cents, so any sane rounding agrees (checked). */
+/**
+ * Micros as dollars and cents; under a cent (but not zero), to the micro with trailing zeros dropped.
+ * The fixtures avoid half cents, so any sane rounding agrees (checked).
+ */
 const usd = (micros: number | bigint): string => {
+  if (BigInt(micros) > 0n && BigInt(micros) < 10_000n) return `$${(Number(micros) / 1_000_000).toFixed(6).replace(/0+$/, "")}`;
   if (BigInt(micros) % 10_000n === 5_000n) throw new Error(`fixture error: ${micros} micros is half a cent`);
   const cents = halfUp(BigInt(micros), 10_000n);
   return `$${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
@@ -161,6 +166,26 @@ describe("perMonth", () => {
   });
 });
 
+describe("usd (the amounts in insight messages)", () => {
+  it.each<[number, string]>([
+    [0, "$0.00"],
+    [1, "$0.000001"],
+    [4_213, "$0.004213"],
+    [4_200, "$0.0042"],
+    [5_000, "$0.005"],
+    [9_999, "$0.009999"],
+    [10_000, "$0.01"],
+    [14_999, "$0.01"],
+    [15_000, "$0.02"], // half a cent over a cent rounds up
+    [390_000, "$0.39"],
+    [1_234_567_890, "$1,234.57"],
+    [-4_213, "-$0.004213"],
+    [-15_000, "-$0.02"],
+  ])("%i micros is %s", (micros, expected) => {
+    expect(insightUsd(micros)).toBe(expected);
+  });
+});
+
 describe("cheaperModel", () => {
   // [case, model, suggested sibling, messages, prompt tokens, cached tokens, completion tokens, days in range]
   const fires: [string, string, string, number, number, number, number, number][] = [
@@ -169,6 +194,7 @@ describe("cheaperModel", () => {
     ["gpt-4 (no cache discount) over a week", "gpt-4", "gpt-4o-mini", 25, 12_345, 0, 3_210, 7],
     ["gpt-5 over one day, mostly cached", "gpt-5", "gpt-5-mini", 1_000, 800_000, 600_000, 150_001, 1],
     ["o3 over 366 days", "o3", "o4-mini", 5_000, 9_000_000, 100_000, 999_999, 366],
+    ["a sibling cost under a cent", "gpt-4", "gpt-4o-mini", 25, 5_000, 0, 4_000, 30],
   ];
 
   it.each(fires)("fires: %s", (_case, model, sibling, messages, prompt, cached, completion, days) => {
@@ -205,6 +231,17 @@ describe("cheaperModel", () => {
     ]) {
       expect(found.message).toContain(part);
     }
+  });
+
+  it("states a sibling cost under a cent to the micro, never as $0.00", () => {
+    const a = agent({
+      model: "gpt-4",
+      price: PRICES["gpt-4"],
+      production: { messages: 25, promptTokens: 5_000, completionTokens: 4_000, costMicros: 390_000 },
+    });
+    const found = expectFired(cheaperModel(a, ctx()));
+    expect(found.figures).toMatchObject({ costMicros: 390_000, alternativeCostMicros: 3_150 });
+    expect(found.message).toContain("would have cost $0.00315 instead of $0.39 (about $0.39 a month less)");
   });
 
   it("the half-up row really is a tie: 72,401 micros over 4 days is 543,007.5", () => {
