@@ -20,7 +20,8 @@ export type OrgAction = (typeof ORG_ACTIONS)[number];
  * - `seeCosts`: figures: costs, tokens, message counts, statements. Never message text.
  *
  * `billing` runs the money side (settings are limits and alerts) and never sees a conversation;
- * `developer` builds with the agents and sees what its messages cost; `viewer` sees figures only.
+ * `developer` builds with the agents and sees costs (every answer of sendMessage carries its own);
+ * `viewer` sees figures only.
  * Agents owned by an org are not built yet: until they are, only `manageMembers` is enforced.
  */
 // prettier-ignore
