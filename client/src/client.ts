@@ -91,6 +91,19 @@ export interface BillingClient {
   revokeAgentApiKey: CallableMethod<"revokeAgentApiKey">;
   /** The agent API's end users over a range of the agent's local days (default: this month to date). */
   getEndUserUsage: CallableMethod<"getEndUserUsage">;
+  /**
+   * A new organisation, the caller its owner. Never retried: a retry after a lost answer would make
+   * a second org.
+   */
+  createOrg: CallableMethod<"createOrg">;
+  /** Adds the user with that email to an org (owners and admins only; `owner` is granted with setOrgMemberRole). */
+  addOrgMember: CallableMethod<"addOrgMember">;
+  /** Changes a member's role (only an owner grants or takes away `owner`; an org keeps at least one). */
+  setOrgMemberRole: CallableMethod<"setOrgMemberRole">;
+  /** Removes a member from an org (never the caller, never the last owner). */
+  removeOrgMember: CallableMethod<"removeOrgMember">;
+  /** Every member of an org, for any member. */
+  listOrgMembers: CallableMethod<"listOrgMembers">;
 }
 
 /** The Functions emulator's origin, when the instance was connected to it (an SDK field, read defensively). */
@@ -211,6 +224,11 @@ export function createBillingClient(options: BillingClientOptions): BillingClien
     listAgentApiKeys: (request) => invoke("listAgentApiKeys", request),
     revokeAgentApiKey: (request) => invoke("revokeAgentApiKey", request),
     getEndUserUsage: (request) => invoke("getEndUserUsage", request),
+    createOrg: (request) => invokeOnce("createOrg", request),
+    addOrgMember: (request) => invoke("addOrgMember", request),
+    setOrgMemberRole: (request) => invoke("setOrgMemberRole", request),
+    removeOrgMember: (request) => invoke("removeOrgMember", request),
+    listOrgMembers: (request) => invoke("listOrgMembers", request),
   };
   return client;
 }

@@ -20,6 +20,7 @@ export const invalidArgument = (message: string) => new BillingError("invalid-ar
 export const unauthenticated = () => new BillingError("unauthenticated", "Sign in to call this function.");
 export const notFound = (what: string) => new BillingError("not-found", `${what} not found.`);
 export const permissionDenied = (message = "This agent belongs to another user.") => new BillingError("permission-denied", message);
+export const alreadyExists = (message: string, details?: Record<string, unknown>) => new BillingError("already-exists", message, details);
 export const failedPrecondition = (message: string) => new BillingError("failed-precondition", message);
 export const resourceExhausted = (message: string, details?: Record<string, unknown>) =>
   new BillingError("resource-exhausted", message, details);
@@ -35,6 +36,7 @@ export const HTTP_STATUS: Readonly<Record<BillingErrorCode, number>> = {
   unauthenticated: 401,
   "permission-denied": 403,
   "not-found": 404,
+  "already-exists": 409,
   "resource-exhausted": 429,
   internal: 500,
   unavailable: 503,

@@ -35,3 +35,5 @@ export { dispatchStripeUsage } from "./triggers/usage-dispatch";
 // the agent API: an agent's OpenAI-compatible endpoint for its users' apps, its keys and its end users
 export { agentApi } from "./triggers/agent-api";
 export { createAgentApiKey, listAgentApiKeys, revokeAgentApiKey, getEndUserUsage } from "./triggers/api-keys";
+// organisations and their members, with roles (issue #18, first slice)
+export { createOrg, addOrgMember, setOrgMemberRole, removeOrgMember, listOrgMembers } from "./triggers/orgs";

@@ -21,6 +21,10 @@ export const COLLECTIONS = {
   endUserDaily: "billing_end_user_daily",
   /** Agent API keys: metadata and the secret's hash (never readable by clients). */
   apiKeys: "agent_api_keys",
+  /** Organisations (issue #18): `billing_orgs/{orgId}`, with their members in `members/{uid}`. Members read them. */
+  orgs: "billing_orgs",
+  /** The subcollection of an org's memberships: the source of truth for roles. */
+  orgMembers: "members",
   alerts: "billing_alerts",
   failures: "billing_failures",
   mail: "mail",

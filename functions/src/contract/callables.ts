@@ -42,6 +42,17 @@ import {
   type ListStatementsResponse,
 } from "./statements";
 import { settingsRequestSchema, type BillingSettingsView } from "./settings";
+import {
+  addOrgMemberRequestSchema,
+  createOrgRequestSchema,
+  listOrgMembersRequestSchema,
+  removeOrgMemberRequestSchema,
+  setOrgMemberRoleRequestSchema,
+  type CreateOrgResponse,
+  type ListOrgMembersResponse,
+  type OrgMemberRole,
+  type RemoveOrgMemberResponse,
+} from "./orgs";
 
 /**
  * One callable's contract. `types` is never set: it only carries the response and chunk types.
@@ -83,6 +94,12 @@ export const CALLABLES = {
   listAgentApiKeys: callable(listAgentApiKeysRequestSchema).returns<ListAgentApiKeysResponse>(),
   revokeAgentApiKey: callable(revokeAgentApiKeyRequestSchema).returns<RevokeAgentApiKeyResponse>(),
   getEndUserUsage: callable(endUserUsageRequestSchema).returns<EndUserUsageResponse>(),
+  // Organisations and their members, with roles (issue #18, first slice).
+  createOrg: callable(createOrgRequestSchema).returns<CreateOrgResponse>(),
+  addOrgMember: callable(addOrgMemberRequestSchema).returns<OrgMemberRole>(),
+  setOrgMemberRole: callable(setOrgMemberRoleRequestSchema).returns<OrgMemberRole>(),
+  removeOrgMember: callable(removeOrgMemberRequestSchema).returns<RemoveOrgMemberResponse>(),
+  listOrgMembers: callable(listOrgMembersRequestSchema).returns<ListOrgMembersResponse>(),
 } satisfies Record<string, CallableSpec>;
 
 export type Callables = typeof CALLABLES;

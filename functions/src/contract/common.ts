@@ -37,6 +37,7 @@ export type BillingErrorCode =
   | "unauthenticated"
   | "permission-denied"
   | "not-found"
+  | "already-exists"
   | "failed-precondition"
   | "resource-exhausted"
   | "unavailable"

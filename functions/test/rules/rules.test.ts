@@ -4,6 +4,7 @@
  * seeded with the rules disabled, as the backend's Admin SDK writes them.
  *
  * Throughout, alice owns the target documents; bob is another signed-in user with rows of his own.
+ * Organisations have a matrix of their own: each role of a member, a member of another org, signed out.
  */
 import { assertFails, assertSucceeds, type RulesTestEnvironment } from "@firebase/rules-unit-testing";
 import {
@@ -478,6 +479,112 @@ describe("alchemist_agents: delete (billing history refers to the agent)", () =>
   });
 });
 
+// ---- billing_orgs and their members: readable by every member, written by the backend only ----
+
+describe("billing_orgs/{orgId} and members/{uid}: member-readable, backend-written", () => {
+  const ORGS = "billing_orgs";
+  const ORG = "org-acme";
+  const OTHER_ORG = "org-other";
+  const ROLES = ["owner", "admin", "billing", "developer", "viewer"] as const;
+  /** Every role of the org, a member of another org (its owner), and a signed-out client. */
+  const ORG_ACTORS = [...ROLES, "member of another org", "signed out"] as const;
+  type OrgActor = (typeof ORG_ACTORS)[number];
+  const uidOf = (actor: OrgActor): string | null => (actor === "signed out" ? null : `org-${actor.replace(/ /g, "-")}`);
+
+  const orgDoc = (orgId: string) => ({ orgId, name: "Acme", createdBy: uidOf("owner"), ownerCount: 1, memberCount: ROLES.length });
+  const memberDoc = (orgId: string, uid: string, role: string) => ({ orgId, userId: uid, role, email: `${uid}@example.com` });
+  const members = `${ORGS}/${ORG}/members`;
+
+  let orgDbs: Record<OrgActor, Firestore>;
+  beforeAll(async () => {
+    orgDbs = Object.fromEntries(
+      ORG_ACTORS.map((actor) => {
+        const uid = uidOf(actor);
+        return [actor, clientDb(uid === null ? env.unauthenticatedContext() : env.authenticatedContext(uid))];
+      }),
+    ) as Record<OrgActor, Firestore>;
+    await seed(async (db) => {
+      await setDoc(doc(db, ORGS, ORG), orgDoc(ORG));
+      for (const role of ROLES) await setDoc(doc(db, members, uidOf(role)!), memberDoc(ORG, uidOf(role)!, role));
+      const outsider = uidOf("member of another org")!;
+      await setDoc(doc(db, ORGS, OTHER_ORG), { ...orgDoc(OTHER_ORG), createdBy: outsider });
+      await setDoc(doc(db, ORGS, OTHER_ORG, "members", outsider), memberDoc(OTHER_ORG, outsider, "owner"));
+    });
+  });
+
+  /** A read resolves to how many documents it saw; a write to nothing. */
+  type OrgRequest = (db: Firestore, caller: string | null) => Promise<number | void>;
+  const one = async (read: Promise<{ exists(): boolean }>) => ((await read).exists() ? 1 : 0);
+  const size = async (read: Promise<QuerySnapshot>) => (await read).size;
+  const ORG_REQUESTS = {
+    "get the org": (db) => one(getDoc(doc(db, ORGS, ORG))),
+    "list every org": (db) => size(getDocs(collection(db, ORGS))),
+    "list the orgs created by the owner": (db) => size(getDocs(query(collection(db, ORGS), where("createdBy", "==", uidOf("owner"))))),
+    "create an org": (db, caller) => setDoc(doc(db, ORGS, "org-new"), { ...orgDoc("org-new"), createdBy: caller }),
+    "rename the org": (db) => updateDoc(doc(db, ORGS, ORG), { name: "Mine now" }),
+    "delete the org": (db) => deleteDoc(doc(db, ORGS, ORG)),
+    "get the viewer's membership": (db) => one(getDoc(doc(db, members, uidOf("viewer")!))),
+    "list the members": (db) => size(getDocs(collection(db, members))),
+    "list the owners": (db) => size(getDocs(query(collection(db, members), where("role", "==", "owner")))),
+    "list the other org's members": (db) => size(getDocs(collection(db, ORGS, OTHER_ORG, "members"))),
+    "add themself as an owner": (db, caller) =>
+      setDoc(doc(db, members, caller ?? "anonymous"), memberDoc(ORG, caller ?? "anonymous", "owner")),
+    "make the viewer an owner": (db) => updateDoc(doc(db, members, uidOf("viewer")!), { role: "owner" }),
+    "remove the owner": (db) => deleteDoc(doc(db, members, uidOf("owner")!)),
+    "group query on members where userId == own uid": (db, caller) =>
+      size(getDocs(query(collectionGroup(db, "members"), where("userId", "==", caller ?? "anonymous")))),
+  } satisfies Record<string, OrgRequest>;
+
+  const A = "allowed";
+  const D = "denied";
+  // prettier-ignore
+  const rows: [keyof typeof ORG_REQUESTS, ...Outcome[]][] = [
+    // request                                            owner admin billing developer viewer other-org signed-out
+    ["get the org",                                       A,    A,    A,      A,        A,     D,        D],
+    ["list every org",                                    D,    D,    D,      D,        D,     D,        D],
+    ["list the orgs created by the owner",                D,    D,    D,      D,        D,     D,        D],
+    ["create an org",                                     D,    D,    D,      D,        D,     D,        D],
+    ["rename the org",                                    D,    D,    D,      D,        D,     D,        D],
+    ["delete the org",                                    D,    D,    D,      D,        D,     D,        D],
+    ["get the viewer's membership",                       A,    A,    A,      A,        A,     D,        D],
+    ["list the members",                                  A,    A,    A,      A,        A,     D,        D],
+    ["list the owners",                                   A,    A,    A,      A,        A,     D,        D],
+    ["list the other org's members",                      D,    D,    D,      D,        D,     A,        D],
+    ["add themself as an owner",                          D,    D,    D,      D,        D,     D,        D],
+    ["make the viewer an owner",                          D,    D,    D,      D,        D,     D,        D],
+    ["remove the owner",                                  D,    D,    D,      D,        D,     D,        D],
+    ["group query on members where userId == own uid",    D,    D,    D,      D,        D,     D,        D],
+  ];
+  const orgCases = rows.flatMap(([request, ...outcomes]) => ORG_ACTORS.map((actor, i) => ({ request, actor, outcome: outcomes[i] })));
+
+  it.each(orgCases)("$request as $actor: $outcome", async ({ request, actor, outcome }) => {
+    const attempt = ORG_REQUESTS[request](orgDbs[actor], uidOf(actor));
+    if (outcome === "denied") {
+      await assertFails(attempt);
+      return;
+    }
+    // An allowed read saw what it asked for: the org, or members of the org it named.
+    expect(await assertSucceeds<number | void>(attempt)).toBeGreaterThan(0);
+  });
+
+  it("still holds the org and its members as the backend wrote them after every denied write", async () => {
+    await expect(readAsBackend(`${ORGS}/${ORG}`)).resolves.toEqual(orgDoc(ORG));
+    await expect(readAsBackend(`${ORGS}/org-new`)).resolves.toBeUndefined();
+    for (const role of ROLES) await expect(readAsBackend(`${members}/${uidOf(role)}`)).resolves.toEqual(memberDoc(ORG, uidOf(role)!, role));
+    await expect(readAsBackend(`${members}/${uidOf("member of another org")}`)).resolves.toBeUndefined();
+  });
+
+  it("a removed member reads nothing more (the membership document decides, no cached claim)", async () => {
+    const leaver = "org-leaver";
+    await seed((db) => setDoc(doc(db, members, leaver), memberDoc(ORG, leaver, "developer")));
+    const db = clientDb(env.authenticatedContext(leaver));
+    await assertSucceeds(getDoc(doc(db, ORGS, ORG)));
+    await seed((admin) => deleteDoc(doc(admin, members, leaver)));
+    await assertFails(getDoc(doc(db, ORGS, ORG)));
+    await assertFails(getDocs(collection(db, members)));
+  });
+});
+
 // Last, so that the report covers every request above (Jest runs a file's tests in order).
 describe("rules coverage report", () => {
   it(`is saved to ${COVERAGE_FILE}`, async () => {
@@ -485,5 +592,6 @@ describe("rules coverage report", () => {
     expect(report).toMatchObject({ ok: true, status: 200 });
     expect(report.html).toContain("billable_conversations");
     expect(report.html).toContain("alchemist_agents");
+    expect(report.html).toContain("billing_orgs");
   });
 });

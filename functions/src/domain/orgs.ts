@@ -1,0 +1,115 @@
+/**
+ * Organisations, pure: what each role may do (one table, as data), and the rules every change of
+ * membership obeys. The store applies them inside the transaction that makes the change, on the
+ * membership documents it has just read (they are the source of truth: no custom claims).
+ */
+import type { OrgRole } from "../contract/orgs";
+
+/** What a member may be allowed to do in an org. */
+export const ORG_ACTIONS = ["manageMembers", "changeAgentSettings", "sendMessages", "readConversations", "seeCosts"] as const;
+export type OrgAction = (typeof ORG_ACTIONS)[number];
+
+/**
+ * The permission table: for each role, the actions it may take.
+ *
+ * - `manageMembers`: add and remove members and change their roles (further limited by
+ *   {@link checkMemberChange}: only an owner grants or takes away `owner`).
+ * - `changeAgentSettings`: an org agent's billing settings and status (limits, alerts, pause).
+ * - `sendMessages`: send messages to an org agent (they are billed).
+ * - `readConversations`: read prompts and answers (the text of the ledger rows).
+ * - `seeCosts`: figures: costs, tokens, message counts, statements. Never message text.
+ *
+ * `billing` runs the money side (settings are limits and alerts) and never sees a conversation;
+ * `developer` builds with the agents and sees costs (every answer of sendMessage carries its own);
+ * `viewer` sees figures only.
+ * Agents owned by an org are not built yet: until they are, only `manageMembers` is enforced.
+ */
+// prettier-ignore
+export const PERMISSIONS: Readonly<Record<OrgRole, Readonly<Record<OrgAction, boolean>>>> = {
+  owner:     { manageMembers: true,  changeAgentSettings: true,  sendMessages: true,  readConversations: true,  seeCosts: true },
+  admin:     { manageMembers: true,  changeAgentSettings: true,  sendMessages: true,  readConversations: true,  seeCosts: true },
+  billing:   { manageMembers: false, changeAgentSettings: true,  sendMessages: false, readConversations: false, seeCosts: true },
+  developer: { manageMembers: false, changeAgentSettings: false, sendMessages: true,  readConversations: true,  seeCosts: true },
+  viewer:    { manageMembers: false, changeAgentSettings: false, sendMessages: false, readConversations: false, seeCosts: true },
+};
+
+/** Whether a member of `role` may take `action`; a non-member (null) may take none. */
+export function can(role: OrgRole | null, action: OrgAction): boolean {
+  return role !== null && PERMISSIONS[role][action];
+}
+
+/** The most members an org may have (listOrgMembers answers them all in one page). */
+export const MAX_ORG_MEMBERS = 500;
+
+/** A change of membership, as the actor asks for it. `from` is the target's current role. */
+export type MemberChange =
+  | { kind: "add"; role: OrgRole }
+  | { kind: "setRole"; targetUid: string; from: OrgRole; to: OrgRole }
+  | { kind: "remove"; targetUid: string; from: OrgRole };
+
+/** The org as the change finds it. */
+export interface MemberChangeContext {
+  actorUid: string;
+  /** The actor's role, null when the actor is not a member. */
+  actorRole: OrgRole | null;
+  ownerCount: number;
+  memberCount: number;
+}
+
+/** Why a change is refused, with the error code the callable answers. */
+export interface Refusal {
+  code: "permission-denied" | "failed-precondition";
+  message: string;
+}
+
+const denied = (message: string): Refusal => ({ code: "permission-denied", message });
+
+/** The roles a change gives and takes away. */
+function rolesTouched(change: MemberChange): OrgRole[] {
+  if (change.kind === "add") return [change.role];
+  if (change.kind === "remove") return [change.from];
+  return [change.from, change.to];
+}
+
+/** Whether the change leaves the org with one owner fewer. */
+const losesAnOwner = (change: MemberChange) =>
+  change.kind !== "add" && change.from === "owner" && (change.kind === "remove" || change.to !== "owner");
+
+/** The first rule of every change: the actor is a member whose role may manage members. Null when so. */
+export function checkManager(ctx: Pick<MemberChangeContext, "actorRole">): Refusal | null {
+  if (ctx.actorRole === null) return denied("You are not a member of this organisation.");
+  if (!can(ctx.actorRole, "manageMembers")) return denied(`A ${ctx.actorRole} member cannot manage members; ask an owner or an admin.`);
+  return null;
+}
+
+/**
+ * The rules of a membership change, in order: the actor must be a member who may manage members;
+ * nobody changes or removes their own membership; only an owner grants or takes away `owner` (an
+ * admin cannot); an org always keeps at least one owner; an org holds at most
+ * {@link MAX_ORG_MEMBERS}. Returns null when the change is allowed.
+ */
+export function checkMemberChange(ctx: MemberChangeContext, change: MemberChange): Refusal | null {
+  const manager = checkManager(ctx);
+  if (manager) return manager;
+  if (change.kind !== "add" && change.targetUid === ctx.actorUid)
+    return denied("Nobody changes or removes their own membership; ask another owner or admin.");
+  if (ctx.actorRole !== "owner" && rolesTouched(change).includes("owner"))
+    return denied("Only an owner grants or takes away the owner role.");
+  if (losesAnOwner(change) && ctx.ownerCount <= 1)
+    return { code: "failed-precondition", message: "An organisation keeps at least one owner." };
+  if (change.kind === "add" && ctx.memberCount >= MAX_ORG_MEMBERS)
+    return { code: "failed-precondition", message: `An organisation has at most ${MAX_ORG_MEMBERS} members.` };
+  return null;
+}
+
+/** Whether the change makes one more owner. */
+const gainsAnOwner = (change: MemberChange) =>
+  (change.kind === "add" && change.role === "owner") || (change.kind === "setRole" && change.to === "owner" && change.from !== "owner");
+
+/** The org's counts after an allowed change. */
+export function countsAfter(ctx: { ownerCount: number; memberCount: number }, change: MemberChange) {
+  return {
+    ownerCount: ctx.ownerCount + (gainsAnOwner(change) ? 1 : 0) - (losesAnOwner(change) ? 1 : 0),
+    memberCount: ctx.memberCount + (change.kind === "add" ? 1 : change.kind === "remove" ? -1 : 0),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Organisations and their members (issue #18, first slice): create one, add, re-role and remove
+ * members, list them. Who may do what is domain/orgs.ts's; the transactions are store/orgs.ts's.
+ */
+import { randomUUID } from "node:crypto";
+import type { Firestore } from "firebase-admin/firestore";
+import type {
+  AddOrgMemberRequest,
+  CreateOrgRequest,
+  CreateOrgResponse,
+  ListOrgMembersRequest,
+  ListOrgMembersResponse,
+  OrgMemberRole,
+  OrgMemberView,
+  RemoveOrgMemberRequest,
+  RemoveOrgMemberResponse,
+  SetOrgMemberRoleRequest,
+} from "../contract/orgs";
+import { ORG_ROLES } from "../contract/orgs";
+import { notFound } from "../errors";
+import { addMember, assertMayManage, changeMember, createOrg, listMembers, type MemberDoc } from "../store/orgs";
+import type { AuthUser } from "../store/users";
+
+/** Who calls: their uid, and their email when their ID token has one. */
+interface Caller {
+  uid: string;
+  email?: string;
+}
+
+/** createOrg: a new org whose only member, its owner, is the caller. `newOrgId` is injectable for tests. */
+export async function handleCreateOrg(
+  db: Firestore,
+  caller: Caller,
+  req: CreateOrgRequest,
+  now: number,
+  newOrgId: () => string = randomUUID,
+): Promise<CreateOrgResponse> {
+  const orgId = newOrgId();
+  await createOrg(db, { orgId, name: req.name, owner: { uid: caller.uid, email: caller.email?.toLowerCase() ?? null } }, now);
+  return { orgId };
+}
+
+/**
+ * addOrgMember: the user with that email joins with that role. The caller's right is checked before
+ * the email is looked up, so that nobody outside the org's managers learns whether it has an account.
+ */
+export async function handleAddOrgMember(
+  db: Firestore,
+  caller: Caller,
+  req: AddOrgMemberRequest,
+  now: number,
+  findUser: (email: string) => Promise<AuthUser | null>,
+): Promise<OrgMemberRole> {
+  await assertMayManage(db, req.orgId, caller.uid);
+  const user = await findUser(req.email);
+  if (!user) throw notFound(`A user with the email "${req.email}"`);
+  await addMember(db, req.orgId, caller.uid, { uid: user.uid, email: user.email ?? req.email, role: req.role }, now);
+  return { uid: user.uid, role: req.role };
+}
+
+/** setOrgMemberRole: a member's new role. */
+export async function handleSetOrgMemberRole(
+  db: Firestore,
+  caller: Caller,
+  req: SetOrgMemberRoleRequest,
+  now: number,
+): Promise<OrgMemberRole> {
+  await changeMember(db, req.orgId, caller.uid, req.uid, req.role, now);
+  return { uid: req.uid, role: req.role };
+}
+
+/** removeOrgMember: the member leaves the org. */
+export async function handleRemoveOrgMember(
+  db: Firestore,
+  caller: Caller,
+  req: RemoveOrgMemberRequest,
+  now: number,
+): Promise<RemoveOrgMemberResponse> {
+  await changeMember(db, req.orgId, caller.uid, req.uid, null, now);
+  return { uid: req.uid, removed: true };
+}
+
+const memberView = (m: MemberDoc): OrgMemberView => ({
+  uid: m.userId,
+  role: m.role,
+  email: m.email,
+  addedAt: m.addedAt.toDate().toISOString(),
+  addedBy: m.addedBy,
+});
+
+/** Owners first, then down the roles; within a role, by when they were added. */
+const byRoleThenAdded = (a: MemberDoc, b: MemberDoc) =>
+  ORG_ROLES.indexOf(a.role) - ORG_ROLES.indexOf(b.role) || a.addedAt.toMillis() - b.addedAt.toMillis() || a.userId.localeCompare(b.userId);
+
+/** listOrgMembers: every member of the org, for any member. */
+export async function handleListOrgMembers(db: Firestore, caller: Caller, req: ListOrgMembersRequest): Promise<ListOrgMembersResponse> {
+  const { org, members } = await listMembers(db, req.orgId, caller.uid);
+  return { orgId: org.orgId, name: org.name, items: members.sort(byRoleThenAdded).map(memberView) };
+}
