@@ -7,6 +7,7 @@ import type * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { stripeClient } from "../../functions/src/stripe/client";
+import { ensureUsageMeter } from "../../functions/src/stripe/meter";
 import { IDENTIFIER_WINDOW_MS, parseForm, startLocalStripe, type ReceivedMeterEvent } from "../local-stripe";
 
 let server: http.Server;
@@ -43,13 +44,8 @@ const EVENT = "agent_billing_micros";
 beforeEach(async () => {
   await control("reset", {});
   customer = await stripe.customers.create({ email: "owner@example.com", metadata: { uid: "owner-1" } });
-  await stripe.billing.meters.create({
-    display_name: "Billed micro-USD",
-    event_name: EVENT,
-    default_aggregation: { formula: "sum" },
-    customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
-    value_settings: { event_payload_key: "value" },
-  });
+  // The meter the dispatcher reports to, made as functions/src/stripe/meter.ts makes it.
+  await ensureUsageMeter(stripe, EVENT);
 });
 
 const meterEvent = (identifier: string, value: string | number = 5_970, timestamp = seconds(clock)) =>
@@ -87,6 +83,14 @@ describe("customers and meters", () => {
       stripe.billing.meters.create({ display_name: "Again", event_name: EVENT, default_aggregation: { formula: "sum" } }),
     );
     expect(err).toMatchObject({ type: "StripeInvalidRequestError", statusCode: 400, param: "event_name" });
+  });
+
+  it("ensureUsageMeter finds the meter it made instead of making another", async () => {
+    const [first] = (await stripe.billing.meters.list()).data;
+    const again = await ensureUsageMeter(stripe, EVENT);
+    expect(again.id).toBe(first.id);
+    expect([again.customer_mapping.event_payload_key, again.value_settings.event_payload_key]).toEqual(["stripe_customer_id", "value"]);
+    expect((await stripe.billing.meters.list()).data).toHaveLength(1);
   });
 });
 
