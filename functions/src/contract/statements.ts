@@ -46,6 +46,8 @@ export interface StatementLine {
 export interface StatementUsage {
   messages: number;
   listMicros: number;
+  /** The credits the month's rows burnt at admission, by grant (micro-USD of list cost); absent when none. */
+  creditsByGrant?: Record<string, number>;
 }
 
 export interface StatementView {

@@ -23,12 +23,40 @@ import type { ModelPrice, PriceBook } from "./pricing";
 /** One UTC day of an owner, validated: the daily bucket's figures plus the same by agent. */
 export interface AccountDay extends DayUsage {
   byAgent: Map<string, ModeTotals>;
+  /** The credits the day's production rows burnt (domain/rollups.ts creditDeltas): in total and by grant. */
+  credits: DayCredits;
+}
+
+export interface DayCredits {
+  creditMicros: number;
+  byGrant: Map<string, number>;
+}
+
+const creditFigure = (value: unknown, where: string): number => {
+  if (value === undefined) return 0;
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new RangeError(`${where}: must be a non-negative integer`);
+  return value as number;
+};
+
+/** The credits of a stored day (none on days from before credits burnt down at admission). */
+function readDayCredits(day: string, data: unknown): DayCredits {
+  const where = `billing_account_daily[${day}].credits`;
+  const credits = (data as { credits?: { creditMicros?: unknown; byGrant?: unknown } }).credits ?? {};
+  const byGrant = new Map<string, number>();
+  for (const [grantId, micros] of Object.entries((credits.byGrant ?? {}) as Record<string, unknown>)) {
+    byGrant.set(grantId, creditFigure(micros, `${where}.byGrant.${grantId}`));
+  }
+  return { creditMicros: creditFigure(credits.creditMicros, `${where}.creditMicros`), byGrant };
 }
 
 /** @throws RangeError naming the bad field of a corrupt document. */
 export function readAccountDay(day: string, data: unknown): AccountDay {
   const usage = readDayUsage(day, data, "billing_account_daily");
-  return { ...usage, byAgent: readModeMap((data as { byAgent?: unknown }).byAgent, `billing_account_daily[${day}].byAgent`) };
+  return {
+    ...usage,
+    byAgent: readModeMap((data as { byAgent?: unknown }).byAgent, `billing_account_daily[${day}].byAgent`),
+    credits: readDayCredits(day, data),
+  };
 }
 
 /** What the overview needs of an agent's document (null: the agent no longer exists). */

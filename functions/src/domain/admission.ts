@@ -36,6 +36,13 @@ import { assertMicros } from "../base/money";
 import { shardOf } from "../base/shard-of";
 
 /**
+ * The window keys of a scope counted over its whole life (a credit grant's, domain/credits.ts): a
+ * valid day in its month before any real one, which the sweeper never prunes.
+ */
+export const LIFETIME_DAY = "0000-01-01";
+export const LIFETIME_MONTH = "0000-01";
+
+/**
  * Shards of an agent's spend. Each message writes its shard twice (hold, settle); Firestore sustains
  * about one write per second on a document, so 16 shards absorb about 8 messages a second
  * sustained, and bursts far above it. Admission reads all 16 in one round trip.
@@ -210,7 +217,8 @@ export function windowUsage(shards: readonly SpendShard[], windows: SpendWindowK
 /**
  * What a sweep of one shard removes: expired holds, and windows older than the day and month
  * before the current ones (kept a little longer so a timezone change or a late settle still finds
- * them; keys compare as strings because they are zero-padded dates).
+ * them; keys compare as strings because they are zero-padded dates). The lifetime window
+ * ({@link LIFETIME_DAY}, {@link LIFETIME_MONTH}: a credit grant's) is never removed.
  */
 export function sweepPlan(shard: SpendShard, current: SpendWindowKeys, now: number): { holds: string[]; days: string[]; months: string[] } {
   const previousDay = new Date(Date.parse(`${current.day}T00:00:00Z`) - 2 * 86_400_000).toISOString().slice(0, 10);
@@ -220,8 +228,8 @@ export function sweepPlan(shard: SpendShard, current: SpendWindowKeys, now: numb
     holds: Object.entries(shard.holds)
       .filter(([, h]) => h.expiresAt <= now)
       .map(([id]) => id),
-    days: Object.keys(shard.days).filter((d) => d < previousDay),
-    months: Object.keys(shard.months).filter((mo) => mo < previousMonth),
+    days: Object.keys(shard.days).filter((d) => d < previousDay && d !== LIFETIME_DAY),
+    months: Object.keys(shard.months).filter((mo) => mo < previousMonth && mo !== LIFETIME_MONTH),
   };
 }
 

@@ -47,6 +47,8 @@ export interface LedgerRowInput {
   partial?: boolean;
   /** Who sent it through the agent API: the key, and the end user (`user`) when the request named one. */
   attribution?: Attribution;
+  /** The owner's credit grant that pays for a production row (decided at admission); absent: the owner pays. */
+  creditGrantId?: string;
 }
 
 /** The key and end user of a message sent through the agent API. */
@@ -74,6 +76,7 @@ const attributionFields = (agentId: string, a: Attribution | undefined) =>
 export function buildLedgerRow(input: LedgerRowInput, signingKey: string): LedgerRow {
   const production = input.mode === "production";
   if (production && !input.price) throw new RangeError(`model "${input.model}" has no price, so a production row cannot be built`);
+  if (!production && input.creditGrantId !== undefined) throw new RangeError("a development row is never paid by a credit grant");
   const tokens = { prompt: input.usage.prompt, completion: input.usage.completion, total: input.usage.total, cached: input.usage.cached };
   const listMicros = input.price ? costMicros(tokens, input.price.price) : 0;
   const chargedMicros = production ? listMicros : 0;
@@ -101,6 +104,7 @@ export function buildLedgerRow(input: LedgerRowInput, signingKey: string): Ledge
     latencyMs: input.latencyMs,
     ...(input.partial ? { partial: true as const } : {}),
     ...attributionFields(input.agentId, input.attribution),
+    ...(input.creditGrantId === undefined ? {} : { creditGrantId: input.creditGrantId }),
     writer: LEDGER_WRITER,
     kid: currentKey(signingKey).kid,
   };

@@ -44,6 +44,10 @@ export const ledgerRowSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{32}$/)
     .optional(),
+  creditGrantId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
   writer: z.literal(LEDGER_WRITER),
   kid: z
     .string()
@@ -62,6 +66,7 @@ export function rowProblem(docId: string, data: unknown, signingKey: string): st
   if (row.tokens.total !== row.tokens.prompt + row.tokens.completion || row.tokens.cached > row.tokens.prompt) return "inconsistent tokens";
   if (row.billable !== (row.mode === "production") || row.testMode === row.billable) return "inconsistent mode";
   if (!row.billable && row.costMicros !== 0) return "development row with a cost";
+  if (!row.billable && row.creditGrantId !== undefined) return "development row paid by a credit grant";
   if ((row.endUser === undefined) !== (row.endUserHash === undefined)) return "end user without its hash, or a hash without its end user";
   if (row.endUser !== undefined && (row.apiKeyId === undefined || row.endUserHash !== endUserHashOf(row.agentId, row.endUser))) {
     return "end user does not match its hash or has no key";

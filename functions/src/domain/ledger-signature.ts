@@ -35,6 +35,8 @@ function canonical(row: Signed): string {
     ...(row.kid === undefined ? [] : [row.kid]),
     // So do rows without an attribution (every row before the agent API, and every sendMessage row).
     ...(row.apiKeyId === undefined ? [] : [["api", row.apiKeyId, row.endUserHash ?? null]]),
+    // And rows no credit grant paid for (every row before credits burnt down at admission).
+    ...(row.creditGrantId === undefined ? [] : [["credit", row.creditGrantId]]),
   ]);
 }
 

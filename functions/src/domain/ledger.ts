@@ -45,6 +45,11 @@ export interface LedgerRow {
   endUser?: string;
   /** The end user's id in document ids (domain/api-keys.ts endUserHashOf); signed. */
   endUserHash?: string;
+  /**
+   * Present when one of the owner's credit grants paid for the row (burnt down at admission,
+   * domain/credits.ts): its `grantId`. Signed when present, so rows without it verify as before.
+   */
+  creditGrantId?: string;
   writer: typeof LEDGER_WRITER;
   /** The id of the key that signed the row; absent on rows from before key ids (ledger-signature.ts). */
   kid?: string;

@@ -200,7 +200,18 @@ const secondOf = (row: Pick<LedgerRow, "timestamp">) => Math.floor(Date.parse(ro
  * number of agents.
  */
 function accountDeltas(row: LedgerRow): Deltas {
-  return { ...dailyDeltas(row), byAgent: { [row.agentId]: { [row.mode]: figures(row) } } };
+  return { ...dailyDeltas(row), byAgent: { [row.agentId]: { [row.mode]: figures(row) } }, ...creditDeltas(row) };
+}
+
+/**
+ * The credits a production row burnt (its cost, when a grant paid for it: domain/credits.ts), in
+ * total and by grant: the statement's credit lines. Every production row adds the key (0 when the
+ * owner paid), so the rollup's keys depend on the mode only; a development row never uses credits.
+ */
+function creditDeltas(row: LedgerRow): Deltas {
+  if (row.mode !== "production") return {};
+  const paid = row.creditGrantId === undefined ? 0 : row.costMicros;
+  return { credits: { creditMicros: paid, ...(row.creditGrantId === undefined ? {} : { byGrant: { [row.creditGrantId]: paid } }) } };
 }
 
 /** "_" and the 32 hex characters of an end user's hash, before the day in an end user's day id. */

@@ -6,17 +6,24 @@
  * The order of a statement:
  *   charges    = fee + usage at list cost − allowance + markup + tiers, topped up to the minimum
  *   subtotal   = charges + adjustments (late usage of earlier, sealed months)
- *   credits    = the applicable grants, by priority, then soonest expiry, then id, up to the subtotal
+ *   credits    = the credits the statement's rows burnt at admission, by grant (domain/credits.ts: each
+ *                row names the grant that paid for it), in grant order, up to the subtotal
  *   total      = subtotal − credits
  *
- * Credits here are applied to the statement from the grants' remaining amounts; burning them down at
- * admission (so a message cannot overdraw a grant mid-month) is a later step of issue #17.
+ * Credits are burnt down at admission, in the batch that holds a message's worst case, so no grant is
+ * overdrawn mid-month; a statement credits what its rows burnt: the month's own (its UTC days'
+ * `credits.byGrant`) and those of late rows of sealed months it carries. A grant's lines over all
+ * statements never pass its amount (the walk's remaining amount caps them: a row recovered after its
+ * hold expired is settled anyway and could pass it), and the credits never take the total below 0.
  */
 import { createHash } from "node:crypto";
 import { divRoundHalfUp } from "../base/money";
-import { monthEndMillis, monthStartMillis } from "../base/months";
+import { monthEndMillis } from "../base/months";
 import type { StatementLine, StatementStatus, StatementUsage, StatementView } from "../contract/statements";
+import { grantOrder } from "./credits";
 import { BASIS_POINTS, tierBands, type CreditGrant, type Plan } from "./plans";
+
+export { grantOrder } from "./credits";
 
 /** Days after a month ends before its statement is final: rows admitted in the month but written late (retries, recovery of a failed write, a trigger retried through an outage) land in it first. */
 export const STATEMENT_GRACE_DAYS = 3;
@@ -25,18 +32,29 @@ const GRACE_MS = STATEMENT_GRACE_DAYS * 86_400_000;
 /** A month's production usage (messages and list cost), as the account rollup sums it. */
 export type MonthUsage = StatementUsage;
 
-/** The month's usage from its UTC days (production only: development is never billed). */
-export function monthUsage(days: readonly { production: { messages: number; costMicros: number } }[]): MonthUsage {
+/** The month's usage from its UTC days (production only: development is never billed), with the credits its rows burnt. */
+export function monthUsage(
+  days: readonly { production: { messages: number; costMicros: number }; credits?: { byGrant: ReadonlyMap<string, number> } }[],
+): MonthUsage {
   let messages = 0n;
   let list = 0n;
+  const credits = new Map<string, bigint>();
   for (const day of days) {
     messages += BigInt(day.production.messages);
     list += BigInt(day.production.costMicros);
+    for (const [grantId, micros] of day.credits?.byGrant ?? []) credits.set(grantId, (credits.get(grantId) ?? 0n) + BigInt(micros));
   }
-  return { messages: safe(messages, "messages"), listMicros: safe(list, "list cost") };
+  const byGrant = [...credits].filter(([, micros]) => micros > 0n).sort(([a], [b]) => (a < b ? -1 : 1));
+  return {
+    messages: safe(messages, "messages"),
+    listMicros: safe(list, "list cost"),
+    ...(byGrant.length
+      ? { creditsByGrant: Object.fromEntries(byGrant.map(([id, micros]) => [id, safe(micros, `credits of ${id}`)])) }
+      : {}),
+  };
 }
 
-/** A grant with what is left of it before this statement. */
+/** A grant with what is left of it before this statement: what the statement may credit of it at most. */
 export interface GrantBalance {
   grant: CreditGrant;
   remainingMicros: number;
@@ -51,6 +69,8 @@ export interface LateUsage {
   /** The charges recomputed on `usage` with the plan the month was sealed with. */
   chargesMicros: number;
   amountMicros: number;
+  /** The credits its late rows burnt, by grant (credited on the statement that carries it); absent: none. */
+  credits?: Record<string, number>;
 }
 
 /** What a statement carries besides its public view: enough to seal it and to compute the next. */
@@ -117,23 +137,6 @@ export function planCharges(plan: Plan, usage: MonthUsage): { lines: StatementLi
   return { lines, charges: before < minimum ? minimum : before };
 }
 
-/**
- * Whether a grant can pay for a month's statement: it is effective before the month ends and has
- * not expired when the month starts (a grant valid for part of the month pays for the month; the
- * admission-time burn-down will make this exact per message).
- */
-export function grantApplies(grant: CreditGrant, month: string): boolean {
-  const effective = grant.effectiveAt === undefined || Date.parse(grant.effectiveAt) < monthEndMillis(month);
-  const unexpired = grant.expiresAt === null || Date.parse(grant.expiresAt) > monthStartMillis(month);
-  return effective && unexpired;
-}
-
-/** The order grants pay in: priority (0 first), then soonest expiry (never-expiring last), then id. */
-export function grantOrder(a: CreditGrant, b: CreditGrant): number {
-  const expiry = (g: CreditGrant) => (g.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(g.expiresAt));
-  return a.priority - b.priority || expiry(a) - expiry(b) || (a.grantId < b.grantId ? -1 : a.grantId > b.grantId ? 1 : 0);
-}
-
 /** When a month's statement is final: the month's end plus the grace period. */
 export const finalAtMillis = (month: string) => monthEndMillis(month) + GRACE_MS;
 
@@ -148,7 +151,13 @@ export function lateUsage(
   billed: { plan: Plan; usage: MonthUsage; chargesMicros: number },
   now: MonthUsage,
 ): LateUsage | null {
-  if (now.messages === billed.usage.messages && now.listMicros === billed.usage.listMicros) return null;
+  const credits: Record<string, number> = {};
+  for (const [grantId, micros] of Object.entries(now.creditsByGrant ?? {})) {
+    const late = micros - (billed.usage.creditsByGrant?.[grantId] ?? 0);
+    if (late > 0) credits[grantId] = late;
+  }
+  const sameCredits = Object.keys(credits).length === 0;
+  if (now.messages === billed.usage.messages && now.listMicros === billed.usage.listMicros && sameCredits) return null;
   const charges = planCharges(billed.plan, now).charges;
   return {
     month,
@@ -156,6 +165,7 @@ export function lateUsage(
     billed: billed.usage,
     chargesMicros: safe(charges, "late charges"),
     amountMicros: safe(charges - BigInt(billed.chargesMicros), "adjustment"),
+    ...(sameCredits ? {} : { credits }),
   };
 }
 
@@ -163,24 +173,45 @@ export interface StatementInput {
   month: string;
   plan: Plan;
   usage: MonthUsage;
-  /** Grants with what is left of them; only those that apply to the month are used. */
+  /** The account's grants with what is left of them: the most each may be credited. */
   credits: readonly GrantBalance[];
   previousAdjustments: readonly LateUsage[];
   status: StatementStatus;
 }
 
-/** Applies the month's grants to the subtotal, in their order; each applied grant is a negative line. */
-function applyCredits(month: string, subtotal: bigint, credits: readonly GrantBalance[]) {
+/** The credits the statement's rows burnt, by grant: the month's own and the late rows' of the months it carries. */
+function burntCredits(usage: MonthUsage, late: readonly LateUsage[]): Map<string, bigint> {
+  const burnt = new Map<string, bigint>();
+  for (const byGrant of [usage.creditsByGrant ?? {}, ...late.map((l) => l.credits ?? {})]) {
+    for (const [grantId, micros] of Object.entries(byGrant)) burnt.set(grantId, (burnt.get(grantId) ?? 0n) + BigInt(micros));
+  }
+  return burnt;
+}
+
+/**
+ * Credits what the rows burnt, grant by grant in grant order (grants no longer on the account last,
+ * by id), each at most what is left of it and all together at most the subtotal: each a negative line.
+ */
+function applyCredits(subtotal: bigint, burnt: ReadonlyMap<string, bigint>, balances: readonly GrantBalance[]) {
+  const known = new Map(balances.map((b) => [b.grant.grantId, b]));
+  const order = (a: string, b: string) => {
+    const [ga, gb] = [known.get(a), known.get(b)];
+    if (ga && gb) return grantOrder(ga.grant, gb.grant);
+    if (ga || gb) return ga ? -1 : 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
   const lines: StatementLine[] = [];
   const used: { grantId: string; micros: number }[] = [];
   let left = subtotal > 0n ? subtotal : 0n;
-  const usable = credits.filter((c) => c.remainingMicros > 0 && grantApplies(c.grant, month));
-  for (const { grant, remainingMicros } of [...usable].sort((a, b) => grantOrder(a.grant, b.grant))) {
-    if (left === 0n) break;
-    const applied = BigInt(remainingMicros) < left ? BigInt(remainingMicros) : left;
+  for (const grantId of [...burnt.keys()].sort(order)) {
+    const balance = known.get(grantId);
+    let applied = burnt.get(grantId)!;
+    if (balance && BigInt(balance.remainingMicros) < applied) applied = BigInt(balance.remainingMicros);
+    if (left < applied) applied = left;
+    if (applied <= 0n) continue;
     left -= applied;
-    lines.push(line("credit", `Credit ${grant.grantId}`, 1, -applied));
-    used.push({ grantId: grant.grantId, micros: safe(applied, "credit") });
+    lines.push(line("credit", `Credit ${grantId}`, 1, -applied));
+    used.push({ grantId, micros: safe(applied, "credit") });
   }
   return { lines, used, applied: (subtotal > 0n ? subtotal : 0n) - left };
 }
@@ -202,7 +233,7 @@ export function buildStatement(input: StatementInput): BuiltStatement {
     );
     subtotal += BigInt(late.amountMicros);
   }
-  const credits = applyCredits(month, subtotal, input.credits);
+  const credits = applyCredits(subtotal, burntCredits(usage, input.previousAdjustments), input.credits);
   const total = subtotal - credits.applied;
   const all = [...lines, ...credits.lines];
   if (all.reduce((n, l) => n + BigInt(l.amountMicros), 0n) !== total)
@@ -217,7 +248,11 @@ export function buildStatement(input: StatementInput): BuiltStatement {
     subtotalMicros: safe(subtotal, "subtotal"),
     creditsAppliedMicros: safe(credits.applied, "credits"),
     totalMicros: safe(total, "total"),
-    usage: { messages: usage.messages, listMicros: usage.listMicros },
+    usage: {
+      messages: usage.messages,
+      listMicros: usage.listMicros,
+      ...(usage.creditsByGrant ? { creditsByGrant: { ...usage.creditsByGrant } } : {}),
+    },
     finalAt: new Date(finalAtMillis(month)).toISOString(),
     plan,
     credits: credits.used,

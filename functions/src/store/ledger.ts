@@ -6,6 +6,7 @@ import { COLLECTIONS } from "../base/collections";
 import { settleInto } from "./spend";
 import type { SpendMode } from "../domain/admission";
 import { apiSpendScopes } from "../domain/api-keys";
+import { creditSpendScope, LIFETIME_WINDOWS } from "../domain/credits";
 
 export const ledgerRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.ledger}/${id}`);
 const claimRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.claims}/${id}`);
@@ -35,7 +36,7 @@ export interface Claim {
   month?: string;
   /** The UTC day of the caller's development counter the message is counted in. */
   devUserDay?: string | null;
-  /** Spend scopes beside the agent's that the message holds in (an API message's key and end user). */
+  /** Spend scopes beside the agent's that the message holds in (an API message's key and end user, the owner's credit grants). */
   scopes?: string[];
 }
 
@@ -122,10 +123,18 @@ export type LedgerWriteOutcome = "created" | "existing";
  * Writes a ledger row once; an existing row with this id is left as it is. The row's spend rides
  * in the same batch (store/spend.ts `settleInto`: its hold, if any, ends and a production row's cost
  * is added to its day and month, in the agent's scope and in an API message's key and end-user
- * scopes), so the spend windows are always exactly the sum of the rows:
- * there is no crash point between the two, and a second write of the row adds nothing.
+ * scopes, and in the credit grant that paid for it, `creditGrantId`, over the grant's lifetime),
+ * so the spend windows are always exactly the sum of the rows: there is no crash point between the
+ * two, and a second write of the row adds nothing. `unpaid` are the scopes of the grants the message
+ * held in that did not pay: their holds end in the same batch (a row written by a recovery, which
+ * does not know them, leaves them to expire: an expired hold no longer counts).
  */
-export async function writeLedgerRow(db: Firestore, id: string, row: LedgerRow): Promise<LedgerWriteOutcome> {
+export async function writeLedgerRow(
+  db: Firestore,
+  id: string,
+  row: LedgerRow,
+  unpaid: readonly string[] = [],
+): Promise<LedgerWriteOutcome> {
   const batch = db.batch();
   batch.create(ledgerRef(db, id), ledgerDocument(row));
   // The agent's spend, and an API message's key and end user (their own limits), from the row itself.
@@ -137,6 +146,11 @@ export async function writeLedgerRow(db: Firestore, id: string, row: LedgerRow):
       windows: { day: row.localDay, month: row.localDay.slice(0, 7) },
       actualMicros: row.costMicros,
     });
+  }
+  // The grant that paid burns the row's cost (at most the worst case it held); the others' holds end with nothing spent.
+  const paid = row.creditGrantId === undefined ? [] : [{ scope: creditSpendScope(row.userId, row.creditGrantId), cost: row.costMicros }];
+  for (const { scope, cost } of [...paid, ...unpaid.map((scope) => ({ scope, cost: 0 }))]) {
+    settleInto(batch, db, { agentId: scope, reservationId: id, mode: row.mode, windows: { ...LIFETIME_WINDOWS }, actualMicros: cost });
   }
   try {
     await batch.commit();

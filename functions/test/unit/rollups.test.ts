@@ -108,7 +108,13 @@ describe("the registry", () => {
       production: figures,
       byModel: { "gpt-4.1": { production: figures } },
       byAgent: { agent_1: { production: figures } },
+      credits: { creditMicros: 0 },
     });
+    // A row a credit grant paid for burns its cost from that grant; development never uses credits.
+    expect(rollupNamed("account").deltas({ ...production, creditGrantId: "welcome" })).toMatchObject({
+      credits: { creditMicros: costMicros, byGrant: { welcome: costMicros } },
+    });
+    expect(rollupNamed("account").deltas(development)).not.toHaveProperty("credits");
     expect(costMicros).toBeGreaterThan(0);
     expect(development.costMicros).toBe(0);
   });

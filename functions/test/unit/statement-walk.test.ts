@@ -44,14 +44,30 @@ describe("walkStatements", () => {
     expect(result.toSeal.map((s) => s.month)).toEqual(["2026-01"]);
   });
 
-  it("draws a grant down across months", () => {
-    const result = walk({ grants: [grant("welcome", 25_000_000)] });
-    // Jan: 10 + 1 + 0.1 = 11.1 $, Feb: 10 + 2 + 0.2 = 12.2 $ (1.7 $ of the grant left), Mar: 10 $.
+  it("credits what each month's rows burnt, at most the subtotal, and a grant at most its amount across months", () => {
+    const burnt = (messages: number, listMicros: number, welcome: number): MonthUsage => ({
+      ...usage(messages, listMicros),
+      creditsByGrant: { welcome },
+    });
+    const result = walk({
+      grants: [grant("welcome", 25_000_000)],
+      usage: new Map([
+        ["2026-01", burnt(10, 1_000_000, 8_000_000)],
+        ["2026-02", burnt(20, 2_000_000, 15_000_000)],
+        ["2026-03", burnt(0, 0, 10_000_000)],
+      ]),
+    });
+    // Jan: 11.1 $ less the 8 $ burnt; Feb: 12.2 $, of the 15 $ burnt (17 $ left of the grant); Mar: 10 $, 4.8 $ left of the grant.
     expect(result.statements.map((s) => [s.creditsAppliedMicros, s.totalMicros])).toEqual([
-      [11_100_000, 0],
+      [8_000_000, 3_100_000],
       [12_200_000, 0],
-      [1_700_000, 8_300_000],
+      [4_800_000, 5_200_000],
     ]);
+  });
+
+  it("credits nothing of a grant no row burnt (no end-of-month application of balances)", () => {
+    const result = walk({ grants: [grant("welcome", 25_000_000)] });
+    expect(result.statements.map((s) => s.creditsAppliedMicros)).toEqual([0, 0, 0]);
   });
 
   it("takes a sealed statement as it is, whatever the plan or usage now", () => {

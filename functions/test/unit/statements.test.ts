@@ -1,7 +1,8 @@
 /**
  * Statements from plans, checked against an independent model written here in BigInt: tiers message
- * by message, the markup rounded half up by hand, the minimum, the allowance, credits by priority
- * then expiry, late usage, and the sum invariant (the lines add up to the total) on random plans.
+ * by message, the markup rounded half up by hand, the minimum, the allowance, the credits burnt at
+ * admission (by grant, in priority then expiry order, capped by what is left of each grant and by the
+ * subtotal), late usage, and the sum invariant (the lines add up to the total) on random plans.
  */
 import fc from "fast-check";
 import type { StatementLine } from "../../src/contract/statements";
@@ -10,7 +11,6 @@ import {
   buildStatement,
   canonicalJson,
   finalAtMillis,
-  grantApplies,
   lateUsage,
   monthUsage,
   sealStatement,
@@ -55,27 +55,34 @@ interface Model {
   total: bigint;
 }
 
-function model(p: Plan, usage: MonthUsage, grants: GrantBalance[] = [], adjustments: bigint[] = [], month = "2026-03"): Model {
+function model(p: Plan, usage: MonthUsage, grants: GrantBalance[] = [], adjustments: LateUsage[] = []): Model {
   const list = BigInt(usage.listMicros);
   const covered = list < BigInt(p.includedMicros) ? list : BigInt(p.includedMicros);
   const markup = halfUp((list - covered) * BigInt(p.markupBps), 10_000n);
   const raw = BigInt(p.monthlyFeeMicros) + list - covered + markup + modelTiers(p, usage.messages);
   const charges = raw < BigInt(p.minimumMicros) ? BigInt(p.minimumMicros) : raw;
-  const subtotal = charges + adjustments.reduce((a, b) => a + b, 0n);
-  const start = Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5)) - 1, 1);
-  const end = Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5)), 1);
-  const usable = grants
-    .filter((g) => g.remainingMicros > 0)
-    .filter((g) => g.grant.expiresAt === null || Date.parse(g.grant.expiresAt) > start)
-    .filter((g) => !g.grant.effectiveAt || Date.parse(g.grant.effectiveAt) < end)
-    .sort(
-      (a, b) =>
-        a.grant.priority - b.grant.priority ||
-        (a.grant.expiresAt ? Date.parse(a.grant.expiresAt) : Infinity) - (b.grant.expiresAt ? Date.parse(b.grant.expiresAt) : Infinity) ||
-        a.grant.grantId.localeCompare(b.grant.grantId),
-    );
+  const subtotal = charges + adjustments.reduce((a, b) => a + BigInt(b.amountMicros), 0n);
+  // What the rows burnt, by grant: the month's, and the late rows' of the months carried.
+  const burnt = new Map<string, bigint>();
+  for (const byGrant of [usage.creditsByGrant ?? {}, ...adjustments.map((a) => a.credits ?? {})]) {
+    for (const [id, micros] of Object.entries(byGrant)) burnt.set(id, (burnt.get(id) ?? 0n) + BigInt(micros));
+  }
+  const rank = (id: string) => {
+    const g = grants.find((b) => b.grant.grantId === id)?.grant;
+    return g ? [0, g.priority, g.expiresAt ? Date.parse(g.expiresAt) : Infinity] : [1, 0, 0];
+  };
+  const ids = [...burnt.keys()].sort((a, b) => {
+    const [ra, rb] = [rank(a), rank(b)];
+    return ra[0] - rb[0] || ra[1] - rb[1] || ra[2] - rb[2] || a.localeCompare(b);
+  });
   let left = subtotal > 0n ? subtotal : 0n;
-  for (const g of usable) left -= left < BigInt(g.remainingMicros) ? left : BigInt(g.remainingMicros);
+  for (const id of ids) {
+    const remaining = grants.find((b) => b.grant.grantId === id)?.remainingMicros;
+    let take = burnt.get(id)!;
+    if (remaining !== undefined && BigInt(remaining) < take) take = BigInt(remaining);
+    if (left < take) take = left;
+    left -= take;
+  }
   const credits = (subtotal > 0n ? subtotal : 0n) - left;
   return { charges, subtotal, credits, total: subtotal - credits };
 }
@@ -89,12 +96,7 @@ function build(p: Plan, usage: MonthUsage, credits: GrantBalance[] = [], adjustm
 /** Checks a statement against the model, and the invariants every statement keeps. */
 function expectModel(p: Plan, usage: MonthUsage, credits: GrantBalance[] = [], adjustments: LateUsage[] = []) {
   const s = build(p, usage, credits, adjustments);
-  const m = model(
-    p,
-    usage,
-    credits,
-    adjustments.map((a) => BigInt(a.amountMicros)),
-  );
+  const m = model(p, usage, credits, adjustments);
   expect({ charges: s.chargesMicros, subtotal: s.subtotalMicros, credits: s.creditsAppliedMicros, total: s.totalMicros }).toEqual({
     charges: Number(m.charges),
     subtotal: Number(m.subtotal),
@@ -251,50 +253,64 @@ const grant = (
   remainingMicros: amountMicros,
 });
 
-describe("credits", () => {
+describe("credits burnt at admission", () => {
   const p = plan({ monthlyFeeMicros: 10_000_000 });
-  const usage = { messages: 10, listMicros: 5_000_000 }; // subtotal 15,000,000
-
-  it("credits exceeding the total bring it to zero and apply only what was owed", () => {
-    const s = expectModel(p, usage, [grant("big", 100_000_000)]);
-    expect(s).toMatchObject({ totalMicros: 0, creditsAppliedMicros: 15_000_000, credits: [{ grantId: "big", micros: 15_000_000 }] });
-    expect(lineOf(s.lines, "credit")).toEqual([{ kind: "credit", description: "Credit big", quantity: 1, amountMicros: -15_000_000 }]);
+  // Subtotal 15,000,000.
+  const usage = (creditsByGrant?: Record<string, number>): MonthUsage => ({
+    messages: 10,
+    listMicros: 5_000_000,
+    ...(creditsByGrant ? { creditsByGrant } : {}),
   });
 
-  it("applies by priority first, then soonest expiry, then id", () => {
+  it("credits what the rows burnt, grant by grant, and nothing of a grant no row burnt", () => {
+    const s = expectModel(p, usage({ small: 1_200_000 }), [grant("small", 2_000_000), grant("unused", 100_000_000, 0)]);
+    expect(s).toMatchObject({
+      creditsAppliedMicros: 1_200_000,
+      totalMicros: 13_800_000,
+      credits: [{ grantId: "small", micros: 1_200_000 }],
+    });
+    expect(lineOf(s.lines, "credit")).toEqual([{ kind: "credit", description: "Credit small", quantity: 1, amountMicros: -1_200_000 }]);
+    expect(s.usage.creditsByGrant).toEqual({ small: 1_200_000 });
+  });
+
+  it("never takes the total below zero: past the subtotal, grants are credited in priority, then expiry, then id order", () => {
     const grants = [
-      grant("late-expiry", 4_000_000, 10, "2026-12-01T00:00:00Z"),
+      grant("late-expiry", 8_000_000, 10, "2026-12-01T00:00:00Z"),
       grant("low-priority", 50_000_000, 90),
-      grant("soon-expiry", 4_000_000, 10, "2026-04-01T00:00:00Z"),
+      grant("soon-expiry", 8_000_000, 10, "2026-04-01T00:00:00Z"),
       grant("b-same", 1_000_000, 10, null),
       grant("a-same", 1_000_000, 10, null),
     ];
-    const s = expectModel(p, usage, grants);
+    const burnt = {
+      "late-expiry": 5_000_000,
+      "low-priority": 5_000_000,
+      "soon-expiry": 4_000_000,
+      "b-same": 1_000_000,
+      "a-same": 1_000_000,
+    };
+    const s = expectModel(p, usage(burnt), grants);
     expect(s.credits).toEqual([
       { grantId: "soon-expiry", micros: 4_000_000 },
-      { grantId: "late-expiry", micros: 4_000_000 },
+      { grantId: "late-expiry", micros: 5_000_000 },
       { grantId: "a-same", micros: 1_000_000 },
       { grantId: "b-same", micros: 1_000_000 },
-      { grantId: "low-priority", micros: 5_000_000 },
+      { grantId: "low-priority", micros: 4_000_000 },
     ]);
     expect(s.totalMicros).toBe(0);
   });
 
-  it.each([
-    { what: "expired before the month", expiresAt: "2026-03-01T00:00:00Z", effectiveAt: undefined, applies: false },
-    { what: "expiring during the month", expiresAt: "2026-03-01T00:00:01Z", effectiveAt: undefined, applies: true },
-    { what: "effective from the month's last instant", expiresAt: null, effectiveAt: "2026-03-31T23:59:59Z", applies: true },
-    { what: "effective only after the month", expiresAt: null, effectiveAt: "2026-04-01T00:00:00Z", applies: false },
-  ])("a grant $what applies: $applies", ({ expiresAt, effectiveAt, applies }) => {
-    const g = grant("g", 1_000_000, 50, expiresAt, effectiveAt);
-    expect(grantApplies(g.grant, "2026-03")).toBe(applies);
-    const s = expectModel(p, usage, [g]);
-    expect(s.creditsAppliedMicros).toBe(applies ? 1_000_000 : 0);
+  it("credits a grant at most what is left of it, and a grant no longer on the account after the others", () => {
+    const s = expectModel(p, usage({ gone: 1_000_000, g: 3_000_000 }), [{ ...grant("g", 10_000_000), remainingMicros: 2_500_000 }]);
+    expect(s.credits).toEqual([
+      { grantId: "g", micros: 2_500_000 },
+      { grantId: "gone", micros: 1_000_000 },
+    ]);
+    expect(s).toMatchObject({ creditsAppliedMicros: 3_500_000, totalMicros: 11_500_000 });
   });
 
-  it("uses only what is left of a grant", () => {
-    const s = expectModel(p, usage, [{ ...grant("g", 10_000_000), remainingMicros: 2_500_000 }]);
-    expect(s).toMatchObject({ creditsAppliedMicros: 2_500_000, totalMicros: 12_500_000 });
+  it("is none without burnt credits, whatever the grants' balances (no end-of-month application)", () => {
+    const s = expectModel(p, usage(), [grant("big", 100_000_000, 0)]);
+    expect(s).toMatchObject({ creditsAppliedMicros: 0, totalMicros: 15_000_000, credits: [] });
   });
 });
 
@@ -302,6 +318,19 @@ describe("late usage", () => {
   const sealedPlan = plan({ markupBps: 1_000, tierMode: "volume", tiers: THREE_TIERS });
   const billedUsage = { messages: 1_000, listMicros: 1_000_000 };
   const billed = { plan: sealedPlan, usage: billedUsage, chargesMicros: Number(model(sealedPlan, billedUsage).charges) };
+
+  it("credits the late rows' burnt credits on the statement that carries them", () => {
+    const was = { ...billed, usage: { ...billedUsage, creditsByGrant: { g: 500 } } };
+    const now = { messages: 1_002, listMicros: 1_003_000, creditsByGrant: { g: 2_500, h: 100 } };
+    const late = lateUsage("2026-02", was, now)!;
+    expect(late.credits).toEqual({ g: 2_000, h: 100 });
+    const fee = plan({ monthlyFeeMicros: 10_000_000 });
+    const s = expectModel(fee, { messages: 1, listMicros: 10, creditsByGrant: { g: 10 } }, [grant("g", 1_000_000)], [late]);
+    expect(s.credits).toEqual([
+      { grantId: "g", micros: 2_010 },
+      { grantId: "h", micros: 100 },
+    ]);
+  });
 
   it("is none when the sealed month's usage did not change", () => {
     expect(lateUsage("2026-02", billed, billedUsage)).toBeNull();
@@ -356,6 +385,8 @@ describe("the sum invariant, on random plans, usage, credits and adjustments", (
     amount: fc.integer({ min: 0, max: 80_000_000 }),
     priority: fc.integer({ min: 0, max: 100 }),
     expiresDay: fc.option(fc.integer({ min: 1, max: 27 }), { nil: null }),
+    remaining: fc.integer({ min: 0, max: 80_000_000 }),
+    burnt: fc.integer({ min: 0, max: 80_000_000 }),
   });
 
   it("matches the model; lines add up to the total, non-credit lines to the subtotal", () => {
@@ -368,22 +399,29 @@ describe("the sum invariant, on random plans, usage, credits and adjustments", (
         fc.array(fc.integer({ min: -5_000_000, max: 5_000_000 }), { maxLength: 2 }),
         (fields, messages, listMicros, grants, adjustments) => {
           const p = plan(fields);
-          const balances = grants.map((g) =>
-            grant(
-              `g${g.id}`,
-              g.amount,
-              g.priority,
-              g.expiresDay === null ? null : `2026-0${g.expiresDay % 2 ? 2 : 3}-${String(g.expiresDay).padStart(2, "0")}T00:00:00Z`,
-            ),
-          );
+          // Grants with an even id are on the account; an odd one burnt credits but is no longer there.
+          const balances = grants
+            .filter((g) => g.id % 2 === 0)
+            .map((g) => ({
+              ...grant(
+                `g${g.id}`,
+                g.amount,
+                g.priority,
+                g.expiresDay === null ? null : `2026-0${g.expiresDay % 2 ? 2 : 3}-${String(g.expiresDay).padStart(2, "0")}T00:00:00Z`,
+              ),
+              remainingMicros: Math.min(g.amount, g.remaining),
+            }));
+          const burnt = Object.fromEntries(grants.filter((g) => g.burnt > 0).map((g) => [`g${g.id}`, g.burnt]));
           const late: LateUsage[] = adjustments.map((amountMicros, i) => ({
             month: `2025-1${i}`,
             usage: { messages: 1, listMicros: 1 },
             billed: { messages: 0, listMicros: 0 },
             chargesMicros: 0,
             amountMicros,
+            ...(grants.length ? { credits: { [`g${grants[0].id}`]: 1_000 + i } } : {}),
           }));
-          expectModel(p, { messages, listMicros }, balances, late);
+          const creditsByGrant = Object.keys(burnt).length ? { creditsByGrant: burnt } : {};
+          expectModel(p, { messages, listMicros, ...creditsByGrant }, balances, late);
         },
       ),
       { numRuns: 300 },
@@ -462,6 +500,28 @@ describe("month usage and accounts", () => {
     });
     expect(monthUsage([day(2, 100), day(0, 0), day(5, 2_000_000)])).toEqual({ messages: 7, listMicros: 2_000_100 });
     expect(monthUsage([])).toEqual({ messages: 0, listMicros: 0 });
+  });
+
+  it("sums the credits burnt by grant over days", () => {
+    const day = (byGrant: [string, number][]) => ({
+      production: { messages: 1, costMicros: 10 },
+      credits: { byGrant: new Map(byGrant) },
+    });
+    expect(
+      monthUsage([
+        day([["b", 3]]),
+        day([]),
+        day([
+          ["a", 2],
+          ["b", 4],
+          ["z", 0],
+        ]),
+      ]),
+    ).toEqual({
+      messages: 3,
+      listMicros: 30,
+      creditsByGrant: { a: 2, b: 7 },
+    });
   });
 
   it("reads an account, defaulting its credits, and names a bad field", () => {

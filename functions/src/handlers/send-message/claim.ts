@@ -66,7 +66,7 @@ export type Claimed = { kind: "new"; claimWrittenAt: Timestamp } | { kind: "repl
 export async function claimOrReplay(
   deps: SendMessageDeps,
   message: PreparedMessage,
-  admission: Pick<Admission, "devUserDay" | "scopes">,
+  admission: Pick<Admission, "devUserDay" | "scopes" | "credits">,
   writes: ledger.ClaimWrites,
 ): Promise<Claimed> {
   const giveUpAt = deps.now() + deps.claimWaitMs;
@@ -81,7 +81,10 @@ export async function claimOrReplay(
       mode: message.req.testMode,
       ...message.windows,
       devUserDay: admission.devUserDay,
-      ...(admission.scopes.length ? { scopes: admission.scopes.map((scope) => scope.agentId) } : {}),
+      // Every scope beside the agent's it holds in (API key, end user, credit grants), for the sweeper to give back.
+      ...(admission.scopes.length || admission.credits.length
+        ? { scopes: [...admission.scopes, ...admission.credits].map((scope) => scope.agentId) }
+        : {}),
     };
     const claimWrittenAt = await ledger.claimMessage(deps.db, message.id, claim, writes);
     if (claimWrittenAt) return { kind: "new", claimWrittenAt };
@@ -141,7 +144,9 @@ export async function persistRow(
   for (let attempt = 1; attempt <= LEDGER_WRITE_ATTEMPTS; attempt++) {
     let outcome: ledger.LedgerWriteOutcome;
     try {
-      outcome = await ledger.writeLedgerRow(deps.db, message.id, row);
+      // The grants it held in but that did not pay: their holds end with the row.
+      const unpaid = admission.credits.filter((c) => c.grantId !== row.creditGrantId).map((c) => c.agentId);
+      outcome = await ledger.writeLedgerRow(deps.db, message.id, row, unpaid);
     } catch (err) {
       last = err;
       if (attempt < LEDGER_WRITE_ATTEMPTS) await deps.sleep(100 * 2 ** attempt);

@@ -9,7 +9,9 @@ import type { RowPrice } from "../../domain/ledger-row";
 import type { RateLimits } from "../../domain/rate-limit";
 import type { ChatTurn } from "../../domain/tokens";
 import type { UsageBound } from "../../domain/usage-bounds";
+import type { CreditGrant } from "../../domain/plans";
 import { AgentCache, type AgentDoc } from "../../store/agents";
+import { AccountCache } from "../../store/billing-accounts";
 import type { BillingError } from "../../errors";
 import type { BillingFailure } from "../../store/ledger";
 
@@ -37,10 +39,13 @@ export interface SendMessageDeps {
   sleep: (ms: number) => Promise<void>;
   /** The agents this instance read last: each copy is checked by a read beside the claim (index.ts). */
   agents: AgentCache;
+  /** The owners' accounts this instance read last (their credit grants), checked by version in the same read as the agents. */
+  accounts: AccountCache;
 }
 
 /** One cache per instance: every sendMessage of the instance shares it. */
 const INSTANCE_AGENTS = new AgentCache();
+const INSTANCE_ACCOUNTS = new AccountCache();
 
 /**
  * The dependencies of sendMessage: the required ones, then the defaults, then `overrides`. The
@@ -58,6 +63,7 @@ export function sendMessageDeps(
     claimWaitMs: 90_000,
     sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     agents: INSTANCE_AGENTS,
+    accounts: INSTANCE_ACCOUNTS,
     ...required,
     ...overrides,
   };
@@ -127,6 +133,11 @@ export interface PreparedMessage {
   windows: SpendWindowKeys;
   /** The most it may be billed for: the bound its worst case is held at (domain/usage-bounds.ts). */
   bound: UsageBound;
+  /**
+   * The owner's grants the message holds in (domain/credits.ts creditCandidates: live at `at`, in
+   * paying order, at most 3); none for a development message.
+   */
+  credits: CreditGrant[];
 }
 
 /** The ids of a failure record of this message. */

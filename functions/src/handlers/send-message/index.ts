@@ -20,16 +20,9 @@ import { hasUsage, normalizeUsage, type TokenUsage } from "../../domain/usage";
 import { boundUsage, usageBound } from "../../domain/usage-bounds";
 import { localDay, localMonth } from "../../base/periods";
 import { BillingError, failedPrecondition, unavailable } from "../../errors";
-import {
-  agentRef,
-  agentTimezone,
-  agentVersionOf,
-  ownedBy,
-  readAgent,
-  sameVersion,
-  type AgentDoc,
-  type AgentVersion,
-} from "../../store/agents";
+import { creditCandidates } from "../../domain/credits";
+import { agentRef, agentTimezone, agentVersionOf, ownedBy, sameVersion, type AgentDoc, type AgentVersion } from "../../store/agents";
+import { accountRef, accountVersionOf, NO_ACCOUNT, sameAccount, type AccountVersion } from "../../store/billing-accounts";
 import { recordFailure } from "../../store/ledger";
 import { readSessionFigures, sessionFiguresOf, sessionRef } from "../../store/sessions";
 import { claimOrReplay, countRepeat, persistRow, storedReplay } from "./claim";
@@ -66,37 +59,57 @@ export async function handleSendMessage(
  * an API key billed to the owner).
  *
  * Round trips before the agent is called: the claim batch, then one read (the counters, the
- * session's figures and the agent's version). The claim is built from this instance's last copy of
- * the agent (deps.agents), and the message goes on only if that read finds the same version;
- * otherwise what was claimed is given back and the message starts again from that read. So a copy
- * is never trusted alone: a paused agent, a lowered limit or a new model takes effect for every
- * message read after the change, as with no copy. With no usable copy (the first message on this
- * instance, another owner's agent, an agent that would refuse the message), the agent is read first.
+ * session's figures, the agent's version and, for a production message, the owner's account's
+ * version). The claim is built from this instance's last copy of the agent (deps.agents) and of
+ * the owner's account (deps.accounts: its credit grants, held in the claim batch), and the message
+ * goes on only if that read finds the same versions; otherwise what was claimed is given back and
+ * the message starts again from that read. So a copy is never trusted alone: a paused agent, a
+ * lowered limit, a new model or a grant changed takes effect for every message read after the
+ * change, as with no copy. With no usable copy (the first message on this instance, another
+ * owner's agent, an agent that would refuse the message), the agent (and the account) are read
+ * first, in one getAll.
  */
 export async function meterMessage(deps: SendMessageDeps, sender: Sender, req: MeteredRequest, onDelta?: DeltaHandler): Promise<Metered> {
   const uid = sender.uid;
-  let read: AgentVersion | null | undefined;
+  // Development messages never use credits: their owner's account is neither held in nor read.
+  const production = req.testMode === "production";
+  let read: Copies | undefined;
   const known = deps.agents.get(req.agentId);
-  if (known && known.agent.userId === uid && !(agentBilling(known.agent, req) instanceof BillingError)) {
-    const sent = await sendWith(deps, sender, req, known, onDelta);
+  const knownAccount = production ? deps.accounts.get(uid) : NO_ACCOUNT;
+  if (known && knownAccount && known.agent.userId === uid && !(agentBilling(known.agent, req) instanceof BillingError)) {
+    const sent = await sendWith(deps, sender, req, { agent: known, account: knownAccount }, onDelta);
     if (!(sent instanceof AgentChanged)) return sent;
     read = sent.read;
   }
-  if (read === undefined) read = await readAgent(deps.db, req.agentId);
+  if (read === undefined) read = await readCopies(deps, req.agentId, production ? uid : null);
   // Only the owner's reads are kept (and a missing agent forgotten): other callers cannot churn the copies.
-  if (!read || read.agent.userId === uid) deps.agents.set(req.agentId, read);
-  const sent = await sendWith(deps, sender, req, ownedBy(read, req.agentId, uid), onDelta, { checked: true });
+  if (!read.agent || read.agent.agent.userId === uid) deps.agents.set(req.agentId, read.agent);
+  if (production) deps.accounts.set(uid, read.account);
+  const checked = { agent: ownedBy(read.agent, req.agentId, uid), account: read.account };
+  const sent = await sendWith(deps, sender, req, checked, onDelta, { checked: true });
   // A checked agent is not read again, so it cannot be found changed.
   if (sent instanceof AgentChanged) throw new Error("sendMessage: a checked agent was found changed");
   return sent;
 }
 
+/** The agent and the owner's account as a message is sent with them. */
+interface Copies {
+  agent: AgentVersion | null;
+  account: AccountVersion;
+}
+
+/** Reads the agent and, when `uid` is given, the owner's account, in one getAll. */
+async function readCopies(deps: SendMessageDeps, agentId: string, uid: string | null): Promise<Copies> {
+  const [agentSnap, accountSnap] = await deps.db.getAll(agentRef(deps.db, agentId), ...(uid === null ? [] : [accountRef(deps.db, uid)]));
+  return { agent: agentVersionOf(agentSnap), account: uid === null ? NO_ACCOUNT : accountVersionOf(uid, accountSnap) };
+}
+
 /** Receives each text delta of the agent's answer, with the model answering (a stream's chunks name it). */
 export type DeltaHandler = (delta: string, model: string) => unknown;
 
-/** The agent changed between this instance's copy and the read after the claim: start again from `read`. */
+/** The agent or the owner's account changed between this instance's copies and the read after the claim: start again from `read`. */
 class AgentChanged {
-  constructor(readonly read: AgentVersion | null) {}
+  constructor(readonly read: Copies) {}
 }
 
 /**
@@ -109,44 +122,50 @@ async function sendWith(
   deps: SendMessageDeps,
   sender: Sender,
   req: MeteredRequest,
-  known: AgentVersion,
+  copies: { agent: AgentVersion; account: AccountVersion },
   onDelta: DeltaHandler | undefined,
   { checked = false } = {},
 ): Promise<Metered | AgentChanged> {
+  const known = copies.agent;
   const billedWith = agentBilling(known.agent, req);
   if (billedWith instanceof BillingError) return replayOrRefuse(deps, sender, req, billedWith);
-  const message = prepare(deps, sender, req, known.agent, billedWith);
+  const message = prepare(deps, sender, req, known.agent, billedWith, copies.account);
   const counted = admissionOf(deps, message);
   // Counted in the batch that claims the message: a replay or a duplicate counts against the rate limit only (claim.ts).
   const claimed = await claimOrReplay(deps, message, counted, (batch) => countInto(batch, deps, message, counted));
   if (claimed.kind === "replay") return replayOf(deps, claimed.row);
   const admission = { ...counted, claimWrittenAt: claimed.claimWrittenAt };
   // The session is read before the row exists, so its figures cannot already include this message.
+  // A copy of the owner's account is read again for a production message only (development never uses credits).
+  const readAccount = !checked && req.testMode === "production";
   const alongside = [
     sessionRef(deps.db, sessionId(req.agentId, req.conversationId)),
     ...(sender.api ? [sender.api.confirm.ref] : []),
     ...(checked ? [] : [agentRef(deps.db, req.agentId)]),
+    ...(readAccount ? [accountRef(deps.db, message.uid)] : []),
   ];
   const read = await undoOnError(deps, message, admission, undefined, () => readAdmission(deps, message, admission, alongside));
   const [session, ...rest] = read.alongside;
   const keyRefusal = sender.api ? sender.api.confirm.check(rest.shift()!) : null;
-  const agentSnap = rest[0];
+  const agentSnap = checked ? undefined : rest.shift();
   const current = agentSnap ? agentVersionOf(agentSnap) : known;
+  const accountSnap = readAccount ? rest.shift() : undefined;
+  const currentAccount = accountSnap ? accountVersionOf(message.uid, accountSnap) : copies.account;
   if (keyRefusal) {
     await undo(deps, message, admission);
     throw keyRefusal;
   }
-  if (!sameVersion(known, current)) {
+  if (!sameVersion(known, current) || !sameAccount(copies.account, currentAccount)) {
     // Counted again from the new read at once: the rate count goes back too.
     await undo(deps, message, admission, undefined, { rate: true });
-    return new AgentChanged(current);
+    return new AgentChanged({ agent: current, account: currentAccount });
   }
   if (read.refusal) {
     await undo(deps, message, admission);
     throw read.refusal;
   }
   const reply = await callAgent(deps, message, admission, onDelta);
-  const row = await undoOnError(deps, message, admission, UNBUILT_ROW, () => rowOf(deps, message, reply));
+  const row = await undoOnError(deps, message, admission, UNBUILT_ROW, () => rowOf(deps, message, reply, read.creditGrantId));
   // The write ends the hold too (store/ledger.ts): spend and ledger change together.
   const stored = await persistRow(deps, message, admission, row);
   if (stored !== row) return replayOf(deps, stored);
@@ -190,6 +209,7 @@ function prepare(
   req: MeteredRequest,
   agent: AgentDoc,
   { model, price }: { model: string; price: RowPrice | null },
+  account: AccountVersion,
 ): PreparedMessage {
   const messageId = req.messageId ?? deps.newMessageId();
   // The chat the console's quote counts too (domain/message-quote.ts): one home for its shape.
@@ -200,7 +220,9 @@ function prepare(
   const windows = { day: localDay(at, timezone), month: localMonth(at, timezone) };
   const bound = usageBound(countChatTokens(messages, model), maxTokens);
   const id = ledgerId(req.agentId, req.conversationId, messageId);
-  return { req, sender, uid: sender.uid, agent, model, price, messageId, id, messages, maxTokens, at, timezone, windows, bound };
+  // The grants it holds in: none for development, whose worst case is 0 and which is never billed.
+  const credits = req.testMode === "production" ? creditCandidates(account.grants, at) : [];
+  return { req, sender, uid: sender.uid, agent, model, price, messageId, id, messages, maxTokens, at, timezone, windows, bound, credits };
 }
 
 /**
@@ -253,7 +275,7 @@ async function billedUsage(deps: SendMessageDeps, message: PreparedMessage, repl
 }
 
 /** The signed row of the message and the agent's reply, priced now, dated when it was admitted. */
-async function rowOf(deps: SendMessageDeps, message: PreparedMessage, reply: AgentReply): Promise<LedgerRow> {
+async function rowOf(deps: SendMessageDeps, message: PreparedMessage, reply: AgentReply, creditGrantId: string | null): Promise<LedgerRow> {
   const input: LedgerRowInput = {
     agentId: message.req.agentId,
     conversationId: message.req.conversationId,
@@ -270,6 +292,7 @@ async function rowOf(deps: SendMessageDeps, message: PreparedMessage, reply: Age
     latencyMs: reply.latencyMs,
     partial: reply.partial,
     ...(message.sender.api ? { attribution: { apiKeyId: message.sender.api.keyId, endUser: message.sender.api.endUser } } : {}),
+    ...(creditGrantId === null ? {} : { creditGrantId }),
   };
   return buildLedgerRow(input, deps.signingKey);
 }

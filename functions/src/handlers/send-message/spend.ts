@@ -11,6 +11,7 @@
 import type { DocumentReference, DocumentSnapshot, Timestamp, WriteBatch } from "firebase-admin/firestore";
 import { SPEND_SHARDS } from "../../domain/admission";
 import { apiSpendScopes } from "../../domain/api-keys";
+import { creditSpendScope, LIFETIME_WINDOWS, payingGrant } from "../../domain/credits";
 import { worstCaseCostMicros } from "../../domain/pricing";
 import { resourceExhausted, type BillingError } from "../../errors";
 import {
@@ -38,6 +39,12 @@ export interface Admission {
    * API message holds in them, each decided against its own daily limit when it has one).
    */
   scopes: ScopedCall[];
+  /**
+   * Its holds in the owner's credit grants (domain/credits.ts), in paying order: a production
+   * message of an owner with live grants holds its worst case in each, over the grant's lifetime
+   * window, and is paid by the first in which it fits. They never refuse it.
+   */
+  credits: CreditCall[];
   /** Whether it is counted against the caller's rate limit. */
   rateLimited: boolean;
   /** The UTC day of the caller's development counter it is counted in; null when not counted. */
@@ -55,6 +62,9 @@ export type LimitScope = "agent" | "key" | "end-user";
 
 /** A hold in a scope other than the agent's, with whose it is. */
 export type ScopedCall = AdmissionCall & { scope: LimitScope };
+
+/** A hold in a credit grant: its scope is `credit:{uid}:{grantId}`, its limit the grant's amount over its lifetime. */
+export type CreditCall = AdmissionCall & { grantId: string };
 
 const SCOPE_WORDS: Record<LimitScope, string> = { agent: "the agent's", key: "this API key's", "end-user": "this end user's" };
 
@@ -86,7 +96,20 @@ export function admissionOf(deps: SendMessageDeps, message: PreparedMessage): Ad
   };
   const rateLimited = deps.userLimits !== null;
   const devUserDay = rateLimited && !production ? devUserDayOf(message.at) : null;
-  return { claimWrittenAt: null, spend, scopes: apiScopes(spend, message), rateLimited, devUserDay };
+  const credits = production ? creditScopes(spend, message) : [];
+  return { claimWrittenAt: null, spend, scopes: apiScopes(spend, message), credits, rateLimited, devUserDay };
+}
+
+/** The grant scopes of a production message: each held at its worst case, decided against the grant's amount over its lifetime. */
+function creditScopes(agent: AdmissionCall, message: PreparedMessage): CreditCall[] {
+  return message.credits.map((grant) => ({
+    ...agent,
+    agentId: creditSpendScope(message.uid, grant.grantId),
+    grantId: grant.grantId,
+    windows: { ...LIFETIME_WINDOWS },
+    limits: { dailyMicros: null, monthlyMicros: grant.amountMicros },
+    checkLimits: true,
+  }));
 }
 
 /** The key and end-user scopes of an agent API message, held like the agent's, each with its own daily limit. */
@@ -112,7 +135,7 @@ export function countInto(batch: WriteBatch, deps: SendMessageDeps, message: Pre
   if (admission.rateLimited) countCallInto(batch, deps.db, message.sender.rateKey, message.at);
   if (admission.devUserDay) countDevUserInto(batch, deps.db, message.uid, message.at);
   holdInto(batch, deps.db, admission.spend);
-  for (const scope of admission.scopes) holdInto(batch, deps.db, scope);
+  for (const scope of [...admission.scopes, ...admission.credits]) holdInto(batch, deps.db, scope);
   message.sender.api?.claimWrites?.(batch);
 }
 
@@ -120,6 +143,8 @@ export function countInto(batch: WriteBatch, deps: SendMessageDeps, message: Pre
 export interface AdmissionRead {
   alongside: DocumentSnapshot[];
   refusal: BillingError | null;
+  /** The grant that pays for the message (the first of its credit holds that fits), or null: the owner pays. */
+  creditGrantId: string | null;
 }
 
 /**
@@ -139,7 +164,7 @@ export async function readAdmission(
   const rate = admission.rateLimited && limits ? [rateCounterRef(deps.db, message.sender.rateKey, message.at)] : [];
   const devUser = admission.devUserDay && limits ? [devUserCounterRef(deps.db, message.uid, admission.devUserDay)] : [];
   const checked = [{ ...admission.spend, scope: "agent" as const }, ...admission.scopes].filter((c) => c.checkLimits);
-  const shards = checked.flatMap((c) => spendShardRefs(deps.db, c.agentId));
+  const shards = [...checked, ...admission.credits].flatMap((c) => spendShardRefs(deps.db, c.agentId));
   const snaps = await deps.db.getAll(...alongside, ...rate, ...devUser, ...shards);
   const counters = snaps.slice(alongside.length);
   const spendSnaps = counters.slice(rate.length + devUser.length);
@@ -147,7 +172,17 @@ export async function readAdmission(
     (rate.length && limits ? rateLimitRefusal(counters[0], limits, message.at) : null) ??
     (devUser.length && limits ? devUserCapRefusal(counters[rate.length], limits.devDailyUserCap) : null) ??
     spendRefusal(checked, spendSnaps);
-  return { alongside: snaps.slice(0, alongside.length), refusal };
+  const creditSnaps = spendSnaps.slice(checked.length * SPEND_SHARDS);
+  const creditGrantId = refusal ? null : payingGrant(creditOutcomes(admission.credits, creditSnaps));
+  return { alongside: snaps.slice(0, alongside.length), refusal, creditGrantId };
+}
+
+/** Whether the message fits in each of its grants, from their shards in `credits` order. */
+function creditOutcomes(credits: CreditCall[], snaps: DocumentSnapshot[]) {
+  return credits.map((call, i) => ({
+    grantId: call.grantId,
+    fits: heldOutcome(snaps.slice(i * SPEND_SHARDS, (i + 1) * SPEND_SHARDS), call).ok,
+  }));
 }
 
 /** The refusal of the first scope (agent, key, end user) whose limit the message would pass, from their shards in `checked` order. */
@@ -181,8 +216,8 @@ export function giveBackInto(
   admission: Admission,
   { hold = true, rate = false }: GiveBack = {},
 ): void {
-  // The API scopes are production holds: with `hold` false, releasing one writes nothing.
-  for (const entry of [admission.spend, ...admission.scopes]) releaseInto(batch, deps.db, entry, { hold });
+  // The API and credit scopes are production holds: with `hold` false, releasing one writes nothing.
+  for (const entry of [admission.spend, ...admission.scopes, ...admission.credits]) releaseInto(batch, deps.db, entry, { hold });
   if (admission.devUserDay) releaseDevUserInto(batch, deps.db, message.uid, admission.devUserDay);
   if (rate && admission.rateLimited) uncountCallInto(batch, deps.db, message.sender.rateKey, message.at);
 }
