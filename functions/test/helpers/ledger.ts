@@ -25,6 +25,8 @@ export interface RowSpec {
   timezone?: string;
   /** Sent through the agent API: its key and end user. */
   attribution?: Attribution;
+  /** The credit grant that paid for it (burnt at admission). */
+  creditGrantId?: string;
 }
 
 /** A signed row with provider usage, priced with the real price book, with test defaults. */
@@ -52,6 +54,7 @@ export function makeLedgerRow(spec: RowSpec, key: string): { id: string; row: Le
       timezone: spec.timezone ?? "UTC",
       latencyMs: 5,
       ...(spec.attribution ? { attribution: spec.attribution } : {}),
+      ...(spec.creditGrantId ? { creditGrantId: spec.creditGrantId } : {}),
     },
     key,
   );

@@ -92,8 +92,9 @@ beforeAll(async () => {
   const agentId = await seedAgent(owner.uid, { name: "Statements" });
   const otherAgent = await seedAgent(other.uid, { name: "Not yours" });
   rows = await seedRows(owner, agentId, [
-    { at: inMonth(SEALED, 3), conversationId: "s1", prompt: 1_000, completion: 100 },
-    { at: inMonth(SEALED, 9), conversationId: "s1", prompt: 420, completion: 77 },
+    // Two rows the welcome grant paid for at admission: the statement credits what they burnt.
+    { at: inMonth(SEALED, 3), conversationId: "s1", prompt: 1_000, completion: 100, creditGrantId: "welcome" },
+    { at: inMonth(SEALED, 9), conversationId: "s1", prompt: 420, completion: 77, creditGrantId: "welcome" },
     { at: inMonth(SEALED, 20), conversationId: "s2", prompt: 90, completion: 11, cached: 40 },
     { at: inMonth(SEALED, 21), conversationId: "s2", prompt: 900, completion: 900, mode: "development" },
     { at: inMonth(CURRENT, 1, 0), conversationId: "c1", prompt: 333, completion: 33 },
@@ -128,8 +129,13 @@ describe("getStatement", () => {
       usage: { messages: 3, listMicros: Number(want.list) },
       chargesMicros: Number(want.charges),
     });
-    expect(first.creditsAppliedMicros).toBe(5_000_000);
-    expect(first.totalMicros).toBe(Number(want.charges) - 5_000_000);
+    const burnt = rows.filter((r) => r.row.creditGrantId === "welcome").reduce((n, r) => n + r.row.costMicros, 0);
+    expect(burnt).toBeGreaterThan(0);
+    expect(first.creditsAppliedMicros).toBe(burnt);
+    expect(first.lines.filter((l) => l.kind === "credit")).toEqual([
+      { kind: "credit", description: "Credit welcome", quantity: 1, amountMicros: -burnt },
+    ]);
+    expect(first.totalMicros).toBe(Number(want.charges) - burnt);
     expect(sumLines(first)).toBe(first.totalMicros);
     const stored = (await storedStatement(owner.uid, SEALED))!;
     const { hash, sealedAt: _sealedAt, ...body } = stored;
