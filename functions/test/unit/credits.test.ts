@@ -23,8 +23,8 @@ import {
 import { ledgerId } from "../../src/domain/ids";
 import { buildLedgerRow, type LedgerRowInput } from "../../src/domain/ledger-row";
 import { rowProblem } from "../../src/domain/ledger-schema";
+import { rowInput } from "../helpers/row-input";
 import type { CreditGrant } from "../../src/domain/plans";
-import { resolvePrice } from "../../src/domain/pricing";
 
 const AT = Date.parse("2026-03-15T12:00:00Z");
 const g = (grantId: string, priority = 50, expiresAt: string | null = null, over: Partial<CreditGrant> = {}): CreditGrant => ({
@@ -149,23 +149,7 @@ describe("the lifetime window", () => {
 });
 
 describe("a row paid by a grant", () => {
-  const input = (over: Partial<LedgerRowInput> = {}): LedgerRowInput => ({
-    agentId: "agent-1",
-    conversationId: "conv-1",
-    messageId: "msg-1",
-    userId: "owner-1",
-    mode: "production",
-    model: "gpt-4",
-    userMessage: "hello",
-    agentResponse: "hi",
-    usage: { prompt: 100, completion: 50, total: 150, cached: 0 },
-    usageSource: "provider",
-    price: resolvePrice("gpt-4"),
-    at: AT,
-    timezone: "UTC",
-    latencyMs: 12,
-    ...over,
-  });
+  const input = (over: Partial<LedgerRowInput> = {}) => rowInput(AT, over);
   const id = ledgerId("agent-1", "conv-1", "msg-1");
 
   it("signs creditGrantId when present, and a row without it signs as before", () => {

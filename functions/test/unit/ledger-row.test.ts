@@ -1,31 +1,14 @@
 import { ledgerId } from "../../src/domain/ids";
 import { buildLedgerRow, UNPRICED, type LedgerRowInput } from "../../src/domain/ledger-row";
 import { rowProblem } from "../../src/domain/ledger-schema";
+import { rowInput } from "../helpers/row-input";
 import { keyId, signRow } from "../../src/domain/ledger-signature";
-import { PRICE_BOOK, resolvePrice, type ModelPrice } from "../../src/domain/pricing";
+import { PRICE_BOOK, type ModelPrice } from "../../src/domain/pricing";
 
 const KEY = "unit-test-key";
 const AT = Date.parse("2026-03-01T03:00:00Z");
 
-function input(overrides: Partial<LedgerRowInput> = {}): LedgerRowInput {
-  return {
-    agentId: "agent-1",
-    conversationId: "conv-1",
-    messageId: "msg-1",
-    userId: "owner-1",
-    mode: "production",
-    model: "gpt-4",
-    userMessage: "hello",
-    agentResponse: "hi",
-    usage: { prompt: 100, completion: 50, total: 150, cached: 0 },
-    usageSource: "provider",
-    price: resolvePrice("gpt-4"),
-    at: AT,
-    timezone: "UTC",
-    latencyMs: 12,
-    ...overrides,
-  };
-}
+const input = (overrides: Partial<LedgerRowInput> = {}) => rowInput(AT, overrides);
 
 const problemOf = (i: LedgerRowInput, key = KEY) =>
   rowProblem(ledgerId(i.agentId, i.conversationId, i.messageId), buildLedgerRow(i, KEY), key);
