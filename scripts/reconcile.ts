@@ -136,6 +136,8 @@ export async function reconcile(
   for (const [rollup, totals] of e.totals) {
     // An owner's account documents add up all their agents: one agent's rows cannot check them.
     if (options.agentId && rollup.scope === "owner") continue;
+    // An org's documents add up agents of every owner in it, and carry no userId: only a whole run checks them.
+    if ((options.agentId || options.ownerId) && rollup.scope === "org") continue;
     drifts.push(...(await compare(db, rollup, totals, scoped(db.collection(rollup.collection), options))));
   }
   drifts.push(...(await compareOutbox(e.reports, scoped(db.collection(COLLECTIONS.outbox), options))));

@@ -25,6 +25,8 @@ export const COLLECTIONS = {
   orgs: "billing_orgs",
   /** The subcollection of an org's memberships: the source of truth for roles. */
   orgMembers: "members",
+  /** An org's UTC day over all its agents: by mode, by agent and by member (issue #18's cost allocation). Backend-only. */
+  orgDaily: "billing_org_daily",
   alerts: "billing_alerts",
   failures: "billing_failures",
   mail: "mail",

@@ -18,6 +18,9 @@ export const accountDayId = (uid: string, day: string) => `${uid}_${day}`;
 /** An end user's local day with an agent: `billing_end_user_daily/{agentId}_{endUserHash}_{YYYY-MM-DD}`. */
 export const endUserDayId = (agentId: string, endUserHash: string, day: string) => `${agentId}_${endUserHash}_${day}`;
 
+/** An organisation's UTC day over all its agents: `billing_org_daily/{orgId}_{YYYY-MM-DD}`. */
+export const orgDayId = (orgId: string, day: string) => `${orgId}_${day}`;
+
 /** An alert, raised once per agent, kind and window. */
 export const alertId = (agentId: string, kind: string, window: string) => `${agentId}:${kind}:${window}`;
 

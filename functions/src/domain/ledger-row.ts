@@ -49,6 +49,8 @@ export interface LedgerRowInput {
   attribution?: Attribution;
   /** The owner's credit grant that pays for a production row (decided at admission); absent: the owner pays. */
   creditGrantId?: string;
+  /** The org of an org agent's message, and the member who sent it (absent for the agent API's). */
+  org?: { orgId: string; senderUid?: string };
 }
 
 /** The key and end user of a message sent through the agent API. */
@@ -105,6 +107,7 @@ export function buildLedgerRow(input: LedgerRowInput, signingKey: string): Ledge
     ...(input.partial ? { partial: true as const } : {}),
     ...attributionFields(input.agentId, input.attribution),
     ...(input.creditGrantId === undefined ? {} : { creditGrantId: input.creditGrantId }),
+    ...(input.org === undefined ? {} : { orgId: input.org.orgId, ...(input.org.senderUid === undefined ? {} : { senderUid: input.org.senderUid }) }),
     writer: LEDGER_WRITER,
     kid: currentKey(signingKey).kid,
   };

@@ -48,6 +48,14 @@ export const ledgerRowSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .optional(),
+  orgId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/)
+    .optional(),
+  senderUid: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/)
+    .optional(),
   writer: z.literal(LEDGER_WRITER),
   kid: z
     .string()
@@ -71,6 +79,7 @@ export function rowProblem(docId: string, data: unknown, signingKey: string): st
   if (row.endUser !== undefined && (row.apiKeyId === undefined || row.endUserHash !== endUserHashOf(row.agentId, row.endUser))) {
     return "end user does not match its hash or has no key";
   }
+  if (row.senderUid !== undefined && row.orgId === undefined) return "sender without an organisation";
   if (!verifyRow(row, signingKey)) return "signature does not verify";
   return null;
 }

@@ -37,6 +37,8 @@ function canonical(row: Signed): string {
     ...(row.apiKeyId === undefined ? [] : [["api", row.apiKeyId, row.endUserHash ?? null]]),
     // And rows no credit grant paid for (every row before credits burnt down at admission).
     ...(row.creditGrantId === undefined ? [] : [["credit", row.creditGrantId]]),
+    // And rows of agents no organisation owns.
+    ...(row.orgId === undefined ? [] : [["org", row.orgId, row.senderUid ?? null]]),
   ]);
 }
 

@@ -50,6 +50,16 @@ export interface LedgerRow {
    * domain/credits.ts): its `grantId`. Signed when present, so rows without it verify as before.
    */
   creditGrantId?: string;
+  /**
+   * Present on a message of an agent owned by an organisation (issue #18): the org. Billed to the
+   * agent's owner (`userId`) all the same; signed with `senderUid`.
+   */
+  orgId?: string;
+  /**
+   * The org member who sent it through sendMessage (the cost allocation's member); absent for the
+   * agent API's messages, which its end users send (the org's shared cost). Only with `orgId`.
+   */
+  senderUid?: string;
   writer: typeof LEDGER_WRITER;
   /** The id of the key that signed the row; absent on rows from before key ids (ledger-signature.ts). */
   kid?: string;

@@ -7,7 +7,7 @@
 import { COLLECTIONS } from "../base/collections";
 import { isPlainMap } from "../base/maps";
 import type { TestMode } from "../contract/common";
-import { accountDayId, dailyId, endUserDayId } from "./ids";
+import { accountDayId, dailyId, endUserDayId, orgDayId } from "./ids";
 import type { LedgerRow } from "./ledger";
 
 /** The numeric figures one row adds to a rollup: a nested map of integer deltas. */
@@ -33,17 +33,20 @@ export interface Rollup {
   docId(row: LedgerRow): string;
   /**
    * The agent of a document, from its id alone (reconcile names it even for a document that is
-   * missing); undefined for a rollup over all of an owner's agents (`scope: "owner"`).
+   * missing); undefined for a rollup over all of an owner's agents (`scope: "owner"`) or an org's (`scope: "org"`).
    */
   agentOf(docId: string): string | undefined;
   /**
    * Whose documents these are: one agent's (`agentId` in the identity: reconcile scopes an agent by
-   * it), or an owner's across their agents (no `agentId`; `reconcile --agent` leaves them out).
+   * it), or an owner's across their agents (no `agentId`; `reconcile --agent` leaves them out), or
+   * an organisation's across its agents, whatever their owners (no `agentId` nor `userId`:
+   * `reconcile --agent` and `--owner` leave them out).
    */
-  readonly scope: "agent" | "owner";
+  readonly scope: "agent" | "owner" | "org";
   /**
    * Fields written once, when the document is created. Always `userId` (the rules let the owner
-   * read by it), and `agentId` for a rollup of scope "agent".
+   * read by it), and `agentId` for a rollup of scope "agent"; `orgId` instead for scope "org" (no
+   * client reads those: getOrgBillingInfo answers them by role).
    */
   identity(row: LedgerRow): Record<string, unknown>;
   /** Whether the document carries `lastActivity` (every one carries `createdAt` and `updatedAt`). */
@@ -214,6 +217,25 @@ function creditDeltas(row: LedgerRow): Deltas {
   return { credits: { creditMicros: paid, ...(row.creditGrantId === undefined ? {} : { byGrant: { [row.creditGrantId]: paid } }) } };
 }
 
+/**
+ * The member key of an org row sent through the agent API (by the agent's end users, not by a
+ * member): the org's shared cost. No uid has a "~" (ledger-schema.ts), so it cannot be a member's.
+ */
+export const SHARED_SENDER = "~api";
+
+/**
+ * What one row of an org agent adds to the org's UTC day: the figures by mode, and the same by
+ * agent and by the member who sent it ({@link SHARED_SENDER} for the agent API's): the cost
+ * allocation of getOrgBillingInfo, one read per day whatever the number of agents and members.
+ */
+function orgDeltas(row: LedgerRow): Deltas {
+  return {
+    [row.mode]: figures(row),
+    byAgent: { [row.agentId]: { [row.mode]: figures(row) } },
+    byMember: { [row.senderUid ?? SHARED_SENDER]: { [row.mode]: figures(row) } },
+  };
+}
+
 /** "_" and the 32 hex characters of an end user's hash, before the day in an end user's day id. */
 const END_USER_SUFFIX = "_".length + 32;
 
@@ -293,6 +315,21 @@ export const ROLLUPS: readonly Rollup[] = [
     lastActivity: true,
     deltas: (row) => ({ [row.mode]: figures(row) }),
     // Not sharded: one end user's messages come about as fast as one conversation's (its session is not sharded either).
+  }),
+  rollup({
+    // An organisation's UTC day (issue #18): every message of every agent the org owns.
+    name: "org",
+    collection: COLLECTIONS.orgDaily,
+    appliesTo: (row) => row.orgId !== undefined,
+    docId: (row) => orgDayId(row.orgId!, utcDayOf(row)),
+    agentOf: () => undefined,
+    scope: "org",
+    identity: (row) => ({ orgId: row.orgId, day: utcDayOf(row) }),
+    lastActivity: false,
+    deltas: orgDeltas,
+    // As hot as its agents together.
+    shards: 16,
+    daily: true,
   }),
 ];
 

@@ -25,6 +25,12 @@ export interface AgentDoc {
   status?: "active" | "paused";
   billing?: BillingSettings;
   /**
+   * The organisation that owns the agent (issue #18), set when it is created and never changed:
+   * its members use it by role (domain/orgs.ts). Its messages are billed to `userId`, the owner or
+   * admin of the org who created it.
+   */
+  orgId?: string;
+  /**
    * The agent's own price (set by the backend only), overriding the price book for `model` only:
    * if the agent's model changes, the price book applies again.
    */

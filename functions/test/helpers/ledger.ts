@@ -27,6 +27,8 @@ export interface RowSpec {
   attribution?: Attribution;
   /** The credit grant that paid for it (burnt at admission). */
   creditGrantId?: string;
+  /** The org of an org agent's row, and the member who sent it. */
+  org?: { orgId: string; senderUid?: string };
 }
 
 /** A signed row with provider usage, priced with the real price book, with test defaults. */
@@ -55,6 +57,7 @@ export function makeLedgerRow(spec: RowSpec, key: string): { id: string; row: Le
       latencyMs: 5,
       ...(spec.attribution ? { attribution: spec.attribution } : {}),
       ...(spec.creditGrantId ? { creditGrantId: spec.creditGrantId } : {}),
+      ...(spec.org ? { org: spec.org } : {}),
     },
     key,
   );

@@ -18,12 +18,17 @@ const production = makeLedgerRow(
     cached: 200,
     // Sent through the agent API, so every rollup of the registry takes it.
     attribution: { apiKeyId: "k".repeat(20), endUser: "alice@example.com" },
+    // Of an org's agent, so the org's day takes it too (as its shared cost: no member sent it).
+    org: { orgId: "org_1" },
   },
   "key",
 ).row;
 /** The same message sent with sendMessage: no key, no end user. */
-const { apiKeyId: _key, endUser: _user, endUserHash: _hash, ...owned } = production;
-const development = makeLedgerRow({ agentId: "agent_1", userId: "u1", conversationId: "c-1", mode: "development" }, "key").row;
+const { apiKeyId: _key, endUser: _user, endUserHash: _hash, orgId: _org, ...owned } = production;
+const development = makeLedgerRow(
+  { agentId: "agent_1", userId: "u1", conversationId: "c-1", mode: "development", org: { orgId: "org_1", senderUid: "m1" } },
+  "key",
+).row;
 const modes = [
   ["production", production],
   ["development", development],
@@ -44,9 +49,9 @@ describe.each(ROLLUPS.map((r) => [r.name, r] as const))("the %s rollup", (_name,
     for (const key of Object.keys(rollup.deltas(row))) expect(rollup.counters).toContain(key);
   });
 
-  it("writes its owner on creation and names the agent of its documents (none for an owner's)", () => {
+  it("writes its owner (its org for an org's) on creation and names the agent of its documents (none for an owner's or an org's)", () => {
     const agent = rollup.scope === "agent" ? "agent_1" : undefined;
-    expect(rollup.identity(production)).toMatchObject({ userId: "u1" });
+    expect(rollup.identity(production)).toMatchObject(rollup.scope === "org" ? { orgId: "org_1" } : { userId: "u1" });
     expect(rollup.identity(production).agentId).toBe(agent);
     expect(rollup.agentOf(rollup.docId(production))).toBe(agent);
   });
@@ -62,6 +67,7 @@ describe("the registry", () => {
       session: "billing_sessions/agent_1:c-1",
       account: `billing_account_daily/u1_${production.timestamp.slice(0, 10)}`,
       endUser: `billing_end_user_daily/agent_1_${hash}_${production.localDay}`,
+      org: `billing_org_daily/org_1_${production.timestamp.slice(0, 10)}`,
     });
     expect(production.localDay).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(hash).toMatch(/^[0-9a-f]{32}$/);
@@ -73,6 +79,15 @@ describe("the registry", () => {
     expect(endUser.identity(production)).toMatchObject({ endUser: "alice@example.com", endUserHash: production.endUserHash });
     expect(endUser.docId(production)).not.toContain("alice");
     expect(endUser.deltas(production)).toEqual({ production: expect.objectContaining({ messages: 1, costMicros: production.costMicros }) });
+  });
+
+  it("counts an org's day only for its agents' rows, by agent and by the member who sent it (the agent API's as shared)", () => {
+    expect(rollupsOf(development).map((r) => r.name)).toContain("org");
+    const org = rollupNamed("org");
+    const member = org.deltas(development) as { byMember: Deltas; byAgent: Deltas };
+    expect(Object.keys(member.byMember)).toEqual(["m1"]);
+    expect(member.byAgent).toEqual({ agent_1: { development: expect.objectContaining({ messages: 1 }) } });
+    expect(Object.keys((org.deltas(production) as { byMember: Deltas }).byMember)).toEqual(["~api"]);
   });
 
   it("adds what the contract says a row adds, development apart from billed totals", () => {
