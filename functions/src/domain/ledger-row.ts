@@ -107,7 +107,9 @@ export function buildLedgerRow(input: LedgerRowInput, signingKey: string): Ledge
     ...(input.partial ? { partial: true as const } : {}),
     ...attributionFields(input.agentId, input.attribution),
     ...(input.creditGrantId === undefined ? {} : { creditGrantId: input.creditGrantId }),
-    ...(input.org === undefined ? {} : { orgId: input.org.orgId, ...(input.org.senderUid === undefined ? {} : { senderUid: input.org.senderUid }) }),
+    ...(input.org === undefined
+      ? {}
+      : { orgId: input.org.orgId, ...(input.org.senderUid === undefined ? {} : { senderUid: input.org.senderUid }) }),
     writer: LEDGER_WRITER,
     kid: currentKey(signingKey).kid,
   };
