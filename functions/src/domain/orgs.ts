@@ -38,6 +38,27 @@ export function can(role: OrgRole | null, action: OrgAction): boolean {
   return role !== null && PERMISSIONS[role][action];
 }
 
+/**
+ * An org's budgets (issue #18), in micro-USD, null for none: the org's own over all its agents, and
+ * each member's over the messages they send to them, over UTC days and months. Every production
+ * message of an org agent passes each of them, and its agent's own limits, in one admission
+ * (handlers/send-message/spend.ts). Set by setOrgBudgets, which refuses budgets that contradict
+ * each other (checkBudgets).
+ */
+export interface OrgBudgets {
+  dailyLimitMicros: number | null;
+  monthlyLimitMicros: number | null;
+  memberDailyLimitMicros: number | null;
+  memberMonthlyLimitMicros: number | null;
+}
+
+export const NO_BUDGETS: OrgBudgets = {
+  dailyLimitMicros: null,
+  monthlyLimitMicros: null,
+  memberDailyLimitMicros: null,
+  memberMonthlyLimitMicros: null,
+};
+
 /** The most members an org may have (listOrgMembers answers them all in one page). */
 export const MAX_ORG_MEMBERS = 500;
 

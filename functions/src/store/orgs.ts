@@ -9,7 +9,15 @@
 import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type Transaction } from "firebase-admin/firestore";
 import { COLLECTIONS } from "../base/collections";
 import type { OrgRole } from "../contract/orgs";
-import { checkManager, checkMemberChange, countsAfter, MAX_ORG_MEMBERS, type MemberChange, type Refusal } from "../domain/orgs";
+import {
+  checkManager,
+  checkMemberChange,
+  countsAfter,
+  MAX_ORG_MEMBERS,
+  type MemberChange,
+  type OrgBudgets,
+  type Refusal,
+} from "../domain/orgs";
 import { alreadyExists, BillingError, notFound, permissionDenied } from "../errors";
 
 /** An org. `ownerCount` and `memberCount` are kept by the transactions below. */
@@ -21,6 +29,8 @@ export interface OrgDoc {
   updatedAt: Timestamp;
   ownerCount: number;
   memberCount: number;
+  /** Its budgets; absent: none (domain/orgs.ts OrgBudgets). */
+  budgets?: OrgBudgets;
 }
 
 /** A membership; its id is the member's uid. */
