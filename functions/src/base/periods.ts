@@ -61,6 +61,12 @@ export function localMonth(at: Date | number, timezone: string): string {
  * the clocks jump at midnight, the day starts at the first instant that exists (Luxon moves a
  * non-existent 00:00 forward).
  */
+/** The UTC day and month of an instant: the windows of scopes that span timezones (an org's budgets, the sweeper's horizon). */
+export function utcWindows(at: Date | number): { day: string; month: string } {
+  const day = new Date(at).toISOString().slice(0, 10);
+  return { day, month: day.slice(0, 7) };
+}
+
 export function nextLocalMidnight(at: Date | number, timezone: string): number {
   const next = zoned(at, timezone).plus({ days: 1 }).startOf("day");
   return next.toMillis();

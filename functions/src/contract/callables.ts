@@ -46,6 +46,8 @@ import {
   addOrgMemberRequestSchema,
   createOrgRequestSchema,
   listOrgMembersRequestSchema,
+  setOrgBudgetsRequestSchema,
+  type OrgBudgetsResponse,
   removeOrgMemberRequestSchema,
   setOrgMemberRoleRequestSchema,
   type CreateOrgResponse,
@@ -100,6 +102,7 @@ export const CALLABLES = {
   setOrgMemberRole: callable(setOrgMemberRoleRequestSchema).returns<OrgMemberRole>(),
   removeOrgMember: callable(removeOrgMemberRequestSchema).returns<RemoveOrgMemberResponse>(),
   listOrgMembers: callable(listOrgMembersRequestSchema).returns<ListOrgMembersResponse>(),
+  setOrgBudgets: callable(setOrgBudgetsRequestSchema).returns<OrgBudgetsResponse>(),
 } satisfies Record<string, CallableSpec>;
 
 export type Callables = typeof CALLABLES;

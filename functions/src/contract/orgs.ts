@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { isWellFormedText } from "../base/text";
 import { idSchema } from "./common";
+import { usdAmount } from "./settings";
 
 /** The roles of an org member, from the most trusted. */
 export const ORG_ROLES = ["owner", "admin", "billing", "developer", "viewer"] as const;
@@ -77,4 +78,27 @@ export interface ListOrgMembersResponse {
   name: string;
   /** Every member, owners first, then by when they were added. */
   items: OrgMemberView[];
+}
+
+/**
+ * setOrgBudgets: the org's budgets over all its agents and each member's, in USD (converted exactly
+ * to micros). An omitted field is left as it is, `null` clears it. Budgets that contradict each
+ * other (domain/orgs.ts checkBudgets) are refused, and nothing is written.
+ */
+export const setOrgBudgetsRequestSchema = z.strictObject({
+  orgId: idSchema,
+  dailyLimitUsd: usdAmount.nullable().optional(),
+  monthlyLimitUsd: usdAmount.nullable().optional(),
+  memberDailyLimitUsd: usdAmount.nullable().optional(),
+  memberMonthlyLimitUsd: usdAmount.nullable().optional(),
+});
+export type SetOrgBudgetsRequest = z.output<typeof setOrgBudgetsRequestSchema>;
+
+/** An org's budgets as stored: micro-USD, null for none. */
+export interface OrgBudgetsResponse {
+  orgId: string;
+  dailyLimitMicros: number | null;
+  monthlyLimitMicros: number | null;
+  memberDailyLimitMicros: number | null;
+  memberMonthlyLimitMicros: number | null;
 }

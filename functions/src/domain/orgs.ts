@@ -59,6 +59,40 @@ export const NO_BUDGETS: OrgBudgets = {
   memberMonthlyLimitMicros: null,
 };
 
+/** Whether two reads of an org's budgets found the same budgets. */
+export const sameBudgets = (a: OrgBudgets, b: OrgBudgets): boolean =>
+  a.dailyLimitMicros === b.dailyLimitMicros &&
+  a.monthlyLimitMicros === b.monthlyLimitMicros &&
+  a.memberDailyLimitMicros === b.memberDailyLimitMicros &&
+  a.memberMonthlyLimitMicros === b.memberMonthlyLimitMicros;
+
+/**
+ * Why a set of budgets contradicts itself, or null when it does not. Each level's daily budget is
+ * at most its monthly one (a day is part of its month), and a member's budget is at most the org's
+ * of the same period (a member's messages are the org's). Budgets that are met are allowed to be
+ * equal: a budget equal to another is redundant, not contradictory.
+ */
+export function checkBudgets(b: OrgBudgets): string | null {
+  const pairs: [number | null, number | null, string][] = [
+    [b.dailyLimitMicros, b.monthlyLimitMicros, "the org's daily budget is above its monthly budget"],
+    [b.memberDailyLimitMicros, b.memberMonthlyLimitMicros, "a member's daily budget is above a member's monthly budget"],
+    [b.memberDailyLimitMicros, b.dailyLimitMicros, "a member's daily budget is above the org's daily budget"],
+    [b.memberMonthlyLimitMicros, b.monthlyLimitMicros, "a member's monthly budget is above the org's monthly budget"],
+    [b.memberDailyLimitMicros, b.monthlyLimitMicros, "a member's daily budget is above the org's monthly budget"],
+  ];
+  for (const [lower, upper, why] of pairs) if (lower !== null && upper !== null && lower > upper) return why;
+  return null;
+}
+
+/** The spend scope of an org's budgets (store/spend.ts), which never collides with an agent id (ids have no ":"). */
+export const orgSpendScope = (orgId: string) => `org:${orgId}`;
+/** The spend scope of one member's budgets in an org. */
+export const memberSpendScope = (orgId: string, uid: string) => `org:${orgId}:member:${uid}`;
+
+/** The scopes a production message of an org agent holds in: the org's, and its sender's when a member sent it (not the agent API). */
+export const orgSpendScopes = (orgId: string | undefined, senderUid: string | undefined): string[] =>
+  orgId === undefined ? [] : [orgSpendScope(orgId), ...(senderUid === undefined ? [] : [memberSpendScope(orgId, senderUid)])];
+
 /** The most members an org may have (listOrgMembers answers them all in one page). */
 export const MAX_ORG_MEMBERS = 500;
 

@@ -4,11 +4,11 @@
  */
 import type { Firestore } from "firebase-admin/firestore";
 import type { SetAgentStatusRequest, SetAgentStatusResponse } from "../contract/console";
-import { loadOwnedAgent } from "../store/agents";
+import { loadAgentFor } from "../store/agents";
 import { writeAgentStatus } from "../store/agent-status";
 
 export async function handleSetAgentStatus(db: Firestore, uid: string, req: SetAgentStatusRequest): Promise<SetAgentStatusResponse> {
-  await loadOwnedAgent(db, req.agentId, uid);
-  const previousStatus = await writeAgentStatus(db, req.agentId, uid, req.status);
+  const { userId: owner } = await loadAgentFor(db, req.agentId, uid, "changeAgentSettings");
+  const previousStatus = await writeAgentStatus(db, req.agentId, owner, req.status);
   return { agentId: req.agentId, status: req.status, previousStatus };
 }

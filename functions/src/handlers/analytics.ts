@@ -8,12 +8,12 @@ import type { Firestore } from "firebase-admin/firestore";
 import type { UsageAnalyticsRequest, UsageAnalyticsResponse } from "../contract/analytics";
 import { buildAnalytics } from "../domain/analytics";
 import { daysInRange } from "../base/periods";
-import { agentTimezone, loadOwnedAgent } from "../store/agents";
+import { agentTimezone, loadAgentFor } from "../store/agents";
 import { readDailyBuckets } from "../store/daily";
 
 /** Handles one call for the signed-in `uid` (the request is already parsed by its schema). */
 export async function handleUsageAnalytics(db: Firestore, uid: string, req: UsageAnalyticsRequest): Promise<UsageAnalyticsResponse> {
-  const agent = await loadOwnedAgent(db, req.agentId, uid);
+  const agent = await loadAgentFor(db, req.agentId, uid, "seeCosts");
   const { usage, documentsRead } = await readDailyBuckets(db, req.agentId, daysInRange(req.from, req.to));
   return {
     agentId: req.agentId,

@@ -6,7 +6,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import type { BillingLimits, BillingSummary, GetBillingInfoRequest, GetBillingInfoResponse } from "../contract/billing-info";
 import { sessionId } from "../domain/ids";
 import { microsToUsd } from "../base/money";
-import { loadOwnedAgent, type AgentDoc } from "../store/agents";
+import { loadAgentFor, type AgentDoc } from "../store/agents";
 import { readLimitWindows } from "../store/limit-windows";
 import { readSummary, type RollupData } from "../store/rollup-reads";
 import { getSession, isoOf, toBillingSession } from "../store/sessions";
@@ -57,7 +57,7 @@ export async function handleGetBillingInfo(
   req: GetBillingInfoRequest,
   context: { now: number; devDailyMessageCap: number },
 ): Promise<GetBillingInfoResponse> {
-  const agent = await loadOwnedAgent(db, req.agentId, uid);
+  const agent = await loadAgentFor(db, req.agentId, uid, "seeCosts");
   const [summary, session, limits] = await Promise.all([
     readSummary(db, req.agentId),
     req.conversationId ? getSession(db, sessionId(req.agentId, req.conversationId)) : null,

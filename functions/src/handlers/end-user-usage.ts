@@ -8,18 +8,18 @@ import type { EndUserUsageItem, EndUserUsageRequest, EndUserUsageResponse } from
 import { COLLECTIONS } from "../base/collections";
 import { localDay } from "../base/periods";
 import { addModes, emptyModes, readDayUsage, type ModeTotals } from "../domain/analytics";
-import { agentTimezone, loadOwnedAgent } from "../store/agents";
+import { agentTimezone, loadAgentFor } from "../store/agents";
 import { readEndUserDays } from "../store/end-users";
 
 /** The most end-user days one answer reads (one per end user per day with messages). */
 export const MAX_END_USER_DAYS_READ = 2_000;
 
 export async function handleEndUserUsage(db: Firestore, uid: string, req: EndUserUsageRequest, now: number): Promise<EndUserUsageResponse> {
-  const agent = await loadOwnedAgent(db, req.agentId, uid);
+  const agent = await loadAgentFor(db, req.agentId, uid, "seeCosts");
   const today = localDay(now, agentTimezone(agent, now));
   const to = req.to ?? today;
   const from = req.from ?? `${to.slice(0, 8)}01`;
-  const days = await readEndUserDays(db, { agentId: req.agentId, userId: uid, from, to }, MAX_END_USER_DAYS_READ + 1);
+  const days = await readEndUserDays(db, { agentId: req.agentId, userId: agent.userId, from, to }, MAX_END_USER_DAYS_READ + 1);
   const truncated = days.length > MAX_END_USER_DAYS_READ;
   const byUser = new Map<string, { endUser: string; endUserHash: string; totals: ModeTotals }>();
   for (const day of days.slice(0, MAX_END_USER_DAYS_READ)) {

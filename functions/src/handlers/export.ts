@@ -16,7 +16,7 @@ import { eachDay } from "../domain/day-window";
 import { contentDisposition, contentType, csvHeader, csvRows, RowTally } from "../domain/export-format";
 import { HTTP_STATUS, isUnexpected, publicError, statusName } from "../errors";
 import { logUnexpected } from "../logs";
-import { agentTimezone, loadOwnedAgent } from "../store/agents";
+import { agentTimezone, loadAgentFor } from "../store/agents";
 import { dailyBucketPages } from "../store/daily";
 import { ledgerPages } from "../store/ledger-queries";
 import { parseInput } from "../validation";
@@ -69,6 +69,7 @@ const SERIES_CHUNK = 500;
 
 interface Report {
   deps: ExportDeps;
+  /** The agent's owner, whose rows and buckets are exported (the caller, or for an org agent its creator). */
   uid: string;
   query: ExportQuery;
   timezone: string;
@@ -91,8 +92,9 @@ async function authorize(deps: ExportDeps, req: ExportRequest): Promise<Report> 
     },
   );
   const query = parseInput(exportQuerySchema, req.query);
-  const agent = await loadOwnedAgent(deps.db, query.agentId, uid);
-  return { deps, uid, query, timezone: agentTimezone(agent, Date.now()) };
+  // Rows hold message text: an org agent's are exported to the roles that read conversations, and queried by the agent's owner.
+  const agent = await loadAgentFor(deps.db, query.agentId, uid, "readConversations");
+  return { deps, uid: agent.userId, query, timezone: agentTimezone(agent, Date.now()) };
 }
 
 /** An error as the caller sees it, with the callables' statuses (errors.ts). */

@@ -13,7 +13,7 @@ import type { LedgerRow } from "../domain/ledger";
 import { rowProblem } from "../domain/ledger-schema";
 import { decodePageToken, encodePageToken, PageTokenError, type PageCursor, type PageScope } from "../domain/page-token";
 import { invalidArgument } from "../errors";
-import { loadOwnedAgent } from "../store/agents";
+import { loadAgentFor } from "../store/agents";
 import { cursorAfter, ledgerPage, type StoredRow } from "../store/ledger-queries";
 import { logRowLeftOut } from "../logs";
 
@@ -77,11 +77,11 @@ export async function handleListConversations(
   uid: string,
   req: ListConversationsRequest,
 ): Promise<ListConversationsResponse> {
-  await loadOwnedAgent(deps.db, req.agentId, uid);
+  const { userId: owner } = await loadAgentFor(deps.db, req.agentId, uid, "readConversations");
   const filters = { from: req.from, to: req.to, billable: req.billable };
-  const scope: PageScope = { agentId: req.agentId, userId: uid, filters };
+  const scope: PageScope = { agentId: req.agentId, userId: owner, filters };
   const after = req.pageToken === undefined ? null : readToken(req.pageToken, scope, deps.signingKey);
-  const page = await ledgerPage(deps.db, { agentId: req.agentId, userId: uid, ...filters }, after, req.pageSize ?? DEFAULT_PAGE_SIZE);
+  const page = await ledgerPage(deps.db, { agentId: req.agentId, userId: owner, ...filters }, after, req.pageSize ?? DEFAULT_PAGE_SIZE);
   const last = page.rows[page.rows.length - 1];
   return {
     items: countedRows(page.rows, deps.signingKey).map(({ id, row }) => toConversationItem(id, row)),

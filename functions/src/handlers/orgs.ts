@@ -14,11 +14,14 @@ import type {
   OrgMemberView,
   RemoveOrgMemberRequest,
   RemoveOrgMemberResponse,
+  SetOrgBudgetsRequest,
+  OrgBudgetsResponse,
   SetOrgMemberRoleRequest,
 } from "../contract/orgs";
 import { ORG_ROLES } from "../contract/orgs";
 import { notFound } from "../errors";
-import { addMember, assertMayManage, changeMember, createOrg, listMembers, type MemberDoc } from "../store/orgs";
+import type { OrgBudgets } from "../domain/orgs";
+import { addMember, assertMayManage, changeMember, createOrg, listMembers, setBudgets, type MemberDoc } from "../store/orgs";
 import type { AuthUser } from "../store/users";
 
 /** Who calls: their uid, and their email when their ID token has one. */
@@ -96,4 +99,20 @@ const byRoleThenAdded = (a: MemberDoc, b: MemberDoc) =>
 export async function handleListOrgMembers(db: Firestore, caller: Caller, req: ListOrgMembersRequest): Promise<ListOrgMembersResponse> {
   const { org, members } = await listMembers(db, req.orgId, caller.uid);
   return { orgId: org.orgId, name: org.name, items: members.sort(byRoleThenAdded).map(memberView) };
+}
+
+/** setOrgBudgets: the org's budgets after the change, for an owner, an admin or a billing member. The request's USD fields are micros once parsed. */
+export async function handleSetOrgBudgets(
+  db: Firestore,
+  caller: Caller,
+  req: SetOrgBudgetsRequest,
+  now: number,
+): Promise<OrgBudgetsResponse> {
+  const change: Partial<OrgBudgets> = {
+    ...(req.dailyLimitUsd !== undefined && { dailyLimitMicros: req.dailyLimitUsd }),
+    ...(req.monthlyLimitUsd !== undefined && { monthlyLimitMicros: req.monthlyLimitUsd }),
+    ...(req.memberDailyLimitUsd !== undefined && { memberDailyLimitMicros: req.memberDailyLimitUsd }),
+    ...(req.memberMonthlyLimitUsd !== undefined && { memberMonthlyLimitMicros: req.memberMonthlyLimitUsd }),
+  };
+  return { orgId: req.orgId, ...(await setBudgets(db, req.orgId, caller.uid, change, now)) };
 }

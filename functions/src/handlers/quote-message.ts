@@ -7,13 +7,13 @@ import type { Firestore } from "firebase-admin/firestore";
 import type { LimitWindow } from "../contract/billing-info";
 import type { QuoteMessageRequest, QuoteMessageResponse } from "../contract/console";
 import { quoteMessage } from "../domain/message-quote";
-import { loadOwnedAgent } from "../store/agents";
+import { loadAgentFor } from "../store/agents";
 import { readLimitWindows } from "../store/limit-windows";
 
 const fitsIn = (hold: number, w: LimitWindow) => w.limitMicros === null || w.spentMicros + w.reservedMicros + hold <= w.limitMicros;
 
 export async function handleQuoteMessage(db: Firestore, uid: string, req: QuoteMessageRequest, now: number): Promise<QuoteMessageResponse> {
-  const agent = await loadOwnedAgent(db, req.agentId, uid);
+  const agent = await loadAgentFor(db, req.agentId, uid, "seeCosts");
   const quote = quoteMessage(agent, req.message ?? "", req.maxTokens);
   const testMode = req.testMode ?? "production";
   const { timezone, daily, monthly } = await readLimitWindows(db, req.agentId, agent, now);

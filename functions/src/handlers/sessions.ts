@@ -6,7 +6,7 @@ import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import type { SaveBillingSessionRequest, SaveBillingSessionResponse, SessionTotals } from "../contract/sessions";
 import { sessionId } from "../domain/ids";
 import { logSessionMismatch } from "../logs";
-import { loadOwnedAgent } from "../store/agents";
+import { loadAgentFor } from "../store/agents";
 import { ledgerSessionTotals, recordSessionEnd, toBillingSession } from "../store/sessions";
 
 type Mismatch = SaveBillingSessionResponse["mismatches"][number];
@@ -33,9 +33,9 @@ export async function handleSaveBillingSession(
   req: SaveBillingSessionRequest,
   now: number,
 ): Promise<SaveBillingSessionResponse> {
-  await loadOwnedAgent(db, req.agentId, uid);
+  const { userId: owner } = await loadAgentFor(db, req.agentId, uid, "sendMessages");
   const id = sessionId(req.agentId, req.conversationId);
-  const totals = await ledgerSessionTotals(db, { agentId: req.agentId, conversationId: req.conversationId, userId: uid });
+  const totals = await ledgerSessionTotals(db, { agentId: req.agentId, conversationId: req.conversationId, userId: owner });
   const mismatches = compareClientTotals(req, totals);
   if (mismatches.length)
     logSessionMismatch(
@@ -48,7 +48,7 @@ export async function handleSaveBillingSession(
     {
       sessionId: id,
       agentId: req.agentId,
-      userId: uid,
+      userId: owner,
       conversationId: req.conversationId,
       endedAt: Timestamp.fromDate(new Date(req.endedAt ?? now)),
       savedAt: Timestamp.fromMillis(now),

@@ -8,7 +8,7 @@ import type { BillingSettingsView, SetAgentBillingSettingsRequest } from "../con
 import { microsToUsd } from "../base/money";
 import { notFound, permissionDenied } from "../errors";
 import { changeTimezone, effectiveTimezone } from "../domain/agent-timezone";
-import { DEFAULT_TIMEZONE, loadOwnedAgent, type AgentDoc, type BillingSettings } from "../store/agents";
+import { DEFAULT_TIMEZONE, loadAgentFor, type AgentDoc, type BillingSettings } from "../store/agents";
 import { COLLECTIONS } from "../base/collections";
 
 /** Request fields -> `billing` map keys. */
@@ -88,14 +88,14 @@ export async function handleSetAgentBillingSettings(
   req: SetAgentBillingSettingsRequest,
   now: number = Date.now(),
 ): Promise<BillingSettingsView> {
-  await loadOwnedAgent(db, req.agentId, uid);
+  const { userId: owner } = await loadAgentFor(db, req.agentId, uid, "changeAgentSettings");
   const requested = settingsChanges(req);
   const ref = db.doc(`${COLLECTIONS.agents}/${req.agentId}`);
   const view = await db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     if (!snap.exists) throw notFound(`Agent "${req.agentId}"`);
     const agent = snap.data() as AgentDoc;
-    if (agent.userId !== uid) throw permissionDenied();
+    if (agent.userId !== owner) throw permissionDenied();
     const changes = withTimezoneRule(agent.billing, requested, now);
     const pairs = Object.entries(changes).flatMap(([key, value]) => [
       new FieldPath("billing", key),

@@ -4,6 +4,8 @@ import type { ModelPrice } from "../domain/pricing";
 import { effectiveTimezone, type TimezoneSettings } from "../domain/agent-timezone";
 import { notFound, permissionDenied } from "../errors";
 import { COLLECTIONS } from "../base/collections";
+import { can, type OrgAction } from "../domain/orgs";
+import { memberRef, roleOf } from "./orgs";
 
 /** Billing settings of an agent; money in micro-USD. Written only by setAgentBillingSettings. */
 export interface BillingSettings extends TimezoneSettings {
@@ -70,6 +72,33 @@ export function ownedBy(read: AgentVersion | null, agentId: string, uid: string)
 export async function loadOwnedAgent(db: Firestore, agentId: string, uid: string): Promise<AgentDoc> {
   return ownedBy(await readAgent(db, agentId), agentId, uid).agent;
 }
+
+/**
+ * Loads an agent for `uid` to take `action` on: its owner may take every action on an agent of
+ * their own; on an agent an org owns, the org's roles decide for everyone, its creator too
+ * (domain/orgs.ts PERMISSIONS), from the membership document read now. Not-found, then
+ * permission-denied. The agent's `userId` (whose account it bills, whose documents hold its
+ * figures) never changes, so callers query by it.
+ */
+export async function loadAgentFor(db: Firestore, agentId: string, uid: string, action: OrgAction): Promise<AgentDoc> {
+  const read = await readAgent(db, agentId);
+  if (!read) throw notFound(`Agent "${agentId}"`);
+  const { agent } = read;
+  if (agent.orgId === undefined) return ownedBy(read, agentId, uid).agent;
+  const role = roleOf(await memberRef(db, agent.orgId, uid).get());
+  if (role === null) throw permissionDenied("You are not a member of the organisation that owns this agent.");
+  if (!can(role, action)) throw permissionDenied(`A ${role} member of the organisation cannot do this (${ACTION_WORDS[action]}).`);
+  return agent;
+}
+
+/** What each action is, in a refusal's words. */
+const ACTION_WORDS: Record<OrgAction, string> = {
+  manageMembers: "manage members",
+  changeAgentSettings: "change an agent's settings",
+  sendMessages: "send messages",
+  readConversations: "read conversations",
+  seeCosts: "see costs",
+};
 
 /** Loads an agent in a transaction and checks that `uid` owns it (see {@link ownedBy}). */
 export async function loadOwnedAgentIn(tx: Transaction, db: Firestore, agentId: string, uid: string): Promise<AgentDoc> {

@@ -7,6 +7,8 @@ import { settleInto } from "./spend";
 import type { SpendMode } from "../domain/admission";
 import { apiSpendScopes } from "../domain/api-keys";
 import { creditSpendScope, LIFETIME_WINDOWS } from "../domain/credits";
+import { orgSpendScopes } from "../domain/orgs";
+import { utcWindows } from "../base/periods";
 
 export const ledgerRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.ledger}/${id}`);
 const claimRef = (db: Firestore, id: string) => db.doc(`${COLLECTIONS.claims}/${id}`);
@@ -123,7 +125,7 @@ export type LedgerWriteOutcome = "created" | "existing";
  * Writes a ledger row once; an existing row with this id is left as it is. The row's spend rides
  * in the same batch (store/spend.ts `settleInto`: its hold, if any, ends and a production row's cost
  * is added to its day and month, in the agent's scope and in an API message's key and end-user
- * scopes, and in the credit grant that paid for it, `creditGrantId`, over the grant's lifetime),
+ * scopes, in an org agent's org and member scopes (domain/orgs.ts), and in the credit grant that paid for it, `creditGrantId`, over the grant's lifetime),
  * so the spend windows are always exactly the sum of the rows: there is no crash point between the
  * two, and a second write of the row adds nothing. `unpaid` are the scopes of the grants the message
  * held in that did not pay: their holds end in the same batch (a row written by a recovery, which
@@ -144,6 +146,16 @@ export async function writeLedgerRow(
       reservationId: id,
       mode: row.mode,
       windows: { day: row.localDay, month: row.localDay.slice(0, 7) },
+      actualMicros: row.costMicros,
+    });
+  }
+  // An org agent's production row: the org's budgets and its sender's, over UTC windows (the org's agents' timezones differ).
+  for (const scope of row.mode === "production" ? orgSpendScopes(row.orgId, row.senderUid) : []) {
+    settleInto(batch, db, {
+      agentId: scope,
+      reservationId: id,
+      mode: row.mode,
+      windows: utcWindows(Date.parse(row.timestamp)),
       actualMicros: row.costMicros,
     });
   }

@@ -10,15 +10,18 @@ import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestor
 import { COLLECTIONS } from "../base/collections";
 import type { OrgRole } from "../contract/orgs";
 import {
+  can,
+  checkBudgets,
   checkManager,
   checkMemberChange,
   countsAfter,
   MAX_ORG_MEMBERS,
+  NO_BUDGETS,
   type MemberChange,
   type OrgBudgets,
   type Refusal,
 } from "../domain/orgs";
-import { alreadyExists, BillingError, notFound, permissionDenied } from "../errors";
+import { alreadyExists, BillingError, invalidArgument, notFound, permissionDenied } from "../errors";
 
 /** An org. `ownerCount` and `memberCount` are kept by the transactions below. */
 export interface OrgDoc {
@@ -48,6 +51,35 @@ export interface MemberDoc {
 export const orgRef = (db: Firestore, orgId: string): DocumentReference => db.doc(`${COLLECTIONS.orgs}/${orgId}`);
 export const memberRef = (db: Firestore, orgId: string, uid: string): DocumentReference =>
   db.doc(`${COLLECTIONS.orgs}/${orgId}/${COLLECTIONS.orgMembers}/${uid}`);
+
+/** The budgets of an org as read (none set: every one null); null when the org does not exist. */
+export const budgetsOf = (snap: DocumentSnapshot): OrgBudgets | null =>
+  snap.exists ? { ...NO_BUDGETS, ...(snap.get("budgets") ?? {}) } : null;
+
+/** The role of a membership as read; null when there is none. */
+export const roleOf = (snap: DocumentSnapshot): OrgRole | null => (snap.exists ? (snap.get("role") as OrgRole) : null);
+
+/**
+ * The orgs' budgets this instance read last, so that sendMessage can build a message's admission
+ * before it reads the org again, in the read it makes anyway. As with the agents' copies, a copy is
+ * never trusted alone: the message goes on only if that read finds the same budgets. Bounded: past
+ * `capacity` orgs the one read longest ago is dropped.
+ */
+export class OrgBudgetCache {
+  private readonly entries = new Map<string, OrgBudgets>();
+
+  constructor(private readonly capacity = 1_000) {}
+
+  get(orgId: string): OrgBudgets | undefined {
+    return this.entries.get(orgId);
+  }
+
+  set(orgId: string, budgets: OrgBudgets): void {
+    this.entries.delete(orgId);
+    this.entries.set(orgId, budgets);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
 
 const refuse = (refusal: Refusal | null): void => {
   if (refusal) throw new BillingError(refusal.code, refusal.message);
@@ -162,4 +194,29 @@ export async function listMembers(db: Firestore, orgId: string, actorUid: string
   if (ctx.actorRole === null) throw permissionDenied("You are not a member of this organisation.");
   const snap = await orgRef(db, orgId).collection(COLLECTIONS.orgMembers).limit(MAX_ORG_MEMBERS).get();
   return { org, members: snap.docs.map((d) => d.data() as MemberDoc) };
+}
+
+/**
+ * Changes the org's budgets (`change`: the fields given; null clears one) for a member whose role
+ * may change settings, in one transaction over the org and the actor's membership, and returns
+ * them. Budgets that contradict each other are refused with invalid-argument, and nothing changes.
+ */
+export async function setBudgets(
+  db: Firestore,
+  orgId: string,
+  actorUid: string,
+  change: Partial<OrgBudgets>,
+  now: number,
+): Promise<OrgBudgets> {
+  return db.runTransaction(async (tx) => {
+    const { org, ctx } = await readOrgAs((ref) => tx.get(ref), db, orgId, actorUid);
+    if (ctx.actorRole === null) throw permissionDenied("You are not a member of this organisation.");
+    if (!can(ctx.actorRole, "changeAgentSettings"))
+      throw permissionDenied(`A ${ctx.actorRole} member cannot change budgets; ask an owner, an admin or a billing member.`);
+    const budgets: OrgBudgets = { ...NO_BUDGETS, ...org.budgets, ...change };
+    const contradiction = checkBudgets(budgets);
+    if (contradiction) throw invalidArgument(`These budgets contradict each other: ${contradiction}.`);
+    tx.update(orgRef(db, orgId), { budgets, updatedAt: Timestamp.fromMillis(now) });
+    return budgets;
+  });
 }

@@ -117,14 +117,17 @@ function openMain(tx: Transaction, main: DocumentSnapshot, t: Target, createdAt:
 }
 
 /**
- * Adds the row to its shard, created if missing: an upsert of the owner (for the rules) and the
- * increments. The shard is not read, so the transaction holds no lock on a shard that other rows'
- * batches are incrementing.
+ * Adds the row to its shard, created if missing: an upsert of the owner (for the rules; the org
+ * for an org's) and the increments. The shard is not read, so the transaction holds no lock on a
+ * shard that other rows' batches are incrementing.
  */
 function addToShard(tx: Transaction, ref: DocumentReference, t: Target): void {
-  const { agentId, userId } = t.identity;
-  tx.set(ref, { ...(agentId === undefined ? {} : { agentId }), userId, ...t.fields }, { merge: true });
+  const owners = Object.entries(t.identity).filter(([key, value]) => SHARD_OWNERS.has(key) && value !== undefined);
+  tx.set(ref, { ...Object.fromEntries(owners), ...t.fields }, { merge: true });
 }
+
+/** The identity fields a shard carries too: whose it is. */
+const SHARD_OWNERS = new Set(["agentId", "userId", "orgId"]);
 
 /** Adds the row to an unsharded document: increments if it exists, else creates it with its identity. */
 function addTo(tx: Transaction, doc: DocumentSnapshot, t: Target, createdAt: Timestamp): void {

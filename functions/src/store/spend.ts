@@ -45,6 +45,7 @@ import {
   type SpendWindowKeys,
 } from "../domain/admission";
 import { COLLECTIONS } from "../base/collections";
+import { utcWindows } from "../base/periods";
 
 export type { AdmissionOutcome, SpendUsage, SpendWindowKeys } from "../domain/admission";
 
@@ -197,18 +198,13 @@ export async function readSpend(db: Firestore, agentId: string, windows: SpendWi
   return windowUsage(await readShards(db, agentId), windows, now);
 }
 
-/** UTC windows of `now`: no agent's local day is two days behind it, so older keys are safe to drop. */
-const utcWindows = (now: number): SpendWindowKeys => {
-  const day = new Date(now).toISOString().slice(0, 10);
-  return { day, month: day.slice(0, 7) };
-};
-
 /** Sweeps one shard in a transaction; returns how many holds were dropped. */
 async function sweepShard(db: Firestore, ref: DocumentReference, now: number): Promise<number> {
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     if (!snap.exists) return 0;
     const shard = toShard(snap.data());
+    // No agent's local day is two days behind UTC's, so older keys are safe to drop.
     const plan = sweepPlan(shard, utcWindows(now), now);
     for (const id of plan.holds) delete shard.holds[id];
     const expiry = nextExpiry(shard);

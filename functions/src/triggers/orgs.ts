@@ -1,5 +1,12 @@
 /** Organisations and their members (issue #18, first slice). */
-import { handleAddOrgMember, handleCreateOrg, handleListOrgMembers, handleRemoveOrgMember, handleSetOrgMemberRole } from "../handlers/orgs";
+import {
+  handleAddOrgMember,
+  handleCreateOrg,
+  handleListOrgMembers,
+  handleRemoveOrgMember,
+  handleSetOrgBudgets,
+  handleSetOrgMemberRole,
+} from "../handlers/orgs";
 import { db } from "../store/db";
 import { findUserByEmail } from "../store/users";
 import { billingCallable } from "./callable";
@@ -19,3 +26,5 @@ export const removeOrgMember = billingCallable("removeOrgMember", (caller, input
 );
 
 export const listOrgMembers = billingCallable("listOrgMembers", (caller, input) => handleListOrgMembers(db(), caller, input));
+
+export const setOrgBudgets = billingCallable("setOrgBudgets", (caller, input) => handleSetOrgBudgets(db(), caller, input, Date.now()));

@@ -60,12 +60,14 @@ export const invalidApiKey = () =>
     code: "invalid_api_key",
   });
 
-/** The `code` of a refusal by a spending limit: whose limit (agent, key, end user) and which. */
+/** The `code` of a refusal by a spending limit: whose limit (agent, key, end user, the org that owns the agent) and which. */
 const LIMIT_CODES: Record<string, string> = {
   "agent/daily-limit": "agent_daily_limit",
   "agent/monthly-limit": "agent_monthly_limit",
   "key/daily-limit": "key_daily_limit",
   "end-user/daily-limit": "end_user_daily_limit",
+  "org/daily-limit": "org_daily_budget",
+  "org/monthly-limit": "org_monthly_budget",
 };
 
 /** A refusal of the pipeline (resource-exhausted): the rate limit (with Retry-After) or a named spending limit. */

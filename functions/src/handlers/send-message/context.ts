@@ -12,6 +12,8 @@ import type { UsageBound } from "../../domain/usage-bounds";
 import type { CreditGrant } from "../../domain/plans";
 import { AgentCache, type AgentDoc } from "../../store/agents";
 import { AccountCache } from "../../store/billing-accounts";
+import { OrgBudgetCache } from "../../store/orgs";
+import type { OrgBudgets } from "../../domain/orgs";
 import type { BillingError } from "../../errors";
 import type { BillingFailure } from "../../store/ledger";
 
@@ -41,11 +43,14 @@ export interface SendMessageDeps {
   agents: AgentCache;
   /** The owners' accounts this instance read last (their credit grants), checked by version in the same read as the agents. */
   accounts: AccountCache;
+  /** The orgs' budgets this instance read last, checked in the same read (an org agent's messages hold in them). */
+  orgs: OrgBudgetCache;
 }
 
 /** One cache per instance: every sendMessage of the instance shares it. */
 const INSTANCE_AGENTS = new AgentCache();
 const INSTANCE_ACCOUNTS = new AccountCache();
+const INSTANCE_ORGS = new OrgBudgetCache();
 
 /**
  * The dependencies of sendMessage: the required ones, then the defaults, then `overrides`. The
@@ -64,6 +69,7 @@ export function sendMessageDeps(
     sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     agents: INSTANCE_AGENTS,
     accounts: INSTANCE_ACCOUNTS,
+    orgs: INSTANCE_ORGS,
     ...required,
     ...overrides,
   };
@@ -87,6 +93,12 @@ export interface Sender {
   rateKey: string;
   /** A message of the agent API: its key, its end user and their limits. */
   api?: ApiSender;
+  /**
+   * A message sent with sendMessage to an agent an org owns: the member sending it (billed to the
+   * agent's owner, `uid`). Their membership is read again in the admission read (no round trip of
+   * its own), and a role that may not send messages refuses the message there.
+   */
+  member?: { orgId: string; uid: string };
 }
 
 /** The agent API's part of a sender. */
@@ -110,6 +122,23 @@ export interface ApiSender {
 
 /** sendMessage's sender: the signed-in owner, rate limited as themselves. */
 export const ownerSender = (uid: string): Sender => ({ uid, rateKey: uid });
+
+/**
+ * Who sends `caller`'s message to `agent`: the caller, or for an org agent sent to with
+ * sendMessage, its member `caller` billing the agent's owner (rate limited as themselves).
+ */
+export const senderFor = (caller: Sender, agent: AgentDoc): Sender =>
+  agent.orgId === undefined || caller.api
+    ? caller
+    : { uid: agent.userId, rateKey: caller.rateKey, member: { orgId: agent.orgId, uid: caller.uid } };
+
+/** An org agent's message: its org, the member who sent it (none for the agent API's), and the org's budgets it is admitted under. */
+export interface OrgPart {
+  orgId: string;
+  senderUid?: string;
+  /** This instance's copy of the budgets (none: no budgets); the admission read checks it. */
+  budgets: OrgBudgets;
+}
 
 /** A validated request with everything looked up that the call needs. */
 export interface PreparedMessage {
@@ -138,6 +167,8 @@ export interface PreparedMessage {
    * paying order, at most 3); none for a development message.
    */
   credits: CreditGrant[];
+  /** Its org, when an org owns the agent. */
+  org: OrgPart | null;
 }
 
 /** The ids of a failure record of this message. */

@@ -11,6 +11,7 @@ import { AgentFailure, type AgentReply } from "../../agent/agent-client";
 import type { SendMessageRequest, SendMessageResponse, SessionFigures } from "../../contract/send-message";
 import { DEFAULT_COMPLETION_TOKENS } from "../../contract/send-message";
 import { isSafeModelName, ledgerId, sessionId } from "../../domain/ids";
+import type { DocumentSnapshot } from "firebase-admin/firestore";
 import type { LedgerRow, UsageSource } from "../../domain/ledger";
 import { buildLedgerRow, type LedgerRowInput, type RowPrice } from "../../domain/ledger-row";
 import { DEFAULT_MODEL, resolveAgentPrice } from "../../domain/pricing";
@@ -19,14 +20,25 @@ import { countChatTokens, countTextTokens } from "../../domain/tokens";
 import { hasUsage, normalizeUsage, type TokenUsage } from "../../domain/usage";
 import { boundUsage, usageBound } from "../../domain/usage-bounds";
 import { localDay, localMonth } from "../../base/periods";
-import { BillingError, failedPrecondition, unavailable } from "../../errors";
+import { BillingError, failedPrecondition, permissionDenied, unavailable } from "../../errors";
+import { can, NO_BUDGETS, sameBudgets } from "../../domain/orgs";
+import { budgetsOf, memberRef, orgRef, roleOf } from "../../store/orgs";
 import { creditCandidates } from "../../domain/credits";
 import { agentRef, agentTimezone, agentVersionOf, ownedBy, sameVersion, type AgentDoc, type AgentVersion } from "../../store/agents";
 import { accountRef, accountVersionOf, NO_ACCOUNT, sameAccount, type AccountVersion } from "../../store/billing-accounts";
 import { recordFailure } from "../../store/ledger";
 import { readSessionFigures, sessionFiguresOf, sessionRef } from "../../store/sessions";
 import { claimOrReplay, countRepeat, persistRow, storedReplay } from "./claim";
-import { failureIds, ownerSender, type MeteredRequest, type PreparedMessage, type Sender, type SendMessageDeps } from "./context";
+import {
+  failureIds,
+  ownerSender,
+  senderFor,
+  type MeteredRequest,
+  type OrgPart,
+  type PreparedMessage,
+  type Sender,
+  type SendMessageDeps,
+} from "./context";
 import { admissionOf, countInto, readAdmission, type Admission } from "./spend";
 import { undo, undoOnError } from "./undo";
 
@@ -55,41 +67,61 @@ export async function handleSendMessage(
 
 /**
  * The one metering pipeline, for sendMessage and the agent API alike: claim, limits, the agent
- * call, the signed row, and the undo of every failure, for a message of `sender` (the owner, or
- * an API key billed to the owner).
+ * call, the signed row, and the undo of every failure, for a message of `caller` (the owner, a
+ * member of the org that owns the agent, or an API key billed to the owner).
  *
  * Round trips before the agent is called: the claim batch, then one read (the counters, the
  * session's figures, the agent's version and, for a production message, the owner's account's
- * version). The claim is built from this instance's last copy of the agent (deps.agents) and of
- * the owner's account (deps.accounts: its credit grants, held in the claim batch), and the message
- * goes on only if that read finds the same versions; otherwise what was claimed is given back and
- * the message starts again from that read. So a copy is never trusted alone: a paused agent, a
- * lowered limit, a new model or a grant changed takes effect for every message read after the
- * change, as with no copy. With no usable copy (the first message on this instance, another
- * owner's agent, an agent that would refuse the message), the agent (and the account) are read
- * first, in one getAll.
+ * version; for an org agent, the org's budgets and the sender's membership). The claim is built
+ * from this instance's last copy of the agent (deps.agents), of the owner's account (deps.accounts:
+ * its credit grants, held in the claim batch) and of the org's budgets (deps.orgs), and the
+ * message goes on only if that read finds the same versions; otherwise what was claimed is given
+ * back and the message starts again from that read. So a copy is never trusted alone: a paused
+ * agent, a lowered limit, a new model, a grant or a budget changed takes effect for every message
+ * read after the change, as with no copy. With no usable copy (the first message on this
+ * instance, another owner's agent, an agent that would refuse the message), the agent (and the
+ * account) are read first, in one getAll.
  */
-export async function meterMessage(deps: SendMessageDeps, sender: Sender, req: MeteredRequest, onDelta?: DeltaHandler): Promise<Metered> {
-  const uid = sender.uid;
+export async function meterMessage(deps: SendMessageDeps, caller: Sender, req: MeteredRequest, onDelta?: DeltaHandler): Promise<Metered> {
   // Development messages never use credits: their owner's account is neither held in nor read.
   const production = req.testMode === "production";
   let read: Copies | undefined;
   const known = deps.agents.get(req.agentId);
-  const knownAccount = production ? deps.accounts.get(uid) : NO_ACCOUNT;
-  if (known && knownAccount && known.agent.userId === uid && !(agentBilling(known.agent, req) instanceof BillingError)) {
-    const sent = await sendWith(deps, sender, req, { agent: known, account: knownAccount }, onDelta);
+  const knownAccount = known && production ? deps.accounts.get(known.agent.userId) : NO_ACCOUNT;
+  if (known && knownAccount && mayTry(known.agent, caller) && !(agentBilling(known.agent, req) instanceof BillingError)) {
+    const sent = await sendWith(deps, caller, req, { agent: known, account: knownAccount }, onDelta);
     if (!(sent instanceof AgentChanged)) return sent;
     read = sent.read;
   }
-  if (read === undefined) read = await readCopies(deps, req.agentId, production ? uid : null);
-  // Only the owner's reads are kept (and a missing agent forgotten): other callers cannot churn the copies.
-  if (!read.agent || read.agent.agent.userId === uid) deps.agents.set(req.agentId, read.agent);
-  if (production) deps.accounts.set(uid, read.account);
-  const checked = { agent: ownedBy(read.agent, req.agentId, uid), account: read.account };
-  const sent = await sendWith(deps, sender, req, checked, onDelta, { checked: true });
-  // A checked agent is not read again, so it cannot be found changed.
-  if (sent instanceof AgentChanged) throw new Error("sendMessage: a checked agent was found changed");
-  return sent;
+  if (read === undefined) read = await readCopies(deps, req.agentId, caller.uid, production);
+  for (let restarts = 0; ; restarts++) {
+    // Only the reads of those who may use the agent are kept (and a missing agent forgotten): other callers cannot churn the copies.
+    if (!read.agent || mayTry(read.agent.agent, caller)) deps.agents.set(req.agentId, read.agent);
+    if (production && read.agent) deps.accounts.set(read.agent.agent.userId, read.account);
+    const checked = { agent: usableBy(read.agent, req.agentId, caller), account: read.account };
+    const sent = await sendWith(deps, caller, req, checked, onDelta, { checked: true });
+    if (!(sent instanceof AgentChanged)) return sent;
+    // A checked agent is not read again: only its org's budgets can have changed, and the copy now has them.
+    if (restarts >= MAX_BUDGET_RESTARTS)
+      throw unavailable("The organisation's budgets kept changing while this message was admitted; retry.");
+    read = sent.read;
+  }
+}
+
+/** How many times a message starts again because its org's budgets changed under it, before it gives up. */
+const MAX_BUDGET_RESTARTS = 3;
+
+/**
+ * Whether `caller` may try to send to `agent` before anything is read again: its owner, or anyone
+ * through sendMessage for an org agent (their membership is read in the admission read, which
+ * refuses a non-member before the agent is called).
+ */
+const mayTry = (agent: AgentDoc, caller: Sender) => agent.userId === caller.uid || (agent.orgId !== undefined && !caller.api);
+
+/** The agent read, if `caller` may try to send to it: not-found, then permission-denied. */
+function usableBy(read: AgentVersion | null, agentId: string, caller: Sender): AgentVersion {
+  if (read && mayTry(read.agent, caller)) return read;
+  return ownedBy(read, agentId, caller.uid);
 }
 
 /** The agent and the owner's account as a message is sent with them. */
@@ -98,10 +130,17 @@ interface Copies {
   account: AccountVersion;
 }
 
-/** Reads the agent and, when `uid` is given, the owner's account, in one getAll. */
-async function readCopies(deps: SendMessageDeps, agentId: string, uid: string | null): Promise<Copies> {
-  const [agentSnap, accountSnap] = await deps.db.getAll(agentRef(deps.db, agentId), ...(uid === null ? [] : [accountRef(deps.db, uid)]));
-  return { agent: agentVersionOf(agentSnap), account: uid === null ? NO_ACCOUNT : accountVersionOf(uid, accountSnap) };
+/**
+ * Reads the agent and, for a production message, its owner's account, in one getAll: the caller's,
+ * who owns it unless it is an org's (then the owner's account is read after, once per instance).
+ */
+async function readCopies(deps: SendMessageDeps, agentId: string, uid: string, production: boolean): Promise<Copies> {
+  const [agentSnap, accountSnap] = await deps.db.getAll(agentRef(deps.db, agentId), ...(production ? [accountRef(deps.db, uid)] : []));
+  const agent = agentVersionOf(agentSnap);
+  if (!production) return { agent, account: NO_ACCOUNT };
+  const owner = agent?.agent.userId ?? uid;
+  const ownerAccount = owner === uid ? accountSnap : await accountRef(deps.db, owner).get();
+  return { agent, account: accountVersionOf(owner, ownerAccount) };
 }
 
 /** Receives each text delta of the agent's answer, with the model answering (a stream's chunks name it). */
@@ -116,24 +155,26 @@ class AgentChanged {
  * Sends the message as `known`: an agent just read and its owner checked (`checked`), or a copy,
  * read again after the claim and compared by version. A replay is answered from either: a stored
  * row is its owner's, whatever happened to the agent since. An API sender's key is read again in
- * the same read, and a key revoked meanwhile refuses the message.
+ * the same read, and a key revoked meanwhile refuses the message; so is an org member's
+ * membership, and a role that may not send messages refuses it.
  */
 async function sendWith(
   deps: SendMessageDeps,
-  sender: Sender,
+  caller: Sender,
   req: MeteredRequest,
   copies: { agent: AgentVersion; account: AccountVersion },
   onDelta: DeltaHandler | undefined,
   { checked = false } = {},
 ): Promise<Metered | AgentChanged> {
   const known = copies.agent;
+  const sender = senderFor(caller, known.agent);
   const billedWith = agentBilling(known.agent, req);
   if (billedWith instanceof BillingError) return replayOrRefuse(deps, sender, req, billedWith);
   const message = prepare(deps, sender, req, known.agent, billedWith, copies.account);
   const counted = admissionOf(deps, message);
   // Counted in the batch that claims the message: a replay or a duplicate counts against the rate limit only (claim.ts).
   const claimed = await claimOrReplay(deps, message, counted, (batch) => countInto(batch, deps, message, counted));
-  if (claimed.kind === "replay") return replayOf(deps, claimed.row);
+  if (claimed.kind === "replay") return replayFor(deps, sender, claimed.row);
   const admission = { ...counted, claimWrittenAt: claimed.claimWrittenAt };
   // The session is read before the row exists, so its figures cannot already include this message.
   // A copy of the owner's account is read again for a production message only (development never uses credits).
@@ -143,6 +184,7 @@ async function sendWith(
     ...(sender.api ? [sender.api.confirm.ref] : []),
     ...(checked ? [] : [agentRef(deps.db, req.agentId)]),
     ...(readAccount ? [accountRef(deps.db, message.uid)] : []),
+    ...orgReads(deps, message),
   ];
   const read = await undoOnError(deps, message, admission, undefined, () => readAdmission(deps, message, admission, alongside));
   const [session, ...rest] = read.alongside;
@@ -151,11 +193,13 @@ async function sendWith(
   const current = agentSnap ? agentVersionOf(agentSnap) : known;
   const accountSnap = readAccount ? rest.shift() : undefined;
   const currentAccount = accountSnap ? accountVersionOf(message.uid, accountSnap) : copies.account;
-  if (keyRefusal) {
+  const org = message.org ? checkOrg(deps, message, message.org, rest) : null;
+  const refusal = keyRefusal ?? (org instanceof BillingError ? org : null);
+  if (refusal) {
     await undo(deps, message, admission);
-    throw keyRefusal;
+    throw refusal;
   }
-  if (!sameVersion(known, current) || !sameAccount(copies.account, currentAccount)) {
+  if (!sameVersion(known, current) || !sameAccount(copies.account, currentAccount) || org === "changed") {
     // Counted again from the new read at once: the rate count goes back too.
     await undo(deps, message, admission, undefined, { rate: true });
     return new AgentChanged({ agent: current, account: currentAccount });
@@ -172,12 +216,56 @@ async function sendWith(
   return { row, replayed: false, session: addRow(sessionFiguresOf(session), row) };
 }
 
+/** What an org agent's message reads alongside its counters: the org (its budgets) and the sending member's membership. */
+function orgReads(deps: SendMessageDeps, message: PreparedMessage) {
+  if (!message.org) return [];
+  const { orgId, senderUid } = message.org;
+  return [orgRef(deps.db, orgId), ...(senderUid === undefined ? [] : [memberRef(deps.db, orgId, senderUid)])];
+}
+
+/**
+ * Checks an org agent's message against what the admission read found of its org (`snaps`, as
+ * {@link orgReads} asked): refused when the org is gone or the sender's role may not send messages;
+ * "changed" when the budgets it was admitted under are not the org's (the copy is updated, and the
+ * message starts again); null when it may go on.
+ */
+function checkOrg(
+  deps: SendMessageDeps,
+  message: PreparedMessage,
+  org: OrgPart,
+  snaps: DocumentSnapshot[],
+): BillingError | "changed" | null {
+  const [orgSnap, memberSnap] = snaps;
+  const budgets = budgetsOf(orgSnap);
+  if (budgets === null) return failedPrecondition(`The organisation that owns agent "${message.req.agentId}" no longer exists.`);
+  deps.orgs.set(org.orgId, budgets);
+  if (org.senderUid !== undefined) {
+    const role = roleOf(memberSnap);
+    if (role === null) return permissionDenied("You are not a member of the organisation that owns this agent.");
+    if (!can(role, "sendMessages")) return permissionDenied(`A ${role} member cannot send messages to the organisation's agents.`);
+  }
+  return sameBudgets(org.budgets, budgets) ? null : "changed";
+}
+
 /** A stored row answered again, with its session as rolled up now. */
 const replayOf = async (deps: SendMessageDeps, row: LedgerRow): Promise<Metered> => ({
   row,
   replayed: true,
   session: await readSessionFigures(deps.db, row.sessionId),
 });
+
+/**
+ * A stored row answered to `sender`: an org agent's row sent by another member is answered only to
+ * a member whose role may read conversations (its text is the other member's), read now.
+ */
+async function replayFor(deps: SendMessageDeps, sender: Sender, row: LedgerRow): Promise<Metered> {
+  const member = sender.member;
+  if (member && row.senderUid !== member.uid) {
+    const role = roleOf(await memberRef(deps.db, member.orgId, member.uid).get());
+    if (!can(role, "readConversations")) throw permissionDenied("This message was sent by someone else, and your role cannot read it.");
+  }
+  return replayOf(deps, row);
+}
 
 /** The model and price the agent takes the message with now, or why it cannot take it. */
 function agentBilling(agent: AgentDoc, req: MeteredRequest): { model: string; price: RowPrice | null } | BillingError {
@@ -200,7 +288,7 @@ async function replayOrRefuse(deps: SendMessageDeps, sender: Sender, req: Metere
   await countRepeat(deps, sender.rateKey);
   const row = await storedReplay(deps, ledgerId(req.agentId, req.conversationId, req.messageId), req);
   if (!row) throw refusal;
-  return replayOf(deps, row);
+  return replayFor(deps, sender, row);
 }
 
 function prepare(
@@ -222,7 +310,28 @@ function prepare(
   const id = ledgerId(req.agentId, req.conversationId, messageId);
   // The grants it holds in: none for development, whose worst case is 0 and which is never billed.
   const credits = req.testMode === "production" ? creditCandidates(account.grants, at) : [];
-  return { req, sender, uid: sender.uid, agent, model, price, messageId, id, messages, maxTokens, at, timezone, windows, bound, credits };
+  const org =
+    agent.orgId === undefined
+      ? null
+      : { orgId: agent.orgId, senderUid: sender.member?.uid, budgets: deps.orgs.get(agent.orgId) ?? NO_BUDGETS };
+  return {
+    req,
+    sender,
+    uid: sender.uid,
+    agent,
+    model,
+    price,
+    messageId,
+    id,
+    messages,
+    maxTokens,
+    at,
+    timezone,
+    windows,
+    bound,
+    credits,
+    org,
+  };
 }
 
 /**
@@ -293,6 +402,9 @@ async function rowOf(deps: SendMessageDeps, message: PreparedMessage, reply: Age
     partial: reply.partial,
     ...(message.sender.api ? { attribution: { apiKeyId: message.sender.api.keyId, endUser: message.sender.api.endUser } } : {}),
     ...(creditGrantId === null ? {} : { creditGrantId }),
+    ...(message.org
+      ? { org: { orgId: message.org.orgId, ...(message.org.senderUid === undefined ? {} : { senderUid: message.org.senderUid }) } }
+      : {}),
   };
   return buildLedgerRow(input, deps.signingKey);
 }

@@ -12,7 +12,9 @@ import type { DocumentReference, DocumentSnapshot, Timestamp, WriteBatch } from 
 import { SPEND_SHARDS } from "../../domain/admission";
 import { apiSpendScopes } from "../../domain/api-keys";
 import { creditSpendScope, LIFETIME_WINDOWS, payingGrant } from "../../domain/credits";
+import { orgSpendScopes } from "../../domain/orgs";
 import { worstCaseCostMicros } from "../../domain/pricing";
+import { utcWindows } from "../../base/periods";
 import { resourceExhausted, type BillingError } from "../../errors";
 import {
   countCallInto,
@@ -57,8 +59,8 @@ const REFUSALS = {
   "dev-daily-cap": "daily development message cap",
 } as const;
 
-/** Whose limit refused a message: the agent's, or an agent API key's, or an end user's through a key. */
-export type LimitScope = "agent" | "key" | "end-user";
+/** Whose limit refused a message: the agent's, an agent API key's, an end user's through a key, its org's, or the sending member's in it. */
+export type LimitScope = "agent" | "key" | "end-user" | "org" | "member";
 
 /** A hold in a scope other than the agent's, with whose it is. */
 export type ScopedCall = AdmissionCall & { scope: LimitScope };
@@ -66,7 +68,13 @@ export type ScopedCall = AdmissionCall & { scope: LimitScope };
 /** A hold in a credit grant: its scope is `credit:{uid}:{grantId}`, its limit the grant's amount over its lifetime. */
 export type CreditCall = AdmissionCall & { grantId: string };
 
-const SCOPE_WORDS: Record<LimitScope, string> = { agent: "the agent's", key: "this API key's", "end-user": "this end user's" };
+const SCOPE_WORDS: Record<LimitScope, string> = {
+  agent: "the agent's",
+  key: "this API key's",
+  "end-user": "this end user's",
+  org: "the organisation's",
+  member: "your own",
+};
 
 /** The worst case a production message holds: its bounded prompt and `maxTokens` at the model's price. */
 const worstCase = (message: PreparedMessage) =>
@@ -97,7 +105,34 @@ export function admissionOf(deps: SendMessageDeps, message: PreparedMessage): Ad
   const rateLimited = deps.userLimits !== null;
   const devUserDay = rateLimited && !production ? devUserDayOf(message.at) : null;
   const credits = production ? creditScopes(spend, message) : [];
-  return { claimWrittenAt: null, spend, scopes: apiScopes(spend, message), credits, rateLimited, devUserDay };
+  const scopes = [...apiScopes(spend, message), ...(production ? orgScopes(spend, message) : [])];
+  return { claimWrittenAt: null, spend, scopes, credits, rateLimited, devUserDay };
+}
+
+/**
+ * The org scopes of an org agent's production message (domain/orgs.ts): the org's, and the sending
+ * member's when a member sent it, each held at its worst case over UTC windows and decided against
+ * the org's budgets (as this instance last read them: the admission read checks them). So a message
+ * passes the agent's limits, its org's and its member's in the one admission, by the one rule.
+ */
+function orgScopes(agent: AdmissionCall, message: PreparedMessage): ScopedCall[] {
+  const org = message.org;
+  if (!org) return [];
+  const windows = utcWindows(message.at);
+  const b = org.budgets;
+  const scope = (agentId: string, dailyMicros: number | null, monthlyMicros: number | null, scope: LimitScope): ScopedCall => ({
+    ...agent,
+    agentId,
+    scope,
+    windows,
+    limits: { dailyMicros, monthlyMicros },
+    checkLimits: dailyMicros !== null || monthlyMicros !== null,
+  });
+  const [orgScope, member] = orgSpendScopes(org.orgId, org.senderUid);
+  return [
+    scope(orgScope, b.dailyLimitMicros, b.monthlyLimitMicros, "org"),
+    ...(member === undefined ? [] : [scope(member, b.memberDailyLimitMicros, b.memberMonthlyLimitMicros, "member")]),
+  ];
 }
 
 /** The grant scopes of a production message: each held at its worst case, decided against the grant's amount over its lifetime. */

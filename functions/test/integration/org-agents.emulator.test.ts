@@ -1,0 +1,254 @@
+/**
+ * Agents owned by an org (issue #18), through the real callables: who may send messages to them
+ * (billed to the agent's owner, attributed to the member), change their settings and read their
+ * conversations; the org's budgets (setOrgBudgets: who may set them, contradictions refused) and a
+ * burst of members' messages held by the member and org budgets in the one admission.
+ */
+import type { OrgRole } from "../../src/contract/orgs";
+import type { SendMessageResponse } from "../../src/contract/send-message";
+import { countChatTokens } from "../../src/domain/tokens";
+import { adminDb, call, createUser, seedAgent, type CallResult, type TestUser } from "../helpers/emulator";
+
+type Actor = OrgRole | "outsider";
+const ACTORS: Actor[] = ["owner", "admin", "billing", "developer", "viewer", "outsider"];
+
+const statusOf = (res: CallResult) => res.error?.status ?? "OK";
+
+function expectOk<T>(res: CallResult<T>): T {
+  expect(res.error).toBeUndefined();
+  return res.result as T;
+}
+
+/** An org with one member of every role (the owner created it), a signed-in user outside it, and an agent the org owns, created by its owner. */
+async function orgAgent(extra: Record<string, unknown> = {}) {
+  const list = await Promise.all(ACTORS.map((actor) => createUser(`org-agent-${actor}`)));
+  const users = Object.fromEntries(ACTORS.map((actor, i) => [actor, list[i]])) as Record<Actor, TestUser>;
+  const { orgId } = expectOk(await call<{ orgId: string }>("createOrg", { name: "Acme" }, users.owner.idToken));
+  for (const role of ["admin", "billing", "developer", "viewer"] as const) {
+    expectOk(await call("addOrgMember", { orgId, email: users[role].email, role }, users.owner.idToken));
+  }
+  const agentId = await seedAgent(users.owner.uid, { orgId, ...extra });
+  return { orgId, agentId, users };
+}
+
+const MESSAGE = "Price me exactly [[tokens:10]]";
+/** With maxTokens equal to the answer's length, the worst case is the real cost (gpt-4: $30 / $60 per million). */
+const COST = countChatTokens([{ role: "user", content: MESSAGE }], "gpt-4") * 30 + 10 * 60;
+
+const send = (agentId: string, by: TestUser, conversationId: string, messageId?: string) =>
+  call<SendMessageResponse>(
+    "sendMessage",
+    { agentId, conversationId, message: MESSAGE, testMode: "production", maxTokens: 10, ...(messageId ? { messageId } : {}) },
+    by.idToken,
+  );
+
+const rowsOf = async (agentId: string) => (await adminDb().collection("billable_conversations").where("agentId", "==", agentId).get()).docs;
+
+describe("sending to an org agent", () => {
+  it("lets owner, admin and developer send, billed to the agent's owner and attributed to the sender; refuses the others and leaves nothing", async () => {
+    const { orgId, agentId, users } = await orgAgent();
+    const results = Object.fromEntries(
+      await Promise.all(ACTORS.map(async (actor) => [actor, statusOf(await send(agentId, users[actor], `by-${actor}`))] as const)),
+    );
+    expect(results).toEqual({
+      owner: "OK",
+      admin: "OK",
+      developer: "OK",
+      billing: "PERMISSION_DENIED",
+      viewer: "PERMISSION_DENIED",
+      outsider: "PERMISSION_DENIED",
+    });
+    const rows = (await rowsOf(agentId)).map((d) => d.data());
+    expect(rows.map((r) => r.senderUid).sort()).toEqual([users.owner.uid, users.admin.uid, users.developer.uid].sort());
+    for (const row of rows) expect(row).toMatchObject({ userId: users.owner.uid, orgId, costMicros: COST, billable: true });
+    // The refused sent nothing to keep: no claim, and every hold given back.
+    const claims = await adminDb().collection("billing_claims").where("agentId", "==", agentId).get();
+    expect(claims.docs.map((d) => d.get("conversationId")).sort()).toEqual(["by-admin", "by-developer", "by-owner"]);
+    const spend = await adminDb()
+      .collection("billing_spend")
+      .where("agentId", "in", [agentId, `org:${orgId}`])
+      .get();
+    expect(spend.docs.flatMap((d) => Object.keys(d.get("holds") ?? {}))).toEqual([]);
+  });
+
+  it("answers a repeated message to its sender, and to another member only if their role reads conversations", async () => {
+    const { agentId, users } = await orgAgent();
+    const first = expectOk(await send(agentId, users.developer, "repeat", "m-1"));
+    expect(first.replayed).toBe(false);
+    expect(expectOk(await send(agentId, users.developer, "repeat", "m-1"))).toMatchObject({ replayed: true, response: first.response });
+    expect(expectOk(await send(agentId, users.admin, "repeat", "m-1"))).toMatchObject({ replayed: true, response: first.response });
+    expect(statusOf(await send(agentId, users.viewer, "repeat", "m-1"))).toBe("PERMISSION_DENIED");
+    expect(statusOf(await send(agentId, users.outsider, "repeat", "m-1"))).toBe("PERMISSION_DENIED");
+    expect(await rowsOf(agentId)).toHaveLength(1);
+  });
+
+  it("refuses a member removed from the org from then on", async () => {
+    const { orgId, agentId, users } = await orgAgent();
+    expectOk(await send(agentId, users.developer, "before"));
+    expectOk(await call("removeOrgMember", { orgId, uid: users.developer.uid }, users.owner.idToken));
+    const after = await send(agentId, users.developer, "after");
+    expect(statusOf(after)).toBe("PERMISSION_DENIED");
+    expect(after.error!.message).toContain("not a member");
+    expect(await rowsOf(agentId)).toHaveLength(1);
+  });
+});
+
+describe("an org agent's other callables, by role", () => {
+  it("lets the roles that change settings change them, and the others not", async () => {
+    const { agentId, users } = await orgAgent();
+    const results = Object.fromEntries(
+      await Promise.all(
+        ACTORS.map(
+          async (actor) =>
+            [actor, statusOf(await call("setAgentBillingSettings", { agentId, dailyAlertUsd: 1 }, users[actor].idToken))] as const,
+        ),
+      ),
+    );
+    expect(results).toEqual({
+      owner: "OK",
+      admin: "OK",
+      billing: "OK",
+      developer: "PERMISSION_DENIED",
+      viewer: "PERMISSION_DENIED",
+      outsider: "PERMISSION_DENIED",
+    });
+  });
+
+  it("shows costs to every member and conversations to the roles that read them", async () => {
+    const { agentId, users } = await orgAgent();
+    expectOk(await send(agentId, users.developer, "seen"));
+    const costs: Record<string, string> = {};
+    const texts: Record<string, string> = {};
+    const listed: Record<string, number> = {};
+    for (const actor of ACTORS) {
+      costs[actor] = statusOf(await call("getBillingInfo", { agentId }, users[actor].idToken));
+      const history = await call<{ items: unknown[] }>("listBillableConversations", { agentId }, users[actor].idToken);
+      texts[actor] = statusOf(history);
+      if (history.result) listed[actor] = history.result.items.length;
+    }
+    expect(costs).toEqual({ owner: "OK", admin: "OK", billing: "OK", developer: "OK", viewer: "OK", outsider: "PERMISSION_DENIED" });
+    expect(texts).toEqual({
+      owner: "OK",
+      admin: "OK",
+      billing: "PERMISSION_DENIED",
+      developer: "OK",
+      viewer: "PERMISSION_DENIED",
+      outsider: "PERMISSION_DENIED",
+    });
+    // Every reader sees the agent's rows, whoever sent them (they are its owner's documents).
+    expect(listed).toEqual({ owner: 1, admin: 1, developer: 1 });
+  });
+});
+
+describe("setOrgBudgets", () => {
+  it("lets owner, admin and billing set budgets, and no one else", async () => {
+    const { orgId, users } = await orgAgent();
+    const results: Record<string, string> = {};
+    for (const actor of ACTORS) results[actor] = statusOf(await call("setOrgBudgets", { orgId, dailyLimitUsd: 5 }, users[actor].idToken));
+    expect(results).toEqual({
+      owner: "OK",
+      admin: "OK",
+      billing: "OK",
+      developer: "PERMISSION_DENIED",
+      viewer: "PERMISSION_DENIED",
+      outsider: "PERMISSION_DENIED",
+    });
+    const set = expectOk(await call("setOrgBudgets", { orgId, memberDailyLimitUsd: 1.25, monthlyLimitUsd: 50 }, users.billing.idToken));
+    expect(set).toEqual({
+      orgId,
+      dailyLimitMicros: 5_000_000,
+      monthlyLimitMicros: 50_000_000,
+      memberDailyLimitMicros: 1_250_000,
+      memberMonthlyLimitMicros: null,
+    });
+  });
+
+  it.each([
+    ["a member's daily budget above the org's", { dailyLimitUsd: 1, memberDailyLimitUsd: 2 }, "above the org's daily budget"],
+    ["a daily budget above the monthly", { dailyLimitUsd: 10, monthlyLimitUsd: 5 }, "above its monthly budget"],
+    ["a member's monthly budget above the org's", { monthlyLimitUsd: 5, memberMonthlyLimitUsd: 6 }, "above the org's monthly budget"],
+    [
+      "a member's daily budget above a member's monthly",
+      { memberDailyLimitUsd: 3, memberMonthlyLimitUsd: 2 },
+      "above a member's monthly budget",
+    ],
+  ])("refuses %s with invalid-argument and changes nothing", async (_what, budgets, words) => {
+    const { orgId, users } = await orgAgent();
+    expectOk(await call("setOrgBudgets", { orgId, dailyLimitUsd: 4 }, users.owner.idToken));
+    const res = await call("setOrgBudgets", { orgId, ...budgets }, users.owner.idToken);
+    expect(statusOf(res)).toBe("INVALID_ARGUMENT");
+    expect(res.error!.message).toContain(words);
+    expect((await adminDb().doc(`billing_orgs/${orgId}`).get()).get("budgets")).toMatchObject({
+      dailyLimitMicros: 4_000_000,
+      memberDailyLimitMicros: null,
+    });
+  });
+
+  it("refuses a budget that contradicts one set before", async () => {
+    const { orgId, users } = await orgAgent();
+    expectOk(await call("setOrgBudgets", { orgId, dailyLimitUsd: 1 }, users.owner.idToken));
+    const res = await call("setOrgBudgets", { orgId, memberDailyLimitUsd: 1.5 }, users.owner.idToken);
+    expect(statusOf(res)).toBe("INVALID_ARGUMENT");
+    expect((await adminDb().doc(`billing_orgs/${orgId}`).get()).get("budgets.memberDailyLimitMicros")).toBeNull();
+  });
+
+  it.each([
+    ["a negative budget", { dailyLimitUsd: -1 }],
+    ["sub-micro precision", { dailyLimitUsd: 0.0000001 }],
+    ["a budget as text", { dailyLimitUsd: "5" }],
+    ["an unknown field", { weeklyLimitUsd: 5 }],
+  ])("refuses %s with invalid-argument and writes nothing", async (_what, fields) => {
+    const { orgId, users } = await orgAgent();
+    expect(statusOf(await call("setOrgBudgets", { orgId, ...fields }, users.owner.idToken))).toBe("INVALID_ARGUMENT");
+    expect((await adminDb().doc(`billing_orgs/${orgId}`).get()).get("budgets")).toBeUndefined();
+  });
+});
+
+describe("budgets at every level, under a burst", () => {
+  it("holds each member's budget, then the org's, for concurrent messages of several members", async () => {
+    const { orgId, agentId, users } = await orgAgent();
+    const second = await createUser("org-agent-developer-2");
+    expectOk(await call("addOrgMember", { orgId, email: second.email, role: "developer" }, users.owner.idToken));
+    const usd = (micros: number) => micros / 1e6;
+    // Each member's budget fits exactly two messages; the org's, ten, does not bind this burst.
+    const memberDaily = Math.floor(2.5 * COST);
+    expectOk(
+      await call("setOrgBudgets", { orgId, dailyLimitUsd: usd(10 * COST), memberDailyLimitUsd: usd(memberDaily) }, users.owner.idToken),
+    );
+
+    const senders = [users.developer, second];
+    const burst = await Promise.all(senders.flatMap((by, s) => Array.from({ length: 8 }, (_, i) => send(agentId, by, `burst-${s}-${i}`))));
+    const billedBy = (k: number) => burst.slice(8 * k, 8 * k + 8).filter((r) => r.result).length;
+    expect(burst.map(statusOf).filter((s) => s !== "OK" && s !== "RESOURCE_EXHAUSTED")).toEqual([]);
+    expect([billedBy(0), billedBy(1)]).toEqual([2, 2]);
+    expect(burst.find((r) => r.error)!.error!.message).toContain("your own daily spending limit");
+
+    // The org's budget lowered to 4.5 messages (4 spent): an admin's burst is refused by it, whatever their own budget.
+    const orgDaily = Math.floor(4.5 * COST);
+    expectOk(await call("setOrgBudgets", { orgId, dailyLimitUsd: usd(orgDaily) }, users.owner.idToken));
+    const more = await Promise.all(Array.from({ length: 4 }, (_, i) => send(agentId, users.admin, `org-${i}`)));
+    expect(more.map(statusOf)).toEqual(Array(4).fill("RESOURCE_EXHAUSTED"));
+    expect(more[0].error!.message).toContain("the organisation's daily spending limit");
+
+    const rows = (await rowsOf(agentId)).map((d) => d.data());
+    const spent = rows.reduce((sum, r) => sum + (r.costMicros as number), 0);
+    expect(rows).toHaveLength(4);
+    expect(spent).toBeLessThanOrEqual(orgDaily);
+    const holds = await adminDb()
+      .collection("billing_spend")
+      .where("agentId", "in", [agentId, `org:${orgId}`])
+      .get();
+    expect(holds.docs.flatMap((d) => Object.keys(d.get("holds") ?? {}))).toEqual([]);
+  });
+
+  it("takes a budget set on another instance's copy into account at once", async () => {
+    const { orgId, agentId, users } = await orgAgent();
+    // Warm this instance's copies of the agent and of the org (no budgets yet).
+    expectOk(await send(agentId, users.developer, "warm"));
+    expectOk(await call("setOrgBudgets", { orgId, memberDailyLimitUsd: (COST * 1.5) / 1e6 }, users.owner.idToken));
+    // The developer has spent one message today: a second does not fit their budget of 1.5.
+    const res = await send(agentId, users.developer, "after-budget");
+    expect(statusOf(res)).toBe("RESOURCE_EXHAUSTED");
+    expect(expectOk(await send(agentId, users.admin, "admin-fits")).costMicros).toBe(COST);
+  });
+});
