@@ -121,6 +121,21 @@ describe("attributed ledger rows", () => {
     expect(rowProblem("agent-1:c:m", { ...row, endUser: "bob" }, "secret")).toMatch(/does not match its hash/);
   });
 
+  it("signs an org agent's org and sender, so a message cannot be moved to another member or org", () => {
+    const row = buildLedgerRow({ ...input, org: { orgId: "org-1", senderUid: "member-1" } }, "secret");
+    expect(row).toMatchObject({ userId: "owner", orgId: "org-1", senderUid: "member-1" });
+    expect(rowProblem("agent-1:c:m", row, "secret")).toBeNull();
+    expect(rowProblem("agent-1:c:m", { ...row, senderUid: "member-2" }, "secret")).toBe("signature does not verify");
+    expect(rowProblem("agent-1:c:m", { ...row, orgId: "org-2" }, "secret")).toBe("signature does not verify");
+    const { orgId: _org, ...orphan } = row;
+    expect(rowProblem("agent-1:c:m", orphan, "secret")).toBe("sender without an organisation");
+    // The agent API's messages to an org agent: the org's shared cost, signed without a sender.
+    const shared = buildLedgerRow({ ...input, org: { orgId: "org-1" } }, "secret");
+    expect(shared.senderUid).toBeUndefined();
+    expect(rowProblem("agent-1:c:m", shared, "secret")).toBeNull();
+    expect(verifyRow({ ...shared, senderUid: "member-1" }, "secret")).toBe(false);
+  });
+
   it("keeps rows without an attribution signed exactly as before (old rows still verify)", () => {
     const row = buildLedgerRow(input, "secret");
     expect(row.apiKeyId).toBeUndefined();

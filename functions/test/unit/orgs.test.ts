@@ -2,10 +2,14 @@ import { ADDABLE_ORG_ROLES, ORG_ROLES, type OrgRole } from "../../src/contract/o
 import { CALLABLES } from "../../src/contract/callables";
 import {
   can,
+  checkBudgets,
   checkMemberChange,
   countsAfter,
   MAX_ORG_MEMBERS,
+  NO_BUDGETS,
   ORG_ACTIONS,
+  orgSpendScopes,
+  sameBudgets,
   PERMISSIONS,
   type MemberChange,
   type MemberChangeContext,
@@ -160,5 +164,60 @@ describe("the org callables' input", () => {
 
   it("adds members with any role but owner", () => {
     expect([...ADDABLE_ORG_ROLES]).toEqual(ORG_ROLES.filter((role) => role !== "owner"));
+  });
+});
+
+describe("checkBudgets", () => {
+  const M = 1_000_000;
+  it.each([
+    ["no budgets", {}, null],
+    ["an org's daily budget alone", { dailyLimitMicros: 5 * M }, null],
+    [
+      "equal budgets (redundant, not contradictory)",
+      { dailyLimitMicros: 5 * M, monthlyLimitMicros: 5 * M, memberDailyLimitMicros: 5 * M },
+      null,
+    ],
+    ["a member's daily budget under the org's", { dailyLimitMicros: 5 * M, memberDailyLimitMicros: 5 * M - 1 }, null],
+    [
+      "a member's daily budget one micro above the org's",
+      { dailyLimitMicros: 5 * M, memberDailyLimitMicros: 5 * M + 1 },
+      "a member's daily budget is above the org's daily budget",
+    ],
+    [
+      "the org's daily above its monthly",
+      { dailyLimitMicros: 6 * M, monthlyLimitMicros: 5 * M },
+      "the org's daily budget is above its monthly budget",
+    ],
+    [
+      "a member's daily above a member's monthly",
+      { memberDailyLimitMicros: 2, memberMonthlyLimitMicros: 1 },
+      "a member's daily budget is above a member's monthly budget",
+    ],
+    [
+      "a member's monthly above the org's",
+      { monthlyLimitMicros: 1, memberMonthlyLimitMicros: 2 },
+      "a member's monthly budget is above the org's monthly budget",
+    ],
+    [
+      "a member's daily above the org's monthly",
+      { monthlyLimitMicros: 1, memberDailyLimitMicros: 2 },
+      "a member's daily budget is above the org's monthly budget",
+    ],
+    ["a zero budget (nothing may be spent)", { dailyLimitMicros: 0, memberDailyLimitMicros: 0 }, null],
+  ])("%s", (_what, budgets, problem) => {
+    expect(checkBudgets({ ...NO_BUDGETS, ...budgets })).toBe(problem);
+  });
+
+  it("compares budgets field by field", () => {
+    expect(sameBudgets(NO_BUDGETS, { ...NO_BUDGETS })).toBe(true);
+    for (const field of Object.keys(NO_BUDGETS)) expect(sameBudgets(NO_BUDGETS, { ...NO_BUDGETS, [field]: 0 })).toBe(false);
+  });
+});
+
+describe("orgSpendScopes", () => {
+  it("names the org's scope and its member's, never an agent id (ids have no colon)", () => {
+    expect(orgSpendScopes(undefined, undefined)).toEqual([]);
+    expect(orgSpendScopes("org_1", undefined)).toEqual(["org:org_1"]);
+    expect(orgSpendScopes("org_1", "u1")).toEqual(["org:org_1", "org:org_1:member:u1"]);
   });
 });
