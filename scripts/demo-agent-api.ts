@@ -11,17 +11,17 @@ import { DEMO } from "./demo-setup";
 import { adminDb, functionUrl } from "./local-env";
 
 /** The agent API's base URL: what an app passes to `new OpenAI({ baseURL })`. */
-const AGENT_API_URL = `${functionUrl("agentApi")}/v1`;
+export const AGENT_API_URL = `${functionUrl("agentApi")}/v1`;
 
-const DEMO_KEY_NAME = "npm start demo";
+export const DEMO_KEY_NAME = "npm start demo";
 
 /**
  * Removes the keys earlier demo runs made (a demo fixture's cleanup, with the Admin SDK as the
  * seeding is): an agent may have at most 100 keys, and `npm start` runs any number of times.
  */
-async function forgetEarlierDemoKeys(): Promise<void> {
+export async function forgetEarlierDemoKeys(agentId: string = DEMO.agentId): Promise<void> {
   const db = adminDb();
-  const earlier = await db.collection(COLLECTIONS.apiKeys).where("agentId", "==", DEMO.agentId).get();
+  const earlier = await db.collection(COLLECTIONS.apiKeys).where("agentId", "==", agentId).get();
   const batch = db.batch();
   for (const doc of earlier.docs) if (doc.get("name") === DEMO_KEY_NAME) batch.delete(doc.ref);
   await batch.commit();

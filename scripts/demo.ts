@@ -14,6 +14,7 @@ import { agentApiInstructions, callThroughAgentApi, printEndUsers } from "./demo
 import { converse, printSummary, saveSession, signInDemoOwner } from "./demo-client";
 import { historyRange, printAnalytics, printDailyChart, seedMonth, waitForRollups, writeExport, HISTORY_DAYS } from "./demo-history";
 import { DEMO, seedDemoIdentities } from "./demo-setup";
+import { runTeamDemo, TEAM } from "./demo-org";
 import { printStatement, seedDemoPlan } from "./demo-statement";
 import { monthOf } from "../functions/src/base/months";
 import { adminDb, API_KEY, endpoint, functionUrl, HOST, localAgentUrl, localStripeUrl, PROJECT_ID } from "./local-env";
@@ -93,6 +94,8 @@ async function history(client: BillingClient): Promise<void> {
   await printAccountOverview(client, utcRange(HISTORY_DAYS));
   heading("This month's statement under the demo plan (getStatement, listStatements)");
   await printStatement(client, monthOf(Date.now()));
+  heading(`A team: the org "${TEAM.name}", its agent, budgets and two members (createOrg, setOrgBudgets, getOrgBillingInfo)`);
+  await runTeamDemo(client);
   heading("The billed usage sent to the local Stripe as meter events (dispatchStripeUsage)");
   await sendDemoUsageToStripe();
 }

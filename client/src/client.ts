@@ -104,6 +104,10 @@ export interface BillingClient {
   removeOrgMember: CallableMethod<"removeOrgMember">;
   /** Every member of an org, for any member. */
   listOrgMembers: CallableMethod<"listOrgMembers">;
+  /** Sets an org's budgets and its members' (owners, admins and billing members); contradicting budgets are refused. */
+  setOrgBudgets: CallableMethod<"setOrgBudgets">;
+  /** An org's costs by agent and by member, the shared cost split exactly, for any member. */
+  getOrgBillingInfo: CallableMethod<"getOrgBillingInfo">;
 }
 
 /** The Functions emulator's origin, when the instance was connected to it (an SDK field, read defensively). */
@@ -229,6 +233,8 @@ export function createBillingClient(options: BillingClientOptions): BillingClien
     setOrgMemberRole: (request) => invoke("setOrgMemberRole", request),
     removeOrgMember: (request) => invoke("removeOrgMember", request),
     listOrgMembers: (request) => invoke("listOrgMembers", request),
+    setOrgBudgets: (request) => invoke("setOrgBudgets", request),
+    getOrgBillingInfo: (request) => invoke("getOrgBillingInfo", request),
   };
   return client;
 }

@@ -36,4 +36,12 @@ export { dispatchStripeUsage } from "./triggers/usage-dispatch";
 export { agentApi } from "./triggers/agent-api";
 export { createAgentApiKey, listAgentApiKeys, revokeAgentApiKey, getEndUserUsage } from "./triggers/api-keys";
 // organisations and their members, with roles (issue #18, first slice)
-export { createOrg, addOrgMember, setOrgMemberRole, removeOrgMember, listOrgMembers, setOrgBudgets } from "./triggers/orgs";
+export {
+  createOrg,
+  addOrgMember,
+  setOrgMemberRole,
+  removeOrgMember,
+  listOrgMembers,
+  setOrgBudgets,
+  getOrgBillingInfo,
+} from "./triggers/orgs";

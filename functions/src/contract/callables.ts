@@ -47,6 +47,8 @@ import {
   createOrgRequestSchema,
   listOrgMembersRequestSchema,
   setOrgBudgetsRequestSchema,
+  orgBillingInfoRequestSchema,
+  type OrgBillingInfoResponse,
   type OrgBudgetsResponse,
   removeOrgMemberRequestSchema,
   setOrgMemberRoleRequestSchema,
@@ -103,6 +105,7 @@ export const CALLABLES = {
   removeOrgMember: callable(removeOrgMemberRequestSchema).returns<RemoveOrgMemberResponse>(),
   listOrgMembers: callable(listOrgMembersRequestSchema).returns<ListOrgMembersResponse>(),
   setOrgBudgets: callable(setOrgBudgetsRequestSchema).returns<OrgBudgetsResponse>(),
+  getOrgBillingInfo: callable(orgBillingInfoRequestSchema).returns<OrgBillingInfoResponse>(),
 } satisfies Record<string, CallableSpec>;
 
 export type Callables = typeof CALLABLES;

@@ -7,6 +7,9 @@ import { z } from "zod";
 import { isWellFormedText } from "../base/text";
 import { idSchema } from "./common";
 import { usdAmount } from "./settings";
+import { checkRange, realDaySchema } from "./analytics";
+import { MAX_ACCOUNT_DAYS } from "./account";
+import type { OrgBudgets } from "../domain/orgs";
 
 /** The roles of an org member, from the most trusted. */
 export const ORG_ROLES = ["owner", "admin", "billing", "developer", "viewer"] as const;
@@ -101,4 +104,49 @@ export interface OrgBudgetsResponse {
   monthlyLimitMicros: number | null;
   memberDailyLimitMicros: number | null;
   memberMonthlyLimitMicros: number | null;
+}
+
+/**
+ * getOrgBillingInfo: an org's costs over UTC days (default: this month to date; at most
+ * MAX_ACCOUNT_DAYS), in total, by agent and by member, for any member (every role sees costs).
+ */
+export const orgBillingInfoRequestSchema = z
+  .strictObject({ orgId: idSchema, from: realDaySchema.optional(), to: realDaySchema.optional() })
+  .superRefine(checkRange(MAX_ACCOUNT_DAYS));
+export type OrgBillingInfoRequest = z.output<typeof orgBillingInfoRequestSchema>;
+
+/** Production (billed) figures, with development (free) apart. Money in micro-USD. */
+export interface OrgFigures {
+  costMicros: number;
+  messages: number;
+  tokens: number;
+  devMessages: number;
+  devShadowCostMicros: number;
+}
+
+export interface OrgBillingInfoResponse {
+  orgId: string;
+  name: string;
+  from: string;
+  to: string;
+  totals: OrgFigures;
+  /** Every agent with messages in the range, dearest first (then by id). */
+  byAgent: (OrgFigures & { agentId: string; name: string | null })[];
+  /**
+   * Every member, and every former member who sent messages in the range (`role` null), dearest
+   * allocation first (then by uid). `costMicros` is what they sent; `sharedCostMicros` their share
+   * of the shared cost (largest remainder, in proportion to their own); `allocatedCostMicros` the
+   * two together. The allocations sum exactly to `totals.costMicros`.
+   */
+  byMember: (OrgFigures & {
+    uid: string;
+    email: string | null;
+    role: OrgRole | null;
+    sharedCostMicros: number;
+    allocatedCostMicros: number;
+  })[];
+  /** The messages no member sent (the agent API's, by the agents' end users): the cost shared by the members. */
+  shared: OrgFigures;
+  /** The org's budgets, and what is spent against the org's today and this month (UTC). */
+  limits: OrgBudgets & { todaySpentMicros: number; monthSpentMicros: number };
 }

@@ -15,13 +15,21 @@ import type {
   RemoveOrgMemberRequest,
   RemoveOrgMemberResponse,
   SetOrgBudgetsRequest,
+  OrgBillingInfoRequest,
+  OrgBillingInfoResponse,
   OrgBudgetsResponse,
   SetOrgMemberRoleRequest,
 } from "../contract/orgs";
 import { ORG_ROLES } from "../contract/orgs";
 import { notFound } from "../errors";
-import type { OrgBudgets } from "../domain/orgs";
-import { addMember, assertMayManage, changeMember, createOrg, listMembers, setBudgets, type MemberDoc } from "../store/orgs";
+import { NO_BUDGETS, orgSpendScope, type OrgBudgets } from "../domain/orgs";
+import { buildOrgBilling } from "../domain/org-billing";
+import type { Deltas } from "../domain/rollups";
+import { daysInRange, utcWindows } from "../base/periods";
+import { agentRef } from "../store/agents";
+import { readSpend } from "../store/spend";
+import { accountRange } from "./account";
+import { addMember, assertMayManage, changeMember, createOrg, listMembers, readOrgDays, setBudgets, type MemberDoc } from "../store/orgs";
 import type { AuthUser } from "../store/users";
 
 /** Who calls: their uid, and their email when their ID token has one. */
@@ -115,4 +123,36 @@ export async function handleSetOrgBudgets(
     ...(req.memberMonthlyLimitUsd !== undefined && { memberMonthlyLimitMicros: req.memberMonthlyLimitUsd }),
   };
   return { orgId: req.orgId, ...(await setBudgets(db, req.orgId, caller.uid, change, now)) };
+}
+
+/**
+ * getOrgBillingInfo: the org's costs over the range (UTC days; getAccountOverview's defaults and
+ * bounds), by agent and by member with the shared cost allocated exactly, and its budgets with what
+ * is spent against them. For any member: every role sees costs, none sees message text here.
+ */
+export async function handleOrgBillingInfo(
+  db: Firestore,
+  caller: Caller,
+  req: OrgBillingInfoRequest,
+  now: number,
+): Promise<OrgBillingInfoResponse> {
+  const { org, members } = await listMembers(db, req.orgId, caller.uid);
+  const { from, to } = accountRange(req, now);
+  const [days, spend] = await Promise.all([
+    readOrgDays(db, req.orgId, daysInRange(from, to)),
+    readSpend(db, orgSpendScope(req.orgId), utcWindows(now), now),
+  ]);
+  const agentIds = [...new Set(days.flatMap((day) => Object.keys((day.byAgent as Deltas | undefined) ?? {})))];
+  const agents = agentIds.length ? await db.getAll(...agentIds.map((id) => agentRef(db, id))) : [];
+  const agentNames = new Map(agents.map((snap, i) => [agentIds[i], (snap.get("name") as string | undefined) ?? null]));
+  const figures = buildOrgBilling({ days, members: members.map((m) => ({ uid: m.userId, email: m.email, role: m.role })), agentNames });
+  const budgets = { ...NO_BUDGETS, ...org.budgets };
+  return {
+    orgId: org.orgId,
+    name: org.name,
+    from,
+    to,
+    ...figures,
+    limits: { ...budgets, todaySpentMicros: spend.daySpentMicros, monthSpentMicros: spend.monthSpentMicros },
+  };
 }

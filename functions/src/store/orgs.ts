@@ -8,6 +8,9 @@
  */
 import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type Transaction } from "firebase-admin/firestore";
 import { COLLECTIONS } from "../base/collections";
+import { orgDayId } from "../domain/ids";
+import { rollupNamed, sumCounters, type Deltas } from "../domain/rollups";
+import { readRollupDocs } from "./rollup-reads";
 import type { OrgRole } from "../contract/orgs";
 import {
   can,
@@ -219,4 +222,16 @@ export async function setBudgets(
     tx.update(orgRef(db, orgId), { budgets, updatedAt: Timestamp.fromMillis(now) });
     return budgets;
   });
+}
+
+const ORG_DAYS = rollupNamed("org");
+
+/** The org's UTC days among `days` that have messages, each its counters with its open shards added (one read per day, plus shards). */
+export async function readOrgDays(db: Firestore, orgId: string, days: readonly string[]): Promise<Deltas[]> {
+  const { docs } = await readRollupDocs(
+    db,
+    ORG_DAYS,
+    days.map((day) => orgDayId(orgId, day)),
+  );
+  return docs.flatMap((data) => (data ? [sumCounters(ORG_DAYS, [data])] : []));
 }

@@ -3,6 +3,7 @@ import {
   handleAddOrgMember,
   handleCreateOrg,
   handleListOrgMembers,
+  handleOrgBillingInfo,
   handleRemoveOrgMember,
   handleSetOrgBudgets,
   handleSetOrgMemberRole,
@@ -28,3 +29,7 @@ export const removeOrgMember = billingCallable("removeOrgMember", (caller, input
 export const listOrgMembers = billingCallable("listOrgMembers", (caller, input) => handleListOrgMembers(db(), caller, input));
 
 export const setOrgBudgets = billingCallable("setOrgBudgets", (caller, input) => handleSetOrgBudgets(db(), caller, input, Date.now()));
+
+export const getOrgBillingInfo = billingCallable("getOrgBillingInfo", (caller, input) =>
+  handleOrgBillingInfo(db(), caller, input, Date.now()),
+);

@@ -178,6 +178,14 @@ const QUERIES: QueryShape[] = [
     index: "composite",
   },
   {
+    file: "functions/src/store/fold.ts",
+    what: "an org's days with open shards before a day (the fold)",
+    collection: "billing_org_daily",
+    equality: ["openShards"],
+    ordered: [["day", "ASCENDING"]],
+    index: "composite",
+  },
+  {
     file: "functions/src/store/account.ts",
     what: "the owner's sessions started in a range (the account view's engagement)",
     collection: "billing_sessions",
