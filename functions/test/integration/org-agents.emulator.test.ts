@@ -7,7 +7,9 @@
 import type { OrgRole } from "../../src/contract/orgs";
 import type { SendMessageResponse } from "../../src/contract/send-message";
 import { countChatTokens } from "../../src/domain/tokens";
-import { adminDb, call, createUser, seedAgent, type CallResult, type TestUser } from "../helpers/emulator";
+import OpenAI from "openai";
+import type { OrgBillingInfoResponse } from "../../src/contract/orgs";
+import { adminDb, call, createUser, functionUrl, seedAgent, waitFor, type CallResult, type TestUser } from "../helpers/emulator";
 
 type Actor = OrgRole | "outsider";
 const ACTORS: Actor[] = ["owner", "admin", "billing", "developer", "viewer", "outsider"];
@@ -250,5 +252,64 @@ describe("budgets at every level, under a burst", () => {
     const res = await send(agentId, users.developer, "after-budget");
     expect(statusOf(res)).toBe("RESOURCE_EXHAUSTED");
     expect(expectOk(await send(agentId, users.admin, "admin-fits")).costMicros).toBe(COST);
+  });
+});
+
+describe("getOrgBillingInfo", () => {
+  it("shows every member the org's costs by agent and by member, the agent API's shared cost allocated exactly", async () => {
+    const { orgId, agentId, users } = await orgAgent();
+    const second = await seedAgent(users.admin.uid, { orgId, name: "Second agent" });
+    expectOk(await send(agentId, users.developer, "d-1"));
+    expectOk(await send(agentId, users.developer, "d-2"));
+    expectOk(await send(second, users.admin, "a-1"));
+    // An app of the agent's users, through the agent API: no member sent it.
+    const { key } = expectOk(await call<{ key: string }>("createAgentApiKey", { agentId, name: "app" }, users.owner.idToken));
+    await new OpenAI({ baseURL: `${functionUrl("agentApi")}/v1`, apiKey: key, maxRetries: 0 }).chat.completions.create({
+      model: "gpt-4",
+      messages: [{ role: "user", content: "Shared [[tokens:7]]" }],
+      max_tokens: 7,
+    });
+    const rows = (await adminDb().collection("billable_conversations").where("orgId", "==", orgId).get()).docs.map((d) => d.data());
+    expect(rows).toHaveLength(4);
+    const ledgerTotal = rows.reduce((sum, r) => sum + (r.costMicros as number), 0);
+    const info = await waitFor(async () => {
+      const res = expectOk(await call<OrgBillingInfoResponse>("getOrgBillingInfo", { orgId }, users.viewer.idToken));
+      return res.totals.messages === 4 && res;
+    }, "the org's days to count the four rows");
+
+    expect(info.totals.costMicros).toBe(ledgerTotal);
+    expect(info.byAgent.reduce((sum, a) => sum + a.costMicros, 0)).toBe(ledgerTotal);
+    expect(info.byAgent.find((a) => a.agentId === second)).toMatchObject({ name: "Second agent", messages: 1 });
+    const sharedRow = rows.find((r) => r.senderUid === undefined)!;
+    expect(info.shared).toMatchObject({ messages: 1, costMicros: sharedRow.costMicros });
+    const own = (uid: string) => rows.filter((r) => r.senderUid === uid).reduce((sum, r) => sum + (r.costMicros as number), 0);
+    const dev = info.byMember.find((m) => m.uid === users.developer.uid)!;
+    const admin = info.byMember.find((m) => m.uid === users.admin.uid)!;
+    expect([dev.costMicros, admin.costMicros]).toEqual([own(users.developer.uid), own(users.admin.uid)]);
+    expect(dev.sharedCostMicros + admin.sharedCostMicros).toBe(sharedRow.costMicros);
+    expect(info.byMember.reduce((sum, m) => sum + m.allocatedCostMicros, 0)).toBe(ledgerTotal);
+    expect(info.byMember).toHaveLength(5);
+    expect(info.byMember.find((m) => m.uid === users.viewer.uid)).toMatchObject({ role: "viewer", costMicros: 0, allocatedCostMicros: 0 });
+    expect(info.limits).toMatchObject({ dailyLimitMicros: null, todaySpentMicros: ledgerTotal });
+
+    const roles: Record<string, string> = {};
+    for (const actor of ACTORS) roles[actor] = statusOf(await call("getOrgBillingInfo", { orgId }, users[actor].idToken));
+    expect(roles).toEqual({ owner: "OK", admin: "OK", billing: "OK", developer: "OK", viewer: "OK", outsider: "PERMISSION_DENIED" });
+  });
+
+  it.each([
+    ["no orgId", {}],
+    ["a bad day", { orgId: "x", from: "2026-02-30" }],
+    ["from after to", { orgId: "x", from: "2026-03-02", to: "2026-03-01" }],
+    ["a range of 367 days", { orgId: "x", from: "2025-01-01", to: "2026-01-02" }],
+    ["an unknown field", { orgId: "x", agentId: "y" }],
+  ])("refuses %s with invalid-argument", async (_what, data) => {
+    const user = await createUser("org-billing-bad");
+    expect(statusOf(await call("getOrgBillingInfo", data, user.idToken))).toBe("INVALID_ARGUMENT");
+  });
+
+  it("answers not-found for an org that does not exist", async () => {
+    const user = await createUser("org-billing-missing");
+    expect(statusOf(await call("getOrgBillingInfo", { orgId: "no-such-org" }, user.idToken))).toBe("NOT_FOUND");
   });
 });
