@@ -127,6 +127,6 @@ export async function runTeamDemo(owner: BillingClient): Promise<void> {
   console.log(table(["member", "role", "messages", "own cost", "share of shared", "allocated"], rows));
   const allocated = info.byMember.reduce((sum, m) => sum + m.allocatedCostMicros, 0);
   console.log(
-    `  shared (agent API) ${usd(info.shared.costMicros)} over ${count(info.shared.messages)} messages; allocated ${usd(allocated)} = the team's total ${usd(info.totals.costMicros)}: ${allocated === info.totals.costMicros ? "exact" : "NOT EXACT"}`,
+    `  shared (agent API) ${usd(info.shared.costMicros)} over ${count(info.shared.messages)} message${info.shared.messages === 1 ? "" : "s"}; allocated ${usd(allocated)} = the team's total ${usd(info.totals.costMicros)}: ${allocated === info.totals.costMicros ? "exact" : "NOT EXACT"}`,
   );
 }
