@@ -1,9 +1,10 @@
 /**
- * `npm run reconcile [-- --agent ID | --owner UID] [--page-size N] [--project ID]`: recomputes every
+ * `npm run reconcile [-- --agent ID | --owner UID | --org ID] [--page-size N] [--project ID]`: recomputes every
  * rollup of the registry (functions/src/domain/rollups.ts: summary, daily buckets, sessions, owners'
- * account days, end users' days) and the Stripe outbox (one entry per billed production row, with its
+ * account days, end users' days, orgs' days) and the Stripe outbox (one entry per billed production row, with its
  * cost) from the ledger, page by page: all of it, one owner's rows and documents (--owner),
- * or one agent's (--agent: its rollups, not the account days, which span agents); and prints the drift per agent and field. Exits 1 on any drift, 0 when every total equals
+ * or one agent's (--agent: its rollups, not the account days, which span agents), or one org's days
+ * (--org: the rows of its agents and its days only); and prints the drift per agent and field. Exits 1 on any drift, 0 when every total equals
  * the sum of its ledger rows. A sharded rollup's stored total is what every reader sees: its main
  * document plus its open shards (functions/src/store/rollup-reads.ts), so a drift in a shard is
  * reported on its main document's id.
@@ -56,16 +57,18 @@ interface Expected {
   refused: string[];
 }
 
-/** What is reconciled: everything, one owner's rows and documents, or one agent's. */
+/** What is reconciled: everything, one owner's rows and documents, one agent's, or one org's days. */
 export interface Scope {
   agentId?: string;
   ownerId?: string;
+  orgId?: string;
 }
 
 /** A collection's documents (or rows) of the scope: every rollup document carries `userId`, an agent's `agentId` too. */
 function scoped(query: Query, scope: Scope): Query {
   if (scope.agentId) return query.where("agentId", "==", scope.agentId);
   if (scope.ownerId) return query.where("userId", "==", scope.ownerId);
+  if (scope.orgId) return query.where("orgId", "==", scope.orgId);
   return query;
 }
 
@@ -138,9 +141,12 @@ export async function reconcile(
     if (options.agentId && rollup.scope === "owner") continue;
     // An org's documents add up agents of every owner in it, and carry no userId: only a whole run checks them.
     if ((options.agentId || options.ownerId) && rollup.scope === "org") continue;
+    // An org's rows are some of each owner's and agent's: with --org, only its days are checked.
+    if (options.orgId && rollup.scope !== "org") continue;
     drifts.push(...(await compare(db, rollup, totals, scoped(db.collection(rollup.collection), options))));
   }
-  drifts.push(...(await compareOutbox(e.reports, scoped(db.collection(COLLECTIONS.outbox), options))));
+  // Outbox entries carry no orgId: a whole run, an owner's or an agent's checks them.
+  if (!options.orgId) drifts.push(...(await compareOutbox(e.reports, scoped(db.collection(COLLECTIONS.outbox), options))));
   return { drifts, rows: e.rows, refused: e.refused };
 }
 
@@ -173,21 +179,23 @@ async function main(): Promise<number> {
     .description("Recompute every rollup from the ledger and print the drift")
     .option("--agent <id>", "only this agent (not the account days, which span agents)")
     .option("--owner <uid>", "only this owner's agents and account days")
+    .option("--org <id>", "only this org's days (by agent and by member)")
     .option("--page-size <n>", "ledger rows per page", (v) => Number.parseInt(v, 10), 1000)
     .option("--project <id>", "Firebase project", process.env.GCLOUD_PROJECT ?? PROJECT_ID)
     .parse()
-    .opts<{ agent?: string; owner?: string; pageSize: number; project: string }>();
-  if (opts.agent && opts.owner) throw new Error("--agent and --owner: pass one of them");
+    .opts<{ agent?: string; owner?: string; org?: string; pageSize: number; project: string }>();
+  if ([opts.agent, opts.owner, opts.org].filter(Boolean).length > 1) throw new Error("--agent, --owner and --org: pass one of them");
   if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1 || opts.pageSize > 10_000) throw new Error("--page-size must be 1-10000");
   if (opts.project.startsWith("demo-")) useEmulators();
   if (!getApps().length) initializeApp({ projectId: opts.project });
   const target = process.env.FIRESTORE_EMULATOR_HOST ? `emulator ${process.env.FIRESTORE_EMULATOR_HOST}` : "Firestore";
-  const what = opts.agent ? `agent ${opts.agent}` : opts.owner ? `owner ${opts.owner}` : "all agents";
+  const what = opts.agent ? `agent ${opts.agent}` : opts.owner ? `owner ${opts.owner}` : opts.org ? `org ${opts.org}` : "all agents";
   console.log(`reconciling ${what} of ${opts.project} (${target})`);
   const result = await reconcile(getFirestore(), {
     signingKey: signingKey(opts.project),
     agentId: opts.agent,
     ownerId: opts.owner,
+    orgId: opts.org,
     pageSize: opts.pageSize,
     onPage: (rows) => process.stdout.write(`\r  ledger rows read: ${rows}`),
   });

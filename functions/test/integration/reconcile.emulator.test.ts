@@ -69,3 +69,23 @@ it("checks the Stripe outbox against the ledger: an entry lost or altered is dri
   );
   expect(drifted.out).toContain("DRIFT in 2 field(s)");
 });
+
+it("checks an org's days against its agents' rows (--org): a member's figure altered is drift", async () => {
+  const db = adminDb();
+  const owner = await createUser("reconcile-org");
+  const orgId = `org-${owner.uid.slice(0, 8)}`;
+  const agentId = await seedAgent(owner.uid, { orgId });
+  await writeLedgerRow(db, { agentId, userId: owner.uid, prompt: 100, org: { orgId, senderUid: owner.uid } }, signingKey());
+  await writeLedgerRow(db, { agentId, userId: owner.uid, prompt: 50, org: { orgId } }, signingKey());
+  await waitFor(async () => (await summaryTotals(db, agentId)).totalMessages === 2, "rollup");
+  const clean = reconcile("--org", orgId);
+  expect(clean.out).toContain("ledger rows read: 2");
+  expect(clean.out).toContain("no drift");
+
+  const day = new Date().toISOString().slice(0, 10);
+  const shards = await db.collection(`billing_org_daily/${orgId}_${day}/shards`).get();
+  await shards.docs[0].ref.set({ byMember: { [owner.uid]: { production: { costMicros: FieldValue.increment(3) } } } }, { merge: true });
+  const drifted = reconcile("--org", orgId);
+  expect(drifted.status).toBe(1);
+  expect(drifted.out).toMatch(new RegExp(`byMember\\.${owner.uid}\\.production\\.costMicros: ledger \\d+, stored \\d+ \\(off by 3\\)`));
+});
