@@ -166,10 +166,26 @@ export interface SignedUpUser {
   idToken: string;
 }
 
+/**
+ * fetch, sent once more if the socket it went out on was closed by the server before any answer
+ * (undici's "other side closed", UND_ERR_SOCKET): a pooled keep-alive socket the emulator closed as
+ * idle (after 5 s) just as it was reused. One CI run lost a whole browser test file to it, on the
+ * file's first request. Another failure of any kind, or a second one, is thrown as it is.
+ */
+async function fetchOnFreshSocket(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause;
+    if (cause?.code !== "UND_ERR_SOCKET") throw err;
+    return fetch(url, init);
+  }
+}
+
 /** Signs up a fresh user in the Auth emulator over its REST API (as any client could); returns its ID token. */
 export async function signUpUser(prefix = "user"): Promise<SignedUpUser> {
   const email = freshEmail(prefix);
-  const res = await fetch(`${endpoint("auth").origin}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=${API_KEY}`, {
+  const res = await fetchOnFreshSocket(`${endpoint("auth").origin}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=${API_KEY}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ email, password: USER_PASSWORD, returnSecureToken: true }),

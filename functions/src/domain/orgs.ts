@@ -6,7 +6,14 @@
 import type { OrgRole } from "../contract/orgs";
 
 /** What a member may be allowed to do in an org. */
-export const ORG_ACTIONS = ["manageMembers", "changeAgentSettings", "sendMessages", "readConversations", "seeCosts"] as const;
+export const ORG_ACTIONS = [
+  "manageMembers",
+  "manageAgents",
+  "changeAgentSettings",
+  "sendMessages",
+  "readConversations",
+  "seeCosts",
+] as const;
 export type OrgAction = (typeof ORG_ACTIONS)[number];
 
 /**
@@ -14,6 +21,9 @@ export type OrgAction = (typeof ORG_ACTIONS)[number];
  *
  * - `manageMembers`: add and remove members and change their roles (further limited by
  *   {@link checkMemberChange}: only an owner grants or takes away `owner`).
+ * - `manageAgents`: create agents owned by the org and edit their profile (name, model,
+ *   instructions: the model decides what every message costs). Agents are written by clients, so
+ *   the security rules enforce this one (firestore.rules, `orgRoleIn`, with the same roles).
  * - `changeAgentSettings`: an org agent's billing settings and status (limits, alerts, pause).
  * - `sendMessages`: send messages to an org agent (they are billed).
  * - `readConversations`: read prompts and answers (the text of the ledger rows).
@@ -22,15 +32,17 @@ export type OrgAction = (typeof ORG_ACTIONS)[number];
  * `billing` runs the money side (settings are limits and alerts) and never sees a conversation;
  * `developer` builds with the agents and sees costs (every answer of sendMessage carries its own);
  * `viewer` sees figures only.
- * Agents owned by an org are not built yet: until they are, only `manageMembers` is enforced.
+ * The callables enforce every action from the membership document they read (store/agents.ts
+ * loadAgentFor, handlers/send-message); the rules enforce `manageAgents` and `readConversations`
+ * for clients' own reads and writes.
  */
 // prettier-ignore
 export const PERMISSIONS: Readonly<Record<OrgRole, Readonly<Record<OrgAction, boolean>>>> = {
-  owner:     { manageMembers: true,  changeAgentSettings: true,  sendMessages: true,  readConversations: true,  seeCosts: true },
-  admin:     { manageMembers: true,  changeAgentSettings: true,  sendMessages: true,  readConversations: true,  seeCosts: true },
-  billing:   { manageMembers: false, changeAgentSettings: true,  sendMessages: false, readConversations: false, seeCosts: true },
-  developer: { manageMembers: false, changeAgentSettings: false, sendMessages: true,  readConversations: true,  seeCosts: true },
-  viewer:    { manageMembers: false, changeAgentSettings: false, sendMessages: false, readConversations: false, seeCosts: true },
+  owner:     { manageMembers: true,  manageAgents: true,  changeAgentSettings: true,  sendMessages: true,  readConversations: true,  seeCosts: true },
+  admin:     { manageMembers: true,  manageAgents: true,  changeAgentSettings: true,  sendMessages: true,  readConversations: true,  seeCosts: true },
+  billing:   { manageMembers: false, manageAgents: false, changeAgentSettings: true,  sendMessages: false, readConversations: false, seeCosts: true },
+  developer: { manageMembers: false, manageAgents: false, changeAgentSettings: false, sendMessages: true,  readConversations: true,  seeCosts: true },
+  viewer:    { manageMembers: false, manageAgents: false, changeAgentSettings: false, sendMessages: false, readConversations: false, seeCosts: true },
 };
 
 /** Whether a member of `role` may take `action`; a non-member (null) may take none. */

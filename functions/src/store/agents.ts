@@ -94,6 +94,7 @@ export async function loadAgentFor(db: Firestore, agentId: string, uid: string, 
 /** What each action is, in a refusal's words. */
 const ACTION_WORDS: Record<OrgAction, string> = {
   manageMembers: "manage members",
+  manageAgents: "create or edit the org's agents",
   changeAgentSettings: "change an agent's settings",
   sendMessages: "send messages",
   readConversations: "read conversations",

@@ -574,6 +574,143 @@ describe("billing_orgs/{orgId} and members/{uid}: member-readable, backend-writt
     await expect(readAsBackend(`${members}/${uidOf("member of another org")}`)).resolves.toBeUndefined();
   });
 
+  describe("the org's agents and their rows: members read them by role, managers create and edit agents", () => {
+    const AGENTS = "alchemist_agents";
+    const ROWS = "billable_conversations";
+    const ORG_AGENT = "org-agent";
+    const OTHER_ORG_AGENT = "other-org-agent";
+    const owner = uidOf("owner")!;
+    const outsider = uidOf("member of another org")!;
+    const agentDoc = (userId: string, orgId: string) => ({ userId, orgId, name: "Team agent", model: "gpt-4", status: "active" });
+    const rowDoc = (userId: string, orgId: string, agentId: string, senderUid?: string) => ({
+      userId,
+      orgId,
+      agentId,
+      ...(senderUid === undefined ? {} : { senderUid }),
+      costMicros: 1_200,
+      createdAt: Timestamp.fromMillis(0),
+    });
+    const orgDay = `${ORG}_2026-12-01`;
+
+    beforeAll(async () => {
+      await seed(async (db) => {
+        // The org agent bills its creator, the org's owner; a developer sent one row, the agent API the other.
+        await setDoc(doc(db, AGENTS, ORG_AGENT), agentDoc(owner, ORG));
+        await setDoc(doc(db, AGENTS, OTHER_ORG_AGENT), agentDoc(outsider, OTHER_ORG));
+        await setDoc(doc(db, ROWS, "org-row-member"), rowDoc(owner, ORG, ORG_AGENT, uidOf("developer")!));
+        await setDoc(doc(db, ROWS, "org-row-shared"), rowDoc(owner, ORG, ORG_AGENT));
+        await setDoc(doc(db, ROWS, "other-org-row"), rowDoc(outsider, OTHER_ORG, OTHER_ORG_AGENT, outsider));
+        await setDoc(doc(db, "billing_org_daily", orgDay), { orgId: ORG, day: "2026-12-01", production: { costMicros: 2_400 } });
+        await setDoc(doc(db, "billing_org_daily", orgDay, "shards", "0"), { orgId: ORG, day: "2026-12-01" });
+      });
+    });
+
+    const newAgent = (db: Firestore, id: string, userId: string | null, orgId: string) =>
+      setDoc(doc(db, AGENTS, id), { userId, orgId, name: "New team agent", model: "gpt-4", createdAt: serverTimestamp() });
+    const AGENT_REQUESTS = {
+      "get the org agent": (db) => one(getDoc(doc(db, AGENTS, ORG_AGENT))),
+      "list agents where orgId == the org": (db) => size(getDocs(query(collection(db, AGENTS), where("orgId", "==", ORG)))),
+      "list agents where orgId == the other org": (db) => size(getDocs(query(collection(db, AGENTS), where("orgId", "==", OTHER_ORG)))),
+      "list agents without a filter": (db) => size(getDocs(collection(db, AGENTS))),
+      "create an org agent billed to themself": (db, caller) => newAgent(db, `new-self-${caller}`, caller, ORG),
+      "create an org agent billed to the owner": (db, caller) => newAgent(db, `new-owners-${caller}`, owner, ORG),
+      "create an agent of the other org billed to themself": (db, caller) => newAgent(db, `new-other-${caller}`, caller, OTHER_ORG),
+      "rename the org agent": (db) => updateDoc(doc(db, AGENTS, ORG_AGENT), { name: "Renamed" }),
+      "move the org agent to the other org": (db) => updateDoc(doc(db, AGENTS, ORG_AGENT), { orgId: OTHER_ORG }),
+      "take the org agent out of the org": (db) => updateDoc(doc(db, AGENTS, ORG_AGENT), { orgId: deleteField() }),
+      "delete the org agent": (db) => deleteDoc(doc(db, AGENTS, ORG_AGENT)),
+      "get a member's row": (db) => one(getDoc(doc(db, ROWS, "org-row-member"))),
+      "get the agent API's row (shared)": (db) => one(getDoc(doc(db, ROWS, "org-row-shared"))),
+      "list rows where orgId == the org": (db) => size(getDocs(query(collection(db, ROWS), where("orgId", "==", ORG)))),
+      "list the developer's rows (orgId and senderUid)": (db) =>
+        size(getDocs(query(collection(db, ROWS), where("orgId", "==", ORG), where("senderUid", "==", uidOf("developer"))))),
+      "list rows where orgId == the other org": (db) => size(getDocs(query(collection(db, ROWS), where("orgId", "==", OTHER_ORG)))),
+      "list rows where agentId == the org agent (no orgId filter)": (db) =>
+        size(getDocs(query(collection(db, ROWS), where("agentId", "==", ORG_AGENT)))),
+      "write a row of the org": (db) => setDoc(doc(db, ROWS, "org-row-forged"), rowDoc(owner, ORG, ORG_AGENT)),
+      "change a member's row's sender": (db) => updateDoc(doc(db, ROWS, "org-row-member"), { senderUid: uidOf("viewer") }),
+      "get the org's day": (db) => one(getDoc(doc(db, "billing_org_daily", orgDay))),
+      "list the org's days where orgId == the org": (db) =>
+        size(getDocs(query(collection(db, "billing_org_daily"), where("orgId", "==", ORG)))),
+      "list the org's day's shards": (db) => size(getDocs(collection(db, "billing_org_daily", orgDay, "shards"))),
+    } satisfies Record<string, OrgRequest>;
+
+    // prettier-ignore
+    const agentRows: [keyof typeof AGENT_REQUESTS, ...Outcome[]][] = [
+      // request                                                   owner admin billing developer viewer other-org signed-out
+      ["get the org agent",                                        A,    A,    A,      A,        A,     D,        D],
+      ["list agents where orgId == the org",                       A,    A,    A,      A,        A,     D,        D],
+      ["list agents where orgId == the other org",                 D,    D,    D,      D,        D,     A,        D],
+      ["list agents without a filter",                             D,    D,    D,      D,        D,     D,        D],
+      ["create an org agent billed to themself",                   A,    A,    D,      D,        D,     D,        D],
+      ["create an org agent billed to the owner",                  A,    D,    D,      D,        D,     D,        D],
+      ["create an agent of the other org billed to themself",      D,    D,    D,      D,        D,     A,        D],
+      ["rename the org agent",                                     A,    A,    D,      D,        D,     D,        D],
+      ["move the org agent to the other org",                      D,    D,    D,      D,        D,     D,        D],
+      ["take the org agent out of the org",                        D,    D,    D,      D,        D,     D,        D],
+      ["delete the org agent",                                     D,    D,    D,      D,        D,     D,        D],
+      ["get a member's row",                                       A,    A,    D,      A,        D,     D,        D],
+      ["get the agent API's row (shared)",                         A,    A,    D,      A,        D,     D,        D],
+      ["list rows where orgId == the org",                         A,    A,    D,      A,        D,     D,        D],
+      ["list the developer's rows (orgId and senderUid)",          A,    A,    D,      A,        D,     D,        D],
+      ["list rows where orgId == the other org",                   D,    D,    D,      D,        D,     A,        D],
+      ["list rows where agentId == the org agent (no orgId filter)", D,  D,    D,      D,        D,     D,        D],
+      ["write a row of the org",                                   D,    D,    D,      D,        D,     D,        D],
+      ["change a member's row's sender",                           D,    D,    D,      D,        D,     D,        D],
+      ["get the org's day",                                        D,    D,    D,      D,        D,     D,        D],
+      ["list the org's days where orgId == the org",               D,    D,    D,      D,        D,     D,        D],
+      ["list the org's day's shards",                              D,    D,    D,      D,        D,     D,        D],
+    ];
+    const agentCases = agentRows.flatMap(([request, ...outcomes]) =>
+      ORG_ACTORS.map((actor, i) => ({ request, actor, outcome: outcomes[i] })),
+    );
+
+    it.each(agentCases)("$request as $actor: $outcome", async ({ request, actor, outcome }) => {
+      const attempt = AGENT_REQUESTS[request](orgDbs[actor], uidOf(actor));
+      if (outcome === "denied") {
+        await assertFails(attempt);
+        return;
+      }
+      const seen = await assertSucceeds<number | void>(attempt);
+      if (typeof seen === "number") expect(seen).toBeGreaterThan(0);
+    });
+
+    it("still holds the org agent, its rows and its day as the backend wrote them after every denied write", async () => {
+      await expect(readAsBackend(`${AGENTS}/${ORG_AGENT}`)).resolves.toEqual({ ...agentDoc(owner, ORG), name: "Renamed" });
+      await expect(readAsBackend(`${ROWS}/org-row-member`)).resolves.toEqual(rowDoc(owner, ORG, ORG_AGENT, uidOf("developer")!));
+      await expect(readAsBackend(`${ROWS}/org-row-forged`)).resolves.toBeUndefined();
+      await expect(readAsBackend(`${AGENTS}/new-self-${uidOf("billing")}`)).resolves.toBeUndefined();
+      await expect(readAsBackend(`${AGENTS}/new-owners-${uidOf("admin")}`)).resolves.toBeUndefined();
+    });
+
+    it("an agent's creator demoted to viewer edits it no more, and still reads what their account is billed for", async () => {
+      const maker = "org-agent-maker";
+      await seed((db) => setDoc(doc(db, members, maker), memberDoc(ORG, maker, "admin")));
+      const db = clientDb(env.authenticatedContext(maker));
+      await assertSucceeds(newAgent(db, "made-by-maker", maker, ORG));
+      await seed(async (admin) => {
+        await setDoc(doc(admin, ROWS, "maker-row"), rowDoc(maker, ORG, "made-by-maker", uidOf("developer")!));
+        await updateDoc(doc(admin, members, maker), { role: "viewer" });
+      });
+      await assertFails(updateDoc(doc(db, AGENTS, "made-by-maker"), { name: "Mine" }));
+      await assertFails(getDocs(query(collection(db, ROWS), where("orgId", "==", ORG))));
+      await assertSucceeds(getDoc(doc(db, AGENTS, "made-by-maker")));
+      expect((await assertSucceeds(getDocs(query(collection(db, ROWS), where("userId", "==", maker))))).size).toBe(1);
+    });
+
+    it("a developer removed from the org reads its agents and rows no more", async () => {
+      const leaver = "org-leaving-developer";
+      await seed((db) => setDoc(doc(db, members, leaver), memberDoc(ORG, leaver, "developer")));
+      const db = clientDb(env.authenticatedContext(leaver));
+      await assertSucceeds(getDocs(query(collection(db, ROWS), where("orgId", "==", ORG))));
+      await assertSucceeds(getDoc(doc(db, AGENTS, ORG_AGENT)));
+      await seed((admin) => deleteDoc(doc(admin, members, leaver)));
+      await assertFails(getDocs(query(collection(db, ROWS), where("orgId", "==", ORG))));
+      await assertFails(getDoc(doc(db, AGENTS, ORG_AGENT)));
+      await assertFails(getDocs(query(collection(db, AGENTS), where("orgId", "==", ORG))));
+    });
+  });
+
   it("a removed member reads nothing more (the membership document decides, no cached claim)", async () => {
     const leaver = "org-leaver";
     await seed((db) => setDoc(doc(db, members, leaver), memberDoc(ORG, leaver, "developer")));

@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { ADDABLE_ORG_ROLES, ORG_ROLES, type OrgRole } from "../../src/contract/orgs";
 import { CALLABLES } from "../../src/contract/callables";
 import {
@@ -19,13 +21,13 @@ import { parseInput } from "../../src/validation";
 
 describe("the permission table", () => {
   // prettier-ignore
-  const expected: [OrgRole, manageMembers: boolean, changeAgentSettings: boolean, sendMessages: boolean, readConversations: boolean, seeCosts: boolean][] = [
-    // role        members  settings  send   read text  costs
-    ["owner",      true,    true,     true,  true,      true],
-    ["admin",      true,    true,     true,  true,      true],
-    ["billing",    false,   true,     false, false,     true],
-    ["developer",  false,   false,    true,  true,      true],
-    ["viewer",     false,   false,    false, false,     true],
+  const expected: [OrgRole, manageMembers: boolean, manageAgents: boolean, changeAgentSettings: boolean, sendMessages: boolean, readConversations: boolean, seeCosts: boolean][] = [
+    // role        members  agents  settings  send   read text  costs
+    ["owner",      true,    true,   true,     true,  true,      true],
+    ["admin",      true,    true,   true,     true,  true,      true],
+    ["billing",    false,   false,  true,     false, false,     true],
+    ["developer",  false,   false,  false,    true,  true,      true],
+    ["viewer",     false,   false,  false,    false, false,     true],
   ];
 
   it.each(expected.flatMap(([role, ...allowed]) => ORG_ACTIONS.map((action, i) => ({ role, action, allowed: allowed[i] }))))(
@@ -42,6 +44,18 @@ describe("the permission table", () => {
 
   it.each(ORG_ACTIONS)("a non-member may not %s", (action: OrgAction) => {
     expect(can(null, action)).toBe(false);
+  });
+
+  // The rules cannot import the table: they list the roles of the actions they enforce themselves.
+  it.each([
+    ["manageAgents", "manageAgentsRoles"],
+    ["readConversations", "readConversationsRoles"],
+  ] as const)("firestore.rules gives %s to the table's roles (%s())", (action, fn) => {
+    const rules = fs.readFileSync(path.join(__dirname, "../../../firestore.rules"), "utf8");
+    const listed = new RegExp(`function ${fn}\\(\\) \\{\\s*return \\[([^\\]]*)\\];`).exec(rules);
+    expect(listed).not.toBeNull();
+    const roles = listed![1].split(",").map((r) => r.trim().replace(/'/g, ""));
+    expect(roles.sort()).toEqual(ORG_ROLES.filter((role) => can(role, action)).sort());
   });
 
   it("lets nobody but an owner or an admin manage members, and nobody read text without sending", () => {
