@@ -44,6 +44,14 @@ const send = (agentId: string, by: TestUser, conversationId: string, messageId?:
     by.idToken,
   );
 
+/** The holds still open in the agent's spend windows and the org's (none once every message is settled or refused). */
+async function openHolds(agentId: string, orgId: string): Promise<string[]> {
+  const spend = await adminDb()
+    .collection("billing_spend")
+    .where("agentId", "in", [agentId, `org:${orgId}`])
+    .get();
+  return spend.docs.flatMap((d) => Object.keys(d.get("holds") ?? {}));
+}
 const rowsOf = async (agentId: string) => (await adminDb().collection("billable_conversations").where("agentId", "==", agentId).get()).docs;
 
 describe("sending to an org agent", () => {
@@ -66,11 +74,7 @@ describe("sending to an org agent", () => {
     // The refused sent nothing to keep: no claim, and every hold given back.
     const claims = await adminDb().collection("billing_claims").where("agentId", "==", agentId).get();
     expect(claims.docs.map((d) => d.get("conversationId")).sort()).toEqual(["by-admin", "by-developer", "by-owner"]);
-    const spend = await adminDb()
-      .collection("billing_spend")
-      .where("agentId", "in", [agentId, `org:${orgId}`])
-      .get();
-    expect(spend.docs.flatMap((d) => Object.keys(d.get("holds") ?? {}))).toEqual([]);
+    expect(await openHolds(agentId, orgId)).toEqual([]);
   });
 
   it("answers a repeated message to its sender, and to another member only if their role reads conversations", async () => {
@@ -236,11 +240,7 @@ describe("budgets at every level, under a burst", () => {
     const spent = rows.reduce((sum, r) => sum + (r.costMicros as number), 0);
     expect(rows).toHaveLength(4);
     expect(spent).toBeLessThanOrEqual(orgDaily);
-    const holds = await adminDb()
-      .collection("billing_spend")
-      .where("agentId", "in", [agentId, `org:${orgId}`])
-      .get();
-    expect(holds.docs.flatMap((d) => Object.keys(d.get("holds") ?? {}))).toEqual([]);
+    expect(await openHolds(agentId, orgId)).toEqual([]);
   });
 
   it("takes a budget set on another instance's copy into account at once", async () => {
