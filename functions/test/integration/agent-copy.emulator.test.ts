@@ -5,8 +5,10 @@
  * message sees the change, and that what its stale claim counted was given back: no claim, no hold,
  * the rate count once. In process, with a stub agent; Firestore is the emulator's.
  */
+import type { Firestore } from "firebase-admin/firestore";
 import type { AgentClient } from "../../src/agent/agent-client";
 import { handleGetBillingInfo } from "../../src/handlers/billing-info";
+import { handleQuoteMessage } from "../../src/handlers/quote-message";
 import { handleSendMessage, sendMessageDeps, type SendMessageDeps } from "../../src/handlers/send-message";
 import { AgentCache } from "../../src/store/agents";
 import { adminDb, countWhere, createUser, seedAgent, signingKey } from "../helpers/emulator";
@@ -25,9 +27,9 @@ function countingAgent(): AgentClient & { calls: number } {
 
 const USER_LIMITS = { perMinute: 1_000, burst: 1_000, devDailyUserCap: 1_000 };
 
-function setup(agent: AgentClient): SendMessageDeps {
+function setup(agent: AgentClient, db: Firestore = adminDb()): SendMessageDeps {
   return sendMessageDeps(
-    { db: adminDb(), agent, signingKey: signingKey(), devDailyMessageCap: 500, userLimits: USER_LIMITS },
+    { db, agent, signingKey: signingKey(), devDailyMessageCap: 500, userLimits: USER_LIMITS },
     { agents: new AgentCache(), claimWaitMs: 500 },
   );
 }
@@ -157,4 +159,77 @@ it("replays a stored row from the copy, after the agent changed too", async () =
     costMicros: first.costMicros,
   });
   expect(agent.calls).toBe(1);
+});
+
+/**
+ * The emulator's Firestore, except that the first batch it commits runs `before` first: for a
+ * message sent from a fresh instance, the moment after its agent was read and before its claim and
+ * hold are committed.
+ */
+function pausedBeforeFirstCommit(before: () => Promise<void>): Firestore {
+  const db = adminDb();
+  let paused = false;
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop !== "batch") {
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return () => {
+        const batch = target.batch();
+        const commit = batch.commit.bind(batch);
+        batch.commit = async () => {
+          if (!paused) {
+            paused = true;
+            await before();
+          }
+          return commit();
+        };
+        return batch;
+      };
+    },
+  });
+}
+
+/** A stub agent that reports far more usage than any message may bill: each message is billed at its worst case. */
+function boundlessAgent(): AgentClient & { calls: number } {
+  const agent = {
+    calls: 0,
+    complete: async () => {
+      agent.calls++;
+      return { text: "ok", usage: { prompt_tokens: 1_000_000, completion_tokens: 1_000_000 }, latencyMs: 1 };
+    },
+  };
+  return agent;
+}
+
+it("counts a limit set while a fresh instance's first message is being claimed (was: billed past the limit)", async () => {
+  const owner = await createUser("copy-first-limit");
+  const agentId = await seedAgent(owner.uid);
+  const quote = await handleQuoteMessage(
+    adminDb(),
+    owner.uid,
+    { agentId, message: "message m1", testMode: "production", maxTokens: 10 },
+    Date.now(),
+  );
+  const worst = quote.worstCaseMicros!;
+  // Room for one message at its worst case; not for the 420 µ$ it is billed plus another worst case.
+  const limit = worst + 100;
+  const elsewhere = setup(countingAgent());
+  const agent = boundlessAgent();
+  // The limit is set, and another instance fills it, after this instance read the agent (no limit
+  // then) and before its claim and hold are committed.
+  const deps = setup(
+    agent,
+    pausedBeforeFirstCommit(async () => {
+      await agentDoc(agentId).update({ "billing.dailyLimitMicros": limit });
+      await handleSendMessage(elsewhere, owner.uid, request(agentId, "m1"));
+    }),
+  );
+
+  await expect(handleSendMessage(deps, owner.uid, request(agentId, "m2"))).rejects.toMatchObject({ code: "resource-exhausted" });
+  expect(agent.calls).toBe(0);
+  const rows = await adminDb().collection("billable_conversations").where("agentId", "==", agentId).get();
+  expect(rows.docs.map((d) => d.get("costMicros") as number)).toEqual([420]);
+  await expectNothingLeft(owner.uid, agentId, "m2");
 });

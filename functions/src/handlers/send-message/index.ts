@@ -80,7 +80,9 @@ export async function handleSendMessage(
  * agent, a lowered limit, a new model, a grant or a budget changed takes effect for every message
  * read after the change, as with no copy. With no usable copy (the first message on this
  * instance, another owner's agent, an agent that would refuse the message), the agent (and the
- * account) are read first, in one getAll.
+ * account) are read first, in one getAll, and the agent is read again after the claim all the same:
+ * a limit set between the two reads must count this message, and only a read after its hold is
+ * committed makes it (domain/admission.ts: the messages admitted under the limit then see the hold).
  */
 export async function meterMessage(deps: SendMessageDeps, caller: Sender, req: MeteredRequest, onDelta?: DeltaHandler): Promise<Metered> {
   // Development messages never use credits: their owner's account is neither held in nor read.
@@ -101,15 +103,15 @@ export async function meterMessage(deps: SendMessageDeps, caller: Sender, req: M
     const checked = { agent: usableBy(read.agent, req.agentId, caller), account: read.account };
     const sent = await sendWith(deps, caller, req, checked, onDelta, { checked: true });
     if (!(sent instanceof AgentChanged)) return sent;
-    // A checked agent is not read again: only its org's budgets can have changed, and the copy now has them.
-    if (restarts >= MAX_BUDGET_RESTARTS)
-      throw unavailable("The organisation's budgets kept changing while this message was admitted; retry.");
+    // It starts again from the read that found the change (the agent, or its org's budgets, which the copy now has).
+    if (restarts >= MAX_RESTARTS)
+      throw unavailable("The agent or its organisation's budgets kept changing while this message was admitted; retry.");
     read = sent.read;
   }
 }
 
-/** How many times a message starts again because its org's budgets changed under it, before it gives up. */
-const MAX_BUDGET_RESTARTS = 3;
+/** How many times a message starts again because its agent or its org's budgets changed under it, before it gives up. */
+const MAX_RESTARTS = 3;
 
 /**
  * Whether `caller` may try to send to `agent` before anything is read again: its owner, or anyone
@@ -152,8 +154,8 @@ class AgentChanged {
 }
 
 /**
- * Sends the message as `known`: an agent just read and its owner checked (`checked`), or a copy,
- * read again after the claim and compared by version. A replay is answered from either: a stored
+ * Sends the message as `known`: an agent just read and its owner checked (`checked`), or a copy;
+ * either way the agent is read again after the claim and compared by version. A replay is answered from either: a stored
  * row is its owner's, whatever happened to the agent since. An API sender's key is read again in
  * the same read, and a key revoked meanwhile refuses the message; so is an org member's
  * membership, and a role that may not send messages refuses it.
@@ -182,15 +184,15 @@ async function sendWith(
   const alongside = [
     sessionRef(deps.db, sessionId(req.agentId, req.conversationId)),
     ...(sender.api ? [sender.api.confirm.ref] : []),
-    ...(checked ? [] : [agentRef(deps.db, req.agentId)]),
+    // The agent again, even just read: a limit set before this message's hold was committed must be seen (see meterMessage).
+    agentRef(deps.db, req.agentId),
     ...(readAccount ? [accountRef(deps.db, message.uid)] : []),
     ...orgReads(deps, message),
   ];
   const read = await undoOnError(deps, message, admission, undefined, () => readAdmission(deps, message, admission, alongside));
   const [session, ...rest] = read.alongside;
   const keyRefusal = sender.api ? sender.api.confirm.check(rest.shift()!) : null;
-  const agentSnap = checked ? undefined : rest.shift();
-  const current = agentSnap ? agentVersionOf(agentSnap) : known;
+  const current = agentVersionOf(rest.shift()!);
   const accountSnap = readAccount ? rest.shift() : undefined;
   const currentAccount = accountSnap ? accountVersionOf(message.uid, accountSnap) : copies.account;
   const org = message.org ? checkOrg(deps, message, message.org, rest) : null;
