@@ -6,6 +6,8 @@
  */
 const tsJest = ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }];
 const common = { testEnvironment: "node", transform: { "^.+\\.ts$": tsJest } };
+/** The tiers that run against the emulators wait out a day boundary rather than straddle it (functions/test/helpers/day-boundary.ts). */
+const dayBoundary = { setupFilesAfterEnv: ["<rootDir>/functions/test/setup/day-boundary.ts"] };
 
 module.exports = {
   testTimeout: 60000,
@@ -17,6 +19,7 @@ module.exports = {
     },
     {
       ...common,
+      ...dayBoundary,
       displayName: "emulators",
       testMatch: [
         "<rootDir>/functions/test/integration/**/*.emulator.test.ts",
@@ -26,6 +29,7 @@ module.exports = {
     },
     {
       ...common,
+      ...dayBoundary,
       displayName: "web",
       testMatch: ["<rootDir>/web/test/**/*.browser.test.ts"],
     },
