@@ -34,7 +34,7 @@ async function release(db: Firestore, claim: QueryDocumentSnapshot, now: number)
     for (const scope of [c.agentId, ...(c.scopes ?? [])])
       releaseInto(batch, db, { agentId: scope, reservationId: claim.id, mode: c.mode, windows: { day: c.day, month: c.month } });
   }
-  if (c.devUserDay) releaseDevUserInto(batch, db, c.userId, c.devUserDay);
+  if (c.devUserDay) releaseDevUserInto(batch, db, c.devUserId ?? c.userId, c.devUserDay);
   const reason = "the request that claimed this message died before its row was written; released by the sweeper";
   failureInto(
     batch,

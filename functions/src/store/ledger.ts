@@ -36,8 +36,10 @@ export interface Claim {
   mode?: SpendMode;
   day?: string;
   month?: string;
-  /** The UTC day of the caller's development counter the message is counted in. */
+  /** The UTC day of the sender's development counter the message is counted in. */
   devUserDay?: string | null;
+  /** Whose development counter that is, when not `userId`'s: the org member who sent the message. */
+  devUserId?: string;
   /** Spend scopes beside the agent's that the message holds in (an API message's key and end user, the owner's credit grants). */
   scopes?: string[];
 }

@@ -13,13 +13,16 @@ import { handleSendMessage, sendMessageDeps, type SendMessageDeps } from "../../
 import { AgentCache } from "../../src/store/agents";
 import { adminDb, countWhere, createUser, seedAgent, signingKey } from "../helpers/emulator";
 
-/** A stub agent that counts its calls: 10 prompt + 2 completion tokens (gpt-4: 300 + 120 µ$). */
-function countingAgent(): AgentClient & { calls: number } {
+/**
+ * A stub agent that counts its calls and reports `usage`: by default 10 prompt + 2 completion tokens
+ * (gpt-4: 300 + 120 µ$).
+ */
+function countingAgent(usage = { prompt_tokens: 10, completion_tokens: 2 }): AgentClient & { calls: number } {
   const agent = {
     calls: 0,
     complete: async () => {
       agent.calls++;
-      return { text: "ok", usage: { prompt_tokens: 10, completion_tokens: 2 }, latencyMs: 1 };
+      return { text: "ok", usage, latencyMs: 1 };
     },
   };
   return agent;
@@ -191,18 +194,6 @@ function pausedBeforeFirstCommit(before: () => Promise<void>): Firestore {
   });
 }
 
-/** A stub agent that reports far more usage than any message may bill: each message is billed at its worst case. */
-function boundlessAgent(): AgentClient & { calls: number } {
-  const agent = {
-    calls: 0,
-    complete: async () => {
-      agent.calls++;
-      return { text: "ok", usage: { prompt_tokens: 1_000_000, completion_tokens: 1_000_000 }, latencyMs: 1 };
-    },
-  };
-  return agent;
-}
-
 it("counts a limit set while a fresh instance's first message is being claimed (was: billed past the limit)", async () => {
   const owner = await createUser("copy-first-limit");
   const agentId = await seedAgent(owner.uid);
@@ -216,7 +207,8 @@ it("counts a limit set while a fresh instance's first message is being claimed (
   // Room for one message at its worst case; not for the 420 µ$ it is billed plus another worst case.
   const limit = worst + 100;
   const elsewhere = setup(countingAgent());
-  const agent = boundlessAgent();
+  // Far more usage than a message may bill: it would be billed at its worst case.
+  const agent = countingAgent({ prompt_tokens: 1_000_000, completion_tokens: 1_000_000 });
   // The limit is set, and another instance fills it, after this instance read the agent (no limit
   // then) and before its claim and hold are committed.
   const deps = setup(

@@ -95,6 +95,22 @@ it("gives back a dead development message's counts, for the agent and for the ca
   expect(counter.get("count")).toBe(1);
 });
 
+it("gives a dead development message of an org member back to the member's own counter", async () => {
+  const [owner, member] = await Promise.all([createUser("sweep-org-owner"), createUser("sweep-org-member")]);
+  const orgId = `sweep-org-${member.uid}`;
+  await adminDb().doc(`billing_orgs/${orgId}`).set({ name: "Sweep" });
+  await adminDb().doc(`billing_orgs/${orgId}/members/${member.uid}`).set({ uid: member.uid, role: "developer" });
+  const agentId = await seedAgent(owner.uid, { orgId });
+  const id = await dyingMessage(agentId, member.uid, "dies", "development");
+  expect((await claimDoc(id).get()).get("devUserId")).toBe(member.uid);
+  const counter = (uid: string) => adminDb().doc(`billing_rate_limits/${uid}_dev_${today()}`).get();
+  expect((await counter(member.uid)).get("count")).toBe(1);
+
+  await sweepLater();
+  expect((await counter(member.uid)).get("count")).toBe(0);
+  expect((await counter(owner.uid)).exists).toBe(false);
+});
+
 it("leaves billed messages alone, and gives back once when two runs sweep at the same time", async () => {
   const owner = await createUser("sweep-twice");
   const agentId = await seedAgent(owner.uid);

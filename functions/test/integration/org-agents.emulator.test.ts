@@ -88,6 +88,19 @@ describe("sending to an org agent", () => {
     expect(await rowsOf(agentId)).toHaveLength(1);
   });
 
+  it("counts a member's development messages against the member's own free messages, not the owner's (was: the owner's)", async () => {
+    const { agentId, users } = await orgAgent();
+    const dev = (by: TestUser, conversationId: string) =>
+      call<SendMessageResponse>("sendMessage", { agentId, conversationId, message: MESSAGE, testMode: "development" }, by.idToken);
+    expect(expectOk(await dev(users.developer, "dev-1"))).toMatchObject({ billable: false, costMicros: 0 });
+    expectOk(await dev(users.developer, "dev-2"));
+    expectOk(await dev(users.owner, "dev-3"));
+    const day = new Date().toISOString().slice(0, 10);
+    const count = async (uid: string) => (await adminDb().doc(`billing_rate_limits/${uid}_dev_${day}`).get()).get("count");
+    expect(await count(users.developer.uid)).toBe(2);
+    expect(await count(users.owner.uid)).toBe(1);
+  });
+
   it("refuses a member removed from the org from then on", async () => {
     const { orgId, agentId, users } = await orgAgent();
     expectOk(await send(agentId, users.developer, "before"));

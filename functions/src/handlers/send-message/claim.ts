@@ -9,7 +9,7 @@ import { logFailure } from "../../logs";
 import * as ledger from "../../store/ledger";
 import { enforceRateLimit } from "../../store/rate-limit";
 import { failureIds, type MeteredRequest, type PreparedMessage, type SendMessageDeps } from "./context";
-import { giveBackInto, type Admission } from "./spend";
+import { devUserOf, giveBackInto, type Admission } from "./spend";
 
 /** A messageId is an idempotency key: reusing it for another message is a caller error. */
 function sameRequest(row: LedgerRow, req: MeteredRequest): LedgerRow {
@@ -81,6 +81,7 @@ export async function claimOrReplay(
       mode: message.req.testMode,
       ...message.windows,
       devUserDay: admission.devUserDay,
+      ...(admission.devUserDay && devUserOf(message) !== message.uid ? { devUserId: devUserOf(message) } : {}),
       // Every scope beside the agent's it holds in (API key, end user, credit grants), for the sweeper to give back.
       ...(admission.scopes.length || admission.credits.length
         ? { scopes: [...admission.scopes, ...admission.credits].map((scope) => scope.agentId) }

@@ -155,10 +155,10 @@ class AgentChanged {
 
 /**
  * Sends the message as `known`: an agent just read and its owner checked (`checked`), or a copy;
- * either way the agent is read again after the claim and compared by version. A replay is answered from either: a stored
- * row is its owner's, whatever happened to the agent since. An API sender's key is read again in
- * the same read, and a key revoked meanwhile refuses the message; so is an org member's
- * membership, and a role that may not send messages refuses it.
+ * either way the agent is read again after the claim and compared by version. A replay is
+ * answered from either: a stored row is its owner's, whatever happened to the agent since. An API
+ * sender's key is read again in the same read, and a key revoked meanwhile refuses the message; so
+ * is an org member's membership, and a role that may not send messages refuses it.
  */
 async function sendWith(
   deps: SendMessageDeps,

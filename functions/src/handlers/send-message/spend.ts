@@ -49,9 +49,15 @@ export interface Admission {
   credits: CreditCall[];
   /** Whether it is counted against the caller's rate limit. */
   rateLimited: boolean;
-  /** The UTC day of the caller's development counter it is counted in; null when not counted. */
+  /** The UTC day of the sender's development counter ({@link devUserOf}) it is counted in; null when not counted. */
   devUserDay: string | null;
 }
+
+/**
+ * Whose free development messages a message counts against: the member who sent it to an org's
+ * agent, else the owner sending it. (An agent API message is production: it counts against none.)
+ */
+export const devUserOf = (message: PreparedMessage): string => message.sender.member?.uid ?? message.uid;
 
 const REFUSALS = {
   "daily-limit": "daily spending limit",
@@ -168,7 +174,7 @@ function apiScopes(agent: AdmissionCall, message: PreparedMessage): ScopedCall[]
 /** Adds to `batch` (the one that claims the message) everything the message counts. */
 export function countInto(batch: WriteBatch, deps: SendMessageDeps, message: PreparedMessage, admission: Admission): void {
   if (admission.rateLimited) countCallInto(batch, deps.db, message.sender.rateKey, message.at);
-  if (admission.devUserDay) countDevUserInto(batch, deps.db, message.uid, message.at);
+  if (admission.devUserDay) countDevUserInto(batch, deps.db, devUserOf(message), message.at);
   holdInto(batch, deps.db, admission.spend);
   for (const scope of [...admission.scopes, ...admission.credits]) holdInto(batch, deps.db, scope);
   message.sender.api?.claimWrites?.(batch);
@@ -197,7 +203,7 @@ export async function readAdmission(
 ): Promise<AdmissionRead> {
   const limits = deps.userLimits;
   const rate = admission.rateLimited && limits ? [rateCounterRef(deps.db, message.sender.rateKey, message.at)] : [];
-  const devUser = admission.devUserDay && limits ? [devUserCounterRef(deps.db, message.uid, admission.devUserDay)] : [];
+  const devUser = admission.devUserDay && limits ? [devUserCounterRef(deps.db, devUserOf(message), admission.devUserDay)] : [];
   const checked = [{ ...admission.spend, scope: "agent" as const }, ...admission.scopes].filter((c) => c.checkLimits);
   const shards = [...checked, ...admission.credits].flatMap((c) => spendShardRefs(deps.db, c.agentId));
   const snaps = await deps.db.getAll(...alongside, ...rate, ...devUser, ...shards);
@@ -253,6 +259,6 @@ export function giveBackInto(
 ): void {
   // The API and credit scopes are production holds: with `hold` false, releasing one writes nothing.
   for (const entry of [admission.spend, ...admission.scopes, ...admission.credits]) releaseInto(batch, deps.db, entry, { hold });
-  if (admission.devUserDay) releaseDevUserInto(batch, deps.db, message.uid, admission.devUserDay);
+  if (admission.devUserDay) releaseDevUserInto(batch, deps.db, devUserOf(message), admission.devUserDay);
   if (rate && admission.rateLimited) uncountCallInto(batch, deps.db, message.sender.rateKey, message.at);
 }
