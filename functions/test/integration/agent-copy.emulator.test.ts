@@ -11,6 +11,7 @@ import { handleGetBillingInfo } from "../../src/handlers/billing-info";
 import { handleQuoteMessage } from "../../src/handlers/quote-message";
 import { handleSendMessage, sendMessageDeps, type SendMessageDeps } from "../../src/handlers/send-message";
 import { AgentCache } from "../../src/store/agents";
+import { interceptCommits } from "../helpers/commits";
 import { adminDb, countWhere, createUser, seedAgent, signingKey } from "../helpers/emulator";
 
 /**
@@ -170,27 +171,13 @@ it("replays a stored row from the copy, after the agent changed too", async () =
  * hold are committed.
  */
 function pausedBeforeFirstCommit(before: () => Promise<void>): Firestore {
-  const db = adminDb();
   let paused = false;
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop !== "batch") {
-        const value: unknown = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return () => {
-        const batch = target.batch();
-        const commit = batch.commit.bind(batch);
-        batch.commit = async () => {
-          if (!paused) {
-            paused = true;
-            await before();
-          }
-          return commit();
-        };
-        return batch;
-      };
-    },
+  return interceptCommits(adminDb(), async (commit) => {
+    if (!paused) {
+      paused = true;
+      await before();
+    }
+    return commit();
   });
 }
 

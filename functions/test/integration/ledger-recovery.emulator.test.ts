@@ -9,36 +9,17 @@ import { openAiAgentClient } from "../../src/agent/agent-client";
 import { handleSendMessage, sendMessageDeps } from "../../src/handlers/send-message";
 import { recoverUnwrittenRows } from "../../src/store/ledger";
 import { readSpend } from "../../src/store/spend";
+import { interceptCommits } from "../helpers/commits";
 import { adminDb, agentCompletions, createUser, LOCAL_AGENT, seedAgent, signingKey } from "../helpers/emulator";
-
-const isLedgerRef = (ref: unknown) => String((ref as { path?: unknown })?.path ?? "").startsWith("billable_conversations/");
 
 /**
  * The real Firestore, except that creating a ledger row fails (as during an outage): a row is
  * written in a batch with its spend, so a batch holding a ledger create fails to commit.
  */
-function withFailingLedger(db: Firestore): Firestore {
-  const outage = () => Promise.reject(new Error("UNAVAILABLE: outage"));
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop !== "batch") return Reflect.get(target, prop, target);
-      return () => {
-        const batch = target.batch();
-        let touchesLedger = false;
-        return new Proxy(batch, {
-          get: (b, p) => {
-            if (p === "commit") return () => (touchesLedger ? outage() : b.commit());
-            if (p !== "create") return Reflect.get(b, p, b);
-            return (ref: unknown, data: unknown) => {
-              touchesLedger ||= isLedgerRef(ref);
-              return (b.create as (r: unknown, d: unknown) => unknown).call(b, ref, data);
-            };
-          },
-        });
-      };
-    },
-  });
-}
+const withFailingLedger = (db: Firestore): Firestore =>
+  interceptCommits(db, (commit, created) =>
+    created.some((path) => path.startsWith("billable_conversations/")) ? Promise.reject(new Error("UNAVAILABLE: outage")) : commit(),
+  );
 
 const agent = openAiAgentClient({ baseURL: LOCAL_AGENT, apiKey: process.env.AGENT_API_KEY ?? "", timeoutMs: 10_000, maxRetries: 0 });
 /** sendMessage on `db` with the local agent, no per-user limits and no waits between ledger-write attempts. */
